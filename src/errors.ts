@@ -1,0 +1,34 @@
+/** Whether the user asked for something impossible (usage) or the run itself failed. */
+export type ErrorKind = 'usage' | 'run';
+
+/**
+ * The one error type the tool throws on purpose. The CLI edge prints `message` and `hint`
+ * on one line each and exits 2 for usage errors and 1 for run failures.
+ */
+export class EnergyScoreError extends Error {
+  readonly kind: ErrorKind;
+  readonly hint: string | undefined;
+
+  constructor(kind: ErrorKind, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EnergyScoreError';
+    this.kind = kind;
+    this.hint = hint;
+  }
+
+  get exitCode(): 1 | 2 {
+    return this.kind === 'usage' ? 2 : 1;
+  }
+}
+
+export function usageError(message: string, hint?: string): EnergyScoreError {
+  return new EnergyScoreError('usage', message, hint);
+}
+
+export function runError(message: string, hint?: string, cause?: unknown): EnergyScoreError {
+  return new EnergyScoreError('run', message, hint, { cause });
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,276 @@
+/**
+ * The part of the ONNX protobuf schema (onnx.proto, IR version 10) that this tool reads and
+ * writes, declared for protobufjs. Field numbers follow the ONNX specification; messages and
+ * fields the tool never touches are left out and are skipped on decode as unknown fields.
+ */
+import protobuf from 'protobufjs';
+
+export const TensorDataType = {
+  UNDEFINED: 0,
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
+  COMPLEX64: 14,
+  COMPLEX128: 15,
+  BFLOAT16: 16,
+  FLOAT8E4M3FN: 17,
+  FLOAT8E4M3FNUZ: 18,
+  FLOAT8E5M2: 19,
+  FLOAT8E5M2FNUZ: 20,
+  UINT4: 21,
+  INT4: 22,
+  FLOAT4E2M1: 23,
+} as const;
+
+export const AttributeType = {
+  UNDEFINED: 0,
+  FLOAT: 1,
+  INT: 2,
+  STRING: 3,
+  TENSOR: 4,
+  GRAPH: 5,
+  FLOATS: 6,
+  INTS: 7,
+  STRINGS: 8,
+} as const;
+
+/** int64 fields decode as numbers or Long objects; both are accepted where we write them. */
+export type Int64 = number | protobuf.Long;
+
+export interface StringStringEntry {
+  key: string;
+  value: string;
+}
+
+export interface TensorProto {
+  dims?: Int64[];
+  dataType?: number;
+  floatData?: number[];
+  int32Data?: number[];
+  int64Data?: Int64[];
+  name?: string;
+  rawData?: Uint8Array;
+  externalData?: StringStringEntry[];
+  dataLocation?: number;
+  doubleData?: number[];
+  uint64Data?: Int64[];
+}
+
+export interface AttributeProto {
+  name: string;
+  type: number;
+  f?: number;
+  i?: Int64;
+  s?: Uint8Array;
+  t?: TensorProto;
+  g?: GraphProto;
+  floats?: number[];
+  ints?: Int64[];
+  strings?: Uint8Array[];
+}
+
+export interface NodeProto {
+  input?: string[];
+  output?: string[];
+  name?: string;
+  opType: string;
+  domain?: string;
+  attribute?: AttributeProto[];
+}
+
+export interface DimensionProto {
+  dimValue?: Int64;
+  dimParam?: string;
+}
+
+export interface TypeProto {
+  tensorType?: { elemType?: number; shape?: { dim?: DimensionProto[] } };
+  sequenceType?: { elemType?: TypeProto };
+  mapType?: { keyType?: number; valueType?: TypeProto };
+  optionalType?: { elemType?: TypeProto };
+}
+
+export interface ValueInfoProto {
+  name: string;
+  type?: TypeProto;
+  docString?: string;
+}
+
+export interface GraphProto {
+  node?: NodeProto[];
+  name?: string;
+  initializer?: TensorProto[];
+  docString?: string;
+  input?: ValueInfoProto[];
+  output?: ValueInfoProto[];
+  valueInfo?: ValueInfoProto[];
+}
+
+export interface OperatorSetId {
+  domain?: string;
+  version: Int64;
+}
+
+export interface ModelProto {
+  irVersion: Int64;
+  opsetImport?: OperatorSetId[];
+  producerName?: string;
+  producerVersion?: string;
+  domain?: string;
+  modelVersion?: Int64;
+  docString?: string;
+  graph?: GraphProto;
+  metadataProps?: StringStringEntry[];
+}
+
+const schema: protobuf.INamespace = {
+  nested: {
+    onnx: {
+      nested: {
+        StringStringEntryProto: {
+          fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } },
+        },
+        OperatorSetIdProto: {
+          fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } },
+        },
+        TensorProto: {
+          fields: {
+            dims: { rule: 'repeated', type: 'int64', id: 1 },
+            dataType: { type: 'int32', id: 2 },
+            floatData: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
+            int32Data: { rule: 'repeated', type: 'int32', id: 5, options: { packed: true } },
+            stringData: { rule: 'repeated', type: 'bytes', id: 6 },
+            int64Data: { rule: 'repeated', type: 'int64', id: 7, options: { packed: true } },
+            name: { type: 'string', id: 8 },
+            rawData: { type: 'bytes', id: 9 },
+            doubleData: { rule: 'repeated', type: 'double', id: 10, options: { packed: true } },
+            uint64Data: { rule: 'repeated', type: 'uint64', id: 11, options: { packed: true } },
+            docString: { type: 'string', id: 12 },
+            externalData: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
+            dataLocation: { type: 'int32', id: 14 },
+          },
+        },
+        AttributeProto: {
+          fields: {
+            name: { type: 'string', id: 1 },
+            f: { type: 'float', id: 2 },
+            i: { type: 'int64', id: 3 },
+            s: { type: 'bytes', id: 4 },
+            t: { type: 'TensorProto', id: 5 },
+            g: { type: 'GraphProto', id: 6 },
+            floats: { rule: 'repeated', type: 'float', id: 7 },
+            ints: { rule: 'repeated', type: 'int64', id: 8 },
+            strings: { rule: 'repeated', type: 'bytes', id: 9 },
+            tensors: { rule: 'repeated', type: 'TensorProto', id: 10 },
+            graphs: { rule: 'repeated', type: 'GraphProto', id: 11 },
+            docString: { type: 'string', id: 13 },
+            type: { type: 'int32', id: 20 },
+            refAttrName: { type: 'string', id: 21 },
+          },
+        },
+        NodeProto: {
+          fields: {
+            input: { rule: 'repeated', type: 'string', id: 1 },
+            output: { rule: 'repeated', type: 'string', id: 2 },
+            name: { type: 'string', id: 3 },
+            opType: { type: 'string', id: 4 },
+            attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
+            docString: { type: 'string', id: 6 },
+            domain: { type: 'string', id: 7 },
+          },
+        },
+        TensorShapeProto: {
+          fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } },
+          nested: {
+            Dimension: {
+              oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
+              fields: {
+                dimValue: { type: 'int64', id: 1 },
+                dimParam: { type: 'string', id: 2 },
+                denotation: { type: 'string', id: 3 },
+              },
+            },
+          },
+        },
+        TypeProto: {
+          oneofs: { value: { oneof: ['tensorType', 'sequenceType', 'mapType', 'optionalType'] } },
+          fields: {
+            tensorType: { type: 'Tensor', id: 1 },
+            sequenceType: { type: 'Sequence', id: 4 },
+            mapType: { type: 'Map', id: 5 },
+            denotation: { type: 'string', id: 6 },
+            optionalType: { type: 'Optional', id: 9 },
+          },
+          nested: {
+            Tensor: {
+              fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } },
+            },
+            Sequence: { fields: { elemType: { type: 'TypeProto', id: 1 } } },
+            Map: { fields: { keyType: { type: 'int32', id: 1 }, valueType: { type: 'TypeProto', id: 2 } } },
+            Optional: { fields: { elemType: { type: 'TypeProto', id: 1 } } },
+          },
+        },
+        ValueInfoProto: {
+          fields: {
+            name: { type: 'string', id: 1 },
+            type: { type: 'TypeProto', id: 2 },
+            docString: { type: 'string', id: 3 },
+          },
+        },
+        GraphProto: {
+          fields: {
+            node: { rule: 'repeated', type: 'NodeProto', id: 1 },
+            name: { type: 'string', id: 2 },
+            initializer: { rule: 'repeated', type: 'TensorProto', id: 5 },
+            docString: { type: 'string', id: 10 },
+            input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
+            output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
+            valueInfo: { rule: 'repeated', type: 'ValueInfoProto', id: 13 },
+          },
+        },
+        ModelProto: {
+          fields: {
+            irVersion: { type: 'int64', id: 1 },
+            producerName: { type: 'string', id: 2 },
+            producerVersion: { type: 'string', id: 3 },
+            domain: { type: 'string', id: 4 },
+            modelVersion: { type: 'int64', id: 5 },
+            docString: { type: 'string', id: 6 },
+            graph: { type: 'GraphProto', id: 7 },
+            opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
+            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
+          },
+        },
+      },
+    },
+  },
+};
+
+const ModelType = protobuf.Root.fromJSON(schema).lookupType('onnx.ModelProto');
+
+/** Serialises a model. The same message always gives the same bytes (fields in number order). */
+export function encodeModel(model: ModelProto): Uint8Array {
+  const message = ModelType.fromObject(model as unknown as Record<string, unknown>);
+  return ModelType.encode(message).finish();
+}
+
+/** Parses a model; throws protobufjs's error on bytes that are not a ModelProto. */
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  return ModelType.decode(bytes) as unknown as ModelProto;
+}
+
+/** int64 values arrive as Long when the `long` package is present; models never need more than 2^53. */
+export function toNumber(value: Int64 | undefined | null): number {
+  if (value === undefined || value === null) return 0;
+  return typeof value === 'number' ? value : protobuf.util.LongBits.from(value).toNumber(value.unsigned);
+}
