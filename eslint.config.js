@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'fixtures/zoo/'] },
+  { ignores: ['dist/', 'node_modules/', '.tmp/', '.node/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

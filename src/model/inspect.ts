@@ -1,0 +1,225 @@
+/** Reads an ONNX file's structure: signature, opsets, operators, parameters. */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { errorMessage, runError, usageError } from '../errors.js';
+import { bitsPerElement, dtypeName } from './dtypes.js';
+import {
+  decodeModel,
+  toNumber,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TypeProto,
+  type ValueInfoProto,
+} from './onnx-proto.js';
+
+/** A fixed size, a named dynamic dim, or an unnamed dynamic dim (null). */
+export type Dim = number | string | null;
+
+export interface TensorInfo {
+  name: string;
+  /** 'tensor' for ordinary inputs; sequences, maps and optionals are listed but not synthesized. */
+  kind: 'tensor' | 'sequence' | 'map' | 'optional' | 'unknown';
+  dtype: string;
+  /** null when the model gives no shape at all. */
+  shape: Dim[] | null;
+}
+
+export interface ModelInfo {
+  path: string;
+  fileName: string;
+  fileSizeBytes: number;
+  /** Bytes held in external data files beside the model (0 when all weights are inside). */
+  externalDataBytes: number;
+  sha256: string;
+  irVersion: number;
+  producer: { name: string; version: string };
+  opsets: { domain: string; version: number }[];
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  nodeCount: number;
+  /** Node count per operator (domain-qualified when not the default domain), most frequent first. */
+  opCounts: Record<string, number>;
+  parameterCount: number;
+  parameterBytes: number;
+  parameterCountByDtype: Record<string, number>;
+  /** Vocabulary size per integer input that indexes an embedding table (read from the table). */
+  embeddingVocab: Record<string, number>;
+  metadata: Record<string, string>;
+}
+
+export async function readModelFile(modelPath: string): Promise<{ bytes: Buffer; proto: ModelProto }> {
+  let bytes: Buffer;
+  try {
+    const info = await stat(modelPath);
+    if (info.isDirectory()) throw usageError(`${modelPath} is a directory, not an .onnx file`);
+    bytes = await readFile(modelPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw usageError(
+        `model file not found: ${modelPath}`,
+        'check the path, or run `energy-score bench` with no model for the built-in demo',
+      );
+    }
+    if (err instanceof Error && err.name === 'EnergyScoreError') throw err;
+    throw runError(`cannot read ${modelPath}: ${errorMessage(err)}`);
+  }
+  let proto: ModelProto;
+  try {
+    proto = decodeModel(bytes);
+  } catch (err) {
+    throw notOnnx(modelPath, errorMessage(err));
+  }
+  if (toNumber(proto.irVersion) <= 0 || !proto.graph) throw notOnnx(modelPath, 'no IR version or graph');
+  return { bytes, proto };
+}
+
+function notOnnx(modelPath: string, detail: string) {
+  return usageError(
+    `${modelPath} is not an ONNX model (${detail})`,
+    'export the model to ONNX first, for example with `optimum-cli export onnx`',
+  );
+}
+
+export async function inspectModel(modelPath: string): Promise<ModelInfo> {
+  const { bytes, proto } = await readModelFile(modelPath);
+  const graph = proto.graph!;
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+
+  const opCounts = new Map<string, number>();
+  let nodeCount = 0;
+  forEachNode(graph, (node) => {
+    nodeCount++;
+    const key = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType;
+    opCounts.set(key, (opCounts.get(key) ?? 0) + 1);
+  });
+
+  let parameterCount = 0;
+  let parameterBits = 0;
+  const byDtype: Record<string, number> = {};
+  const externalFiles = new Set<string>();
+  for (const tensor of initializers.values()) {
+    const count = (tensor.dims ?? []).reduce<number>((n, d) => n * toNumber(d), 1);
+    const dtype = dtypeName(tensor.dataType ?? 0);
+    parameterCount += count;
+    parameterBits += count * bitsPerElement(dtype);
+    byDtype[dtype] = (byDtype[dtype] ?? 0) + count;
+    for (const entry of tensor.externalData ?? [])
+      if (entry.key === 'location') externalFiles.add(entry.value);
+  }
+
+  let externalDataBytes = 0;
+  for (const file of externalFiles) {
+    externalDataBytes += await stat(path.join(path.dirname(modelPath), file)).then(
+      (s) => s.size,
+      () => 0,
+    );
+  }
+
+  const inputs = (graph.input ?? []).filter((v) => !initializers.has(v.name)).map(tensorInfo);
+  return {
+    path: modelPath,
+    fileName: path.basename(modelPath),
+    fileSizeBytes: bytes.length,
+    externalDataBytes,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    irVersion: toNumber(proto.irVersion),
+    producer: { name: proto.producerName ?? '', version: proto.producerVersion ?? '' },
+    opsets: (proto.opsetImport ?? []).map((o) => ({
+      domain: o.domain || 'ai.onnx',
+      version: toNumber(o.version),
+    })),
+    inputs,
+    outputs: (graph.output ?? []).map(tensorInfo),
+    nodeCount,
+    opCounts: Object.fromEntries([...opCounts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    parameterCount,
+    parameterBytes: Math.ceil(parameterBits / 8),
+    parameterCountByDtype: byDtype,
+    embeddingVocab: findEmbeddingVocab(graph, new Set(inputs.map((i) => i.name))),
+    metadata: Object.fromEntries((proto.metadataProps ?? []).map((p) => [p.key, p.value])),
+  };
+}
+
+function forEachNode(graph: GraphProto, visit: (node: NodeProto) => void): void {
+  for (const node of graph.node ?? []) {
+    visit(node);
+    for (const attr of node.attribute ?? []) if (attr.g) forEachNode(attr.g, visit);
+  }
+}
+
+function tensorInfo(value: ValueInfoProto): TensorInfo {
+  return { name: value.name, ...describeType(value.type) };
+}
+
+function describeType(type: TypeProto | undefined): Omit<TensorInfo, 'name'> {
+  if (type?.tensorType) {
+    const dims = type.tensorType.shape?.dim;
+    return {
+      kind: 'tensor',
+      dtype: dtypeName(type.tensorType.elemType ?? 0),
+      shape: dims
+        ? dims.map((d) =>
+            d.dimParam
+              ? d.dimParam
+              : d.dimValue !== undefined && d.dimValue !== null
+                ? toNumber(d.dimValue)
+                : null,
+          )
+        : null,
+    };
+  }
+  if (type?.sequenceType) return { kind: 'sequence', dtype: 'sequence', shape: null };
+  if (type?.mapType) return { kind: 'map', dtype: 'map', shape: null };
+  if (type?.optionalType) return { kind: 'optional', dtype: 'optional', shape: null };
+  return { kind: 'unknown', dtype: 'unknown', shape: null };
+}
+
+/** Ops that pass an index tensor or a weight table through without changing what it indexes. */
+const PASS_THROUGH = new Set([
+  'Cast',
+  'Unsqueeze',
+  'Reshape',
+  'Squeeze',
+  'Identity',
+  'DequantizeLinear',
+  'Flatten',
+]);
+
+/**
+ * Finds Gather nodes whose indices come from a graph input and whose data is a 2-D initializer
+ * (an embedding table, possibly quantized), and returns the table's row count per input.
+ */
+function findEmbeddingVocab(graph: GraphProto, inputNames: Set<string>): Record<string, number> {
+  const producers = new Map<string, NodeProto>();
+  for (const node of graph.node ?? []) for (const out of node.output ?? []) producers.set(out, node);
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+
+  const traceBack = (name: string, accept: (n: string) => boolean): string | undefined => {
+    let current = name;
+    for (let hops = 0; hops < 8; hops++) {
+      if (accept(current)) return current;
+      const producer = producers.get(current);
+      if (!producer || !PASS_THROUGH.has(producer.opType) || !producer.input?.[0]) return undefined;
+      current = producer.input[0];
+    }
+    return undefined;
+  };
+
+  const vocab: Record<string, number> = {};
+  for (const node of graph.node ?? []) {
+    if (node.opType !== 'Gather' || !node.input?.[0] || !node.input[1]) continue;
+    const input = traceBack(node.input[1], (n) => inputNames.has(n));
+    const table = traceBack(node.input[0], (n) => (initializers.get(n)?.dims?.length ?? 0) === 2);
+    if (!input || !table) continue;
+    const rows = toNumber(initializers.get(table)!.dims![0]);
+    vocab[input] = Math.min(vocab[input] ?? Infinity, rows);
+  }
+  return vocab;
+}
+
+export function formatShape(shape: Dim[] | null): string {
+  if (!shape) return '?';
+  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
+}

@@ -1,0 +1,147 @@
+/**
+ * Finds a model's precision variants by the file naming of Hugging Face ONNX exports:
+ * model.onnx, model_fp16.onnx, model_quantized.onnx, model_int8.onnx, ... in a directory or its onnx/.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { usageError } from '../errors.js';
+
+export const PRECISIONS = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/** File-name suffix of each precision, as transformers.js names them (q8 is `_quantized`). */
+const SUFFIX: Record<Precision, string> = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+};
+
+const ALIASES: Record<string, Precision> = {
+  float32: 'fp32',
+  float16: 'fp16',
+  quantized: 'q8',
+};
+
+export interface ModelVariant {
+  precision: Precision;
+  path: string;
+}
+
+export interface ModelSource {
+  /** A short name for tables: the directory's name, or the file's name without `.onnx`. */
+  name: string;
+  /** What the user gave. */
+  argument: string;
+  variants: ModelVariant[];
+}
+
+/** A requested precision this model does not have, kept so the report can say why it was skipped. */
+export interface MissingVariant {
+  precision: Precision;
+  reason: string;
+}
+
+/** Splits `model_fp16.onnx` into base `model` and precision `fp16`. Longest suffix first (q4f16 before fp16). */
+export function parseVariantFileName(fileName: string): { base: string; precision: Precision } | undefined {
+  if (!fileName.endsWith('.onnx')) return undefined;
+  const stem = fileName.slice(0, -'.onnx'.length);
+  const bySuffixLength = PRECISIONS.filter((p) => SUFFIX[p] !== '').sort(
+    (a, b) => SUFFIX[b].length - SUFFIX[a].length,
+  );
+  for (const precision of bySuffixLength) {
+    const suffix = SUFFIX[precision];
+    if (stem.endsWith(suffix) && stem.length > suffix.length) {
+      return { base: stem.slice(0, -suffix.length), precision };
+    }
+  }
+  return { base: stem, precision: 'fp32' };
+}
+
+export function parsePrecision(text: string): Precision {
+  const key = text.trim().toLowerCase();
+  const precision = ALIASES[key] ?? (PRECISIONS as readonly string[]).find((p) => p === key);
+  if (!precision) {
+    throw usageError(`unknown precision '${text}'`, `use one of: ${PRECISIONS.join(', ')} (quantized = q8)`);
+  }
+  return precision as Precision;
+}
+
+export async function discoverModel(argument: string): Promise<ModelSource> {
+  const info = await stat(argument).catch(() => undefined);
+  if (!info) {
+    throw usageError(
+      `model not found: ${argument}`,
+      'give an .onnx file or a directory holding model.onnx, or run `energy-score bench` with no model for the demo',
+    );
+  }
+  if (info.isFile()) {
+    const parsed = parseVariantFileName(path.basename(argument));
+    const name = parsed ? path.basename(argument, '.onnx') : path.basename(argument);
+    return { name, argument, variants: [{ precision: parsed?.precision ?? 'fp32', path: argument }] };
+  }
+
+  const candidates: { base: string; precision: Precision; path: string }[] = [];
+  for (const dir of [argument, path.join(argument, 'onnx')]) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const parsed = parseVariantFileName(entry.name);
+      if (parsed) candidates.push({ ...parsed, path: path.join(dir, entry.name) });
+    }
+  }
+  if (candidates.length === 0) {
+    throw usageError(
+      `no .onnx model in ${argument} (looked in it and in its onnx/ folder)`,
+      'point at the .onnx file, or at a directory exported with Hugging Face naming (model.onnx, model_fp16.onnx, ...)',
+    );
+  }
+  const bases = [...new Set(candidates.map((c) => c.base))].sort();
+  const base = bases.includes('model') ? 'model' : bases.length === 1 ? bases[0]! : undefined;
+  if (!base) {
+    throw usageError(
+      `${argument} holds several models (${bases.join(', ')})`,
+      'pass the .onnx file of the one to measure',
+    );
+  }
+  const byPrecision = new Map<Precision, string>();
+  // The top folder wins over onnx/ when both hold the same variant.
+  for (const c of candidates)
+    if (c.base === base && !byPrecision.has(c.precision)) byPrecision.set(c.precision, c.path);
+  const variants = PRECISIONS.filter((p) => byPrecision.has(p)).map((p) => ({
+    precision: p,
+    path: byPrecision.get(p)!,
+  }));
+  return { name: path.basename(path.resolve(argument)), argument, variants };
+}
+
+/**
+ * Picks the requested precisions; all variants when none are requested. `int8` falls back to
+ * the `_quantized` file (Hugging Face's usual int8 export) when there is no `_int8` file.
+ */
+export function selectVariants(
+  source: ModelSource,
+  requested: readonly Precision[] | undefined,
+): { selected: ModelVariant[]; missing: MissingVariant[] } {
+  if (!requested || requested.length === 0) return { selected: source.variants, missing: [] };
+  const selected: ModelVariant[] = [];
+  const missing: MissingVariant[] = [];
+  for (const precision of requested) {
+    const found =
+      source.variants.find((v) => v.precision === precision) ??
+      (precision === 'int8' ? source.variants.find((v) => v.precision === 'q8') : undefined);
+    if (found && !selected.includes(found)) selected.push(found);
+    else if (!found) {
+      const have = source.variants.map((v) => v.precision).join(', ');
+      missing.push({
+        precision,
+        reason: `${source.name} has no ${precision} variant (model${SUFFIX[precision]}.onnx); found: ${have}`,
+      });
+    }
+  }
+  return { selected, missing };
+}
