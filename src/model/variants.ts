@@ -64,7 +64,9 @@ export function parseVariantFileName(fileName: string): { base: string; precisio
 
 export function parsePrecision(text: string): Precision {
   const key = text.trim().toLowerCase();
-  const precision = ALIASES[key] ?? (PRECISIONS as readonly string[]).find((p) => p === key);
+  const precision =
+    (Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined) ??
+    (PRECISIONS as readonly string[]).find((p) => p === key);
   if (!precision) {
     throw usageError(`unknown precision '${text}'`, `use one of: ${PRECISIONS.join(', ')} (quantized = q8)`);
   }

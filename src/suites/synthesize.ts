@@ -89,6 +89,21 @@ function classifyFill(input: TensorInfo, dtype: OrtDType, model: ModelInfo, task
   return { kind: 'normal', scale: task.modality === 'audio' ? 0.1 : 1 };
 }
 
+/** A user-named key, never one of Object.prototype's ('constructor', 'toString'). */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** Ranges of the integer types a --fill value must fit. */
+const INT_RANGES: Partial<Record<OrtDType, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+};
+
 /**
  * Decides every input's dims and fill. Throws a usage error for pins that name no input or dim,
  * or that contradict the model.
@@ -133,7 +148,7 @@ export function planInputs(model: ModelInfo, task: TaskDefinition, overrides: In
     }
     const dtype = input.dtype;
     const fill = classifyFill(input, dtype, model, task);
-    const pinnedShape = overrides.shapes[input.name];
+    const pinnedShape = own(overrides.shapes, input.name);
     const shape = input.shape ?? (pinnedShape ? pinnedShape.map(() => null) : []);
     if (pinnedShape && pinnedShape.length !== shape.length) {
       throw usageError(
@@ -159,8 +174,8 @@ export function planInputs(model: ModelInfo, task: TaskDefinition, overrides: In
         return { role: 'pinned', value: pinnedShape[index]!, name };
       }
       if (typeof dim === 'number') return { role: 'fixed', value: dim, name };
-      if (name !== null && overrides.dims[name] !== undefined)
-        return { role: 'pinned', value: overrides.dims[name]!, name };
+      const pinnedDim = name !== null ? own(overrides.dims, name) : undefined;
+      if (pinnedDim !== undefined) return { role: 'pinned', value: pinnedDim, name };
       if (name !== null && PAST_DIM.test(name)) return { role: 'past', value: 0, name };
       const dist = task.distribution;
       const tokenish = (name !== null && TOKEN_DIM.test(name)) || (isTextInput && index === 1);
@@ -182,7 +197,7 @@ export function planInputs(model: ModelInfo, task: TaskDefinition, overrides: In
     });
     // A sequence dim that the model or a pin fixes caps every query's length.
     if (
-      isTextInput &&
+      (fill.kind === 'token-ids' || fill.kind === 'attention-mask') &&
       shape.length >= 2 &&
       dims[1] &&
       (dims[1].role === 'fixed' || dims[1].role === 'pinned')
@@ -197,7 +212,7 @@ export function planInputs(model: ModelInfo, task: TaskDefinition, overrides: In
     ) {
       fixedAudioSamples = dims[1]?.value;
     }
-    const constant = overrides.fills[input.name];
+    const constant = own(overrides.fills, input.name);
     inputs.push({
       name: input.name,
       dtype,
@@ -215,7 +230,7 @@ export function planInputs(model: ModelInfo, task: TaskDefinition, overrides: In
   for (const input of inputs) {
     input.dims.forEach((d, index) => {
       const key = d.name ?? `${input.name}[${index}]`;
-      if (d.role === 'batch') dimsUsed[key] = fixedBatch ?? 'batch size';
+      if (d.role === 'batch') dimsUsed[key] = fixedBatch ?? '<batch>';
       else if (d.role === 'tokens' && dist.kind === 'tokens') {
         dimsUsed[key] =
           `per batch: longest query (${dist.minTokens}-${Math.min(dist.maxTokens, fixedTokens ?? Infinity)} tokens, mean ${dist.meanTokens})`;
@@ -257,7 +272,15 @@ export function parseConstant(
       throw usageError(`--fill ${inputName}=${text}: ${dtype} needs a whole number`);
     if (dtype.startsWith('uint') && value < 0)
       throw usageError(`--fill ${inputName}=${text}: ${dtype} cannot be negative`);
-    if (dtype === 'int64' || dtype === 'uint64') return BigInt(text.trim());
+    if (dtype === 'int64' || dtype === 'uint64')
+      return /^[+-]?\d+$/.test(text.trim()) ? BigInt(text.trim()) : BigInt(value);
+    const range = INT_RANGES[dtype];
+    if (range && (value < range[0] || value > range[1])) {
+      throw usageError(
+        `--fill ${inputName}=${text}: out of range for ${dtype}`,
+        `give a value from ${range[0]} to ${range[1]}`,
+      );
+    }
   }
   return value;
 }
@@ -274,6 +297,9 @@ export interface BatchShape {
 
 /** Groups the suite's queries into batches and sizes each batch's varying dims. */
 export function planBatches(plan: SynthesisPlan, querySizes: QuerySize[], batchSize: number): BatchShape[] {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw usageError(`batch size ${batchSize} is not a whole number of at least 1`);
+  }
   const shapes: BatchShape[] = [];
   for (let start = 0; start < querySizes.length; start += batchSize) {
     const group = querySizes.slice(start, start + batchSize);
@@ -388,7 +414,9 @@ function fillValues(
     const row = Math.floor(i / rowLength);
     const position = Math.floor((i % rowLength) / innerLength);
     const seqDim = input.dims[1]?.role;
-    if (seqDim === 'tokens' || seqDim === 'fixed' || seqDim === 'pinned')
+    // A fixed or pinned dim 1 is a token dim only for text inputs (not an image's channels).
+    const textFill = fill.kind === 'token-ids' || fill.kind === 'attention-mask';
+    if (seqDim === 'tokens' || (textFill && (seqDim === 'fixed' || seqDim === 'pinned')))
       return position < (batch.queryTokens[row] ?? seqLength);
     if (seqDim === 'audio') return position < (batch.queryAudioSamples[row] ?? seqLength);
     return true;

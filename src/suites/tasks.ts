@@ -166,7 +166,7 @@ export function listTasks(): TaskDefinition[] {
 }
 
 export function getTask(name: string): TaskDefinition {
-  const task = TASKS[name as TaskName];
+  const task = Object.hasOwn(TASKS, name) ? TASKS[name as TaskName] : undefined;
   if (!task) throw usageError(`unknown task '${name}'`, `use one of: ${TASK_NAMES.join(', ')}`);
   return task;
 }

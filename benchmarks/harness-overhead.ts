@@ -1,0 +1,130 @@
+/**
+ * Harness overhead: bench's throughput against a bare onnxruntime-node loop that calls
+ * session.run on one pre-built input, same model, batch, shape and thread count.
+ * Target: bench ≥ 97 % of the bare loop. Rounds alternate so drift hits both sides alike.
+ *
+ *   npm run bench:overhead [-- --rounds 5 --queries 2000 --threads 1]
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { inspectModel } from '../src/model/inspect.js';
+import { runConfiguration } from '../src/runner/run-config.js';
+import { median } from '../src/stats/summary.js';
+import { buildBatch, planBatches, planInputs, suiteQuerySizes } from '../src/suites/synthesize.js';
+import { getTask } from '../src/suites/tasks.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    queries: { type: 'string', default: '2000' },
+    threads: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '10' },
+  },
+});
+const rounds = Number(values.rounds);
+const queries = Number(values.queries);
+const threads = Number(values.threads);
+const warmup = Number(values.warmup);
+
+const zoo = (p: string) => fileURLToPath(new URL(`../../fixtures/zoo/${p}`, import.meta.url));
+
+interface Case {
+  label: string;
+  path: string;
+  task: string;
+  batchSize: number;
+  dims: Record<string, number>;
+}
+
+const CASES: Case[] = [
+  {
+    label: 'encoder-small fp32, 128 tokens, batch 8',
+    path: zoo('encoder-small/model.onnx'),
+    task: 'text-classification',
+    batchSize: 8,
+    dims: { sequence_length: 128 },
+  },
+  {
+    label: 'encoder-tiny fp32, 32 tokens, batch 1',
+    path: zoo('encoder-tiny/model.onnx'),
+    task: 'text-classification',
+    batchSize: 1,
+    dims: { sequence_length: 32 },
+  },
+  {
+    label: 'cnn-small fp32, 224 px, batch 4',
+    path: zoo('cnn-small/model.onnx'),
+    task: 'image-classification',
+    batchSize: 4,
+    dims: {},
+  },
+];
+
+async function bareLoop(c: Case): Promise<number> {
+  const info = await inspectModel(c.path);
+  const task = getTask(c.task);
+  const plan = planInputs(info, task, { dims: c.dims, shapes: {}, fills: {} });
+  const [shape] = planBatches(plan, suiteQuerySizes(plan, task, c.batchSize, 0), c.batchSize);
+  const feeds = buildBatch(plan, shape!, 0).feeds;
+  const session = await ort.InferenceSession.create(c.path, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+  });
+  for (let i = 0; i < warmup; i++) await session.run(feeds);
+  const runs = Math.ceil(queries / c.batchSize);
+  const start = performance.now();
+  for (let i = 0; i < runs; i++) await session.run(feeds);
+  const seconds = (performance.now() - start) / 1000;
+  await session.release();
+  return (runs * c.batchSize) / seconds;
+}
+
+async function harness(c: Case): Promise<number> {
+  const result = await runConfiguration(
+    {
+      modelName: c.label,
+      precision: 'fp32',
+      model: await inspectModel(c.path),
+      task: getTask(c.task),
+      taskSource: 'benchmark',
+      device: 'cpu',
+      batchSize: c.batchSize,
+      threads,
+      queries,
+      warmup,
+      seed: 0,
+      overrides: { dims: c.dims, shapes: {}, fills: {} },
+    },
+    { onProgress: () => undefined },
+  );
+  if (result.status !== 'ok' || result.throughputQps === null)
+    throw new Error(`${c.label}: ${result.reason}`);
+  return result.throughputQps;
+}
+
+console.log(`harness overhead: ${rounds} alternating rounds, ${queries} queries each, ${threads} thread(s)`);
+console.log(`onnxruntime-node ${ort.env.versions.node ?? ''}, node ${process.version}`);
+console.log('case'.padEnd(42) + 'bare q/s'.padStart(12) + 'bench q/s'.padStart(12) + 'ratio'.padStart(9));
+let worst = Infinity;
+for (const c of CASES) {
+  const bare: number[] = [];
+  const bench: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    bare.push(await bareLoop(c));
+    bench.push(await harness(c));
+  }
+  const ratio = median(bench) / median(bare);
+  worst = Math.min(worst, ratio);
+  console.log(
+    c.label.padEnd(42) +
+      median(bare).toFixed(1).padStart(12) +
+      median(bench).toFixed(1).padStart(12) +
+      `${(ratio * 100).toFixed(1)} %`.padStart(9),
+  );
+}
+console.log(
+  `lowest ratio ${(worst * 100).toFixed(1)} % (target ≥ 97 %): ${worst >= 0.97 ? 'met' : 'NOT met'}`,
+);

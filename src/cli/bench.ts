@@ -1,0 +1,143 @@
+/** `energy-score bench`: measure models and print the report. */
+import type { Command } from 'commander';
+import { collectEnvironment } from '../env/environment.js';
+import { parsePrecision, type Precision } from '../model/variants.js';
+import { renderTable, makeChalk } from '../report/table.js';
+import { newDocument, planBench, runBench, type BenchOptions } from '../runner/bench.js';
+import { parseDevice, type Device } from '../runner/providers.js';
+import { parseOverrides } from '../suites/overrides.js';
+import { TASK_NAMES } from '../suites/tasks.js';
+import { OutputWriter } from './outputs.js';
+import { collect, list, nonNegativeInt, positiveInt } from './parse.js';
+import { createProgress } from './progress.js';
+
+interface BenchFlags {
+  task?: string;
+  device?: Device[];
+  precision?: Precision[];
+  batch?: number[];
+  queries?: number;
+  warmup: number;
+  threads?: number;
+  seed: number;
+  dim?: string[];
+  shape?: string[];
+  fill?: string[];
+  json?: string;
+  csv?: string;
+  markdown?: string;
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('measure models: every precision variant × batch size × device is one configuration')
+    .argument(
+      '[models...]',
+      '.onnx files or model folders (Hugging Face naming); none runs the built-in demo',
+    )
+    .option('--task <task>', `task suite (${TASK_NAMES.join(', ')}); inferred from the inputs when left out`)
+    .option('--device <list>', 'cpu, cuda, or both (default: cpu)', list('--device', parseDevice))
+    .option(
+      '--precision <list>',
+      'variants to run: fp32, fp16, q8 (model_quantized), int8, uint8, q4, q4f16, bnb4 (default: every variant found)',
+      list('--precision', parsePrecision),
+    )
+    .option('--batch <list>', 'batch sizes (default: 1)', list('--batch', positiveInt('--batch')))
+    .option(
+      '--queries <n>',
+      "queries per configuration (default: the task's suite, 1000)",
+      positiveInt('--queries'),
+    )
+    .option('--warmup <n>', 'batches run before timing starts', nonNegativeInt('--warmup'), 5)
+    .option(
+      '--threads <n>',
+      "ONNX Runtime intra-op threads (default: ONNX Runtime's, one per core)",
+      positiveInt('--threads'),
+    )
+    .option('--seed <n>', 'seed for query sizes and input values', nonNegativeInt('--seed'), 0)
+    .option('--dim <name=n>', 'size of a named dynamic dim, e.g. sequence_length=128 (repeatable)', collect)
+    .option(
+      '--shape <input=AxB>',
+      'whole shape of an input, e.g. pixel_values=1x3x224x224 (repeatable)',
+      collect,
+    )
+    .option(
+      '--fill <input=value>',
+      'constant value for an input, e.g. attention_mask=1 (repeatable)',
+      collect,
+    )
+    .option('--json <file|->', 'write the result JSON (the full record) to a file, or - for stdout')
+    .option('--csv <file|->', 'write one CSV row per configuration')
+    .option('--markdown <file|->', 'write a Markdown report (for a pull request or CI summary)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  energy-score bench                                   the built-in demo: three encoders, every precision
+  energy-score bench model.onnx --batch 1,8,32 --json result.json
+  energy-score bench ./my-model --precision fp32,int8 --queries 200 --csv -
+  energy-score bench vit.onnx --task image-classification --dim height=384 --dim width=384
+
+Results are written after every configuration, so Ctrl-C keeps what was measured.
+Energy is not measured by this version: the energy and rating fields say so.`,
+    )
+    .action(async (models: string[], flags: BenchFlags) => {
+      process.exitCode = await bench(models, flags);
+    });
+}
+
+async function bench(models: string[], flags: BenchFlags): Promise<number> {
+  const writer = new OutputWriter({ json: flags.json, csv: flags.csv, markdown: flags.markdown });
+  const options: BenchOptions = {
+    models,
+    task: flags.task,
+    devices: flags.device ?? ['cpu'],
+    precisions: flags.precision,
+    batchSizes: flags.batch ?? [1],
+    queries: flags.queries,
+    warmup: flags.warmup,
+    threads: flags.threads,
+    seed: flags.seed,
+    overrides: parseOverrides(flags),
+  };
+  const planned = await planBench(options);
+  const document = newDocument(options, await collectEnvironment());
+  await writer.writeFiles(document);
+
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write(
+      '\ninterrupted: finishing the batch in flight and saving what was measured (Ctrl-C again to quit now)\n',
+    );
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const progress = createProgress();
+  try {
+    await runBench(planned, document, {
+      signal: abort.signal,
+      onConfigStart: (item, index, total) => {
+        const id = item.spec
+          ? `${item.spec.modelName} ${item.spec.precision} b${item.spec.batchSize} ${item.spec.device}`
+          : item.skipped.id;
+        progress.start(id, index, total);
+      },
+      onProgress: (done, total) => progress.update(done, total),
+      onConfigEnd: async () => {
+        progress.clear();
+        await writer.writeFiles(document);
+      },
+    });
+  } finally {
+    progress.clear();
+    process.off('SIGINT', onSigint);
+  }
+
+  const tableStream = writer.stdoutFormat ? process.stderr : process.stdout;
+  tableStream.write(renderTable(document, makeChalk(tableStream)));
+  writer.writeStdout(document);
+  if (document.interrupted) return 130;
+  return document.results.some((r) => r.status === 'failed') ? 1 : 0;
+}

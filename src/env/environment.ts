@@ -1,0 +1,47 @@
+/** The machine a run happened on, recorded in every result. */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import si from 'systeminformation';
+import type { Environment } from '../report/result.js';
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(specifier: string): string {
+  try {
+    return (JSON.parse(readFileSync(require.resolve(specifier), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export const TOOL_VERSION: string = (() => {
+  try {
+    const url = new URL('../../../package.json', import.meta.url);
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+export function onnxruntimeVersion(): string {
+  return packageVersion('onnxruntime-node/package.json');
+}
+
+export async function collectEnvironment(): Promise<Environment> {
+  // systeminformation reads the CPU's marketing name, which os.cpus() often truncates.
+  const cpu = await si.cpu().catch(() => undefined);
+  const cpuName = cpu ? `${cpu.manufacturer} ${cpu.brand}`.trim() : (os.cpus()[0]?.model ?? 'unknown');
+  return {
+    os: `${os.type()} ${os.release()}`,
+    platform: os.platform(),
+    arch: os.arch(),
+    cpu: cpuName,
+    cpuCores: os.availableParallelism(),
+    memoryGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    nodeVersion: process.version,
+    onnxruntimeVersion: onnxruntimeVersion(),
+    toolVersion: TOOL_VERSION,
+    hostname: os.hostname(),
+  };
+}

@@ -1,0 +1,38 @@
+/** The library API: the CLI is one consumer of these. */
+export { EnergyScoreError, usageError, runError } from './errors.js';
+export { inspectModel, formatShape, type ModelInfo, type TensorInfo, type Dim } from './model/inspect.js';
+export {
+  discoverModel,
+  selectVariants,
+  parsePrecision,
+  parseVariantFileName,
+  PRECISIONS,
+  type Precision,
+  type ModelSource,
+  type ModelVariant,
+} from './model/variants.js';
+export {
+  TASK_NAMES,
+  getTask,
+  listTasks,
+  sampleQuerySizes,
+  type TaskName,
+  type TaskDefinition,
+} from './suites/tasks.js';
+export { inferTask } from './suites/infer-task.js';
+export { parseOverrides, type InputOverrides } from './suites/overrides.js';
+export { planInputs, planBatches, buildBatch, type SynthesisPlan } from './suites/synthesize.js';
+export {
+  planBench,
+  runBench,
+  newDocument,
+  DEMO_MODELS,
+  type BenchOptions,
+  type BenchHooks,
+} from './runner/bench.js';
+export { runConfiguration, type ConfigSpec } from './runner/run-config.js';
+export { DEVICES, type Device, cudaProviderInstalled, CUDA_INSTALL_COMMAND } from './runner/providers.js';
+export { collectEnvironment } from './env/environment.js';
+export { summarize, percentile, modifiedZScores, type Summary } from './stats/summary.js';
+export { toJson, toCsv, toMarkdown } from './report/exporters.js';
+export { SCHEMA_VERSION, type RunDocument, type ConfigResult } from './report/result.js';

@@ -1,0 +1,77 @@
+/** Machine formats of a run document: JSON (the contract), CSV and Markdown (its flattenings). */
+import { stringify } from 'csv-stringify/sync';
+import { FLAT_COLUMNS, flatten } from './flatten.js';
+import type { RunDocument } from './result.js';
+
+export type ExportFormat = 'json' | 'csv' | 'markdown';
+
+export function toJson(document: RunDocument): string {
+  return JSON.stringify(document, null, 2) + '\n';
+}
+
+/** Spreadsheets run a cell starting with = + - @ or a tab as a formula; a leading quote defuses it. */
+function defuse(value: unknown): unknown {
+  return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+export function toCsv(document: RunDocument): string {
+  const rows = document.results.map((r) => {
+    const flat = flatten(r);
+    return FLAT_COLUMNS.map((c) => defuse(flat[c]));
+  });
+  return stringify(rows, { header: true, columns: [...FLAT_COLUMNS], cast: { number: (n) => String(n) } });
+}
+
+const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] = [
+  ['model', (r) => r.model],
+  ['precision', (r) => r.precision],
+  ['batch', (r) => String(r.batch_size)],
+  ['device', (r) => r.device],
+  ['status', (r) => r.status],
+  ['p50 ms/query', (r) => fixed(r.latency_per_query_p50_ms, 3)],
+  ['p95 ms/batch', (r) => fixed(r.latency_p95_ms, 3)],
+  ['queries/s', (r) => fixed(r.throughput_qps, 1)],
+  ['Wh/1k queries', (r) => (r.energy_wh_per_1k === null ? r.energy_status : String(r.energy_wh_per_1k))],
+  ['stars', (r) => (r.stars === null ? r.rating_status : '★'.repeat(r.stars))],
+];
+
+function fixed(value: number | null, digits: number): string {
+  return value === null ? '–' : value.toFixed(digits);
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
+}
+
+export function toMarkdown(document: RunDocument): string {
+  const header = MARKDOWN_COLUMNS.map(([name]) => name);
+  const lines = [
+    `## energy-score bench`,
+    '',
+    `${document.environment.cpu} · ${document.environment.os} · onnxruntime ${document.environment.onnxruntimeVersion} · ${document.createdAt}`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+  ];
+  const notes: string[] = [];
+  for (const result of document.results) {
+    const flat = flatten(result);
+    lines.push(`| ${MARKDOWN_COLUMNS.map(([, cell]) => escapeMarkdown(cell(flat))).join(' | ')} |`);
+    if (result.reason) notes.push(`- ${escapeMarkdown(result.id)}: ${escapeMarkdown(result.reason)}`);
+  }
+  if (notes.length) lines.push('', ...notes);
+  lines.push('', `Energy: ${escapeMarkdown(document.results[0]?.energy.reason ?? 'not measured')}.`);
+  if (document.interrupted) lines.push('', 'The run was interrupted; the rows above were measured in full.');
+  return lines.join('\n') + '\n';
+}
+
+export function render(format: ExportFormat, document: RunDocument): string {
+  switch (format) {
+    case 'json':
+      return toJson(document);
+    case 'csv':
+      return toCsv(document);
+    case 'markdown':
+      return toMarkdown(document);
+  }
+}

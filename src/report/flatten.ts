@@ -1,0 +1,92 @@
+/** One flat row per configuration: the shape shared by CSV and Markdown. */
+import type { ConfigResult } from './result.js';
+
+export interface FlatRow {
+  id: string;
+  status: string;
+  model: string;
+  model_sha256: string;
+  task: string;
+  device: string;
+  precision: string;
+  batch_size: number;
+  queries: number;
+  latency_mean_ms: number | null;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+  latency_p99_ms: number | null;
+  latency_per_query_p50_ms: number | null;
+  throughput_qps: number | null;
+  session_load_ms: number | null;
+  peak_rss_mb: number | null;
+  energy_status: string;
+  energy_per_query_j: number | null;
+  energy_wh_per_1k: number | null;
+  queries_per_j: number | null;
+  rating_status: string;
+  stars: number | null;
+  reason: string;
+  warnings: string;
+}
+
+const round = (value: number | null | undefined, digits: number): number | null =>
+  value === null || value === undefined ? null : Number(value.toFixed(digits));
+
+export function flatten(result: ConfigResult): FlatRow {
+  return {
+    id: result.id,
+    status: result.status,
+    model: result.model.name,
+    model_sha256: result.model.sha256 ?? '',
+    task: result.task,
+    device: result.device,
+    precision: result.precision,
+    batch_size: result.batchSize,
+    queries: result.queries,
+    latency_mean_ms: round(result.latencyMs?.mean, 4),
+    latency_p50_ms: round(result.latencyMs?.p50, 4),
+    latency_p95_ms: round(result.latencyMs?.p95, 4),
+    latency_p99_ms: round(result.latencyMs?.p99, 4),
+    latency_per_query_p50_ms: round(result.latencyPerQueryMs?.p50, 4),
+    throughput_qps: round(result.throughputQps, 2),
+    session_load_ms: round(result.sessionLoadMs, 1),
+    peak_rss_mb: result.peakRssMB,
+    energy_status: result.energy.status,
+    energy_per_query_j: result.energy.perQueryJ,
+    energy_wh_per_1k: result.energy.whPer1k,
+    queries_per_j: result.energy.queriesPerJ,
+    rating_status: result.rating.status,
+    stars: result.rating.stars,
+    reason: result.reason ?? '',
+    warnings: result.warnings.join(' | '),
+  };
+}
+
+/** Column order of CSV and Markdown exports. */
+export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
+  'id',
+  'status',
+  'model',
+  'model_sha256',
+  'task',
+  'device',
+  'precision',
+  'batch_size',
+  'queries',
+  'latency_mean_ms',
+  'latency_p50_ms',
+  'latency_p95_ms',
+  'latency_p99_ms',
+  'latency_per_query_p50_ms',
+  'throughput_qps',
+  'session_load_ms',
+  'peak_rss_mb',
+  'energy_status',
+  'energy_per_query_j',
+  'energy_wh_per_1k',
+  'queries_per_j',
+  'rating_status',
+  'stars',
+  'reason',
+  'warnings',
+];

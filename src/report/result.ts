@@ -1,0 +1,127 @@
+/**
+ * The result document: versioned JSON that every other format flattens. Energy and rating are
+ * always present; until a meter or a cohort fills them they say so instead of holding numbers.
+ */
+import type { Summary } from '../stats/summary.js';
+
+export const SCHEMA_VERSION = 1;
+
+export type ConfigStatus = 'ok' | 'skipped' | 'failed' | 'interrupted';
+
+export interface EnergyNotMeasured {
+  status: 'not-measured';
+  reason: string;
+  perQueryJ: null;
+  whPer1k: null;
+  queriesPerJ: null;
+}
+
+export interface RatingUnrated {
+  status: 'unrated';
+  reason: string;
+  stars: null;
+  scale: null;
+}
+
+export interface LatencyFigures {
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface ConfigResult {
+  /** model/precision/batch/device: unique within a run, stable across runs. */
+  id: string;
+  status: ConfigStatus;
+  /** Why a configuration was skipped or failed. */
+  reason?: string;
+  model: {
+    name: string;
+    path: string;
+    file: string;
+    sha256: string | null;
+    fileSizeBytes: number | null;
+    parameters: number | null;
+  };
+  task: string;
+  /** How the task was chosen: given with --task, or inferred (and from what). */
+  taskSource: string;
+  device: string;
+  precision: string;
+  batchSize: number;
+  threads: number | null;
+  /** Queries run in the measured loop (the warm-up is not counted). */
+  queries: number;
+  batches: number;
+  warmupBatches: number;
+  inputs: {
+    /** Every dim the tool chose: a size, or how it varied per batch. */
+    dims: Record<string, number | string>;
+    /** Distinct pre-built batches cycled through the measured loop. */
+    distinctBatches: number;
+    tokensPerQueryMean: number | null;
+    bytesPerBatchMax: number;
+  } | null;
+  sessionLoadMs: number | null;
+  /** Per session.run call (one batch). */
+  latencyMs: (LatencyFigures & Pick<Summary, 'min' | 'max' | 'stddev'>) | null;
+  /** Per query: the batch latency divided by the queries in it. */
+  latencyPerQueryMs: LatencyFigures | null;
+  throughputQps: number | null;
+  /** Wall time of the measured loop. */
+  measuredSeconds: number | null;
+  /** Highest resident set size sampled while the configuration ran. */
+  peakRssMB: number | null;
+  outlierBatches: number | null;
+  warnings: string[];
+  energy: EnergyNotMeasured;
+  rating: RatingUnrated;
+}
+
+export interface Environment {
+  os: string;
+  platform: string;
+  arch: string;
+  cpu: string;
+  cpuCores: number;
+  memoryGB: number;
+  nodeVersion: string;
+  onnxruntimeVersion: string;
+  toolVersion: string;
+  hostname: string;
+}
+
+export interface RunDocument {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'energy-score'; version: string };
+  createdAt: string;
+  /** True when the run stopped early (Ctrl-C): what is here was measured in full. */
+  interrupted: boolean;
+  settings: {
+    queries: number | null;
+    warmup: number;
+    threads: number | null;
+    seed: number;
+    batchSizes: number[];
+    devices: string[];
+    precisions: string[] | null;
+  };
+  environment: Environment;
+  results: ConfigResult[];
+}
+
+export const ENERGY_NOT_MEASURED: EnergyNotMeasured = {
+  status: 'not-measured',
+  reason: 'no energy meter is attached to bench yet; timing only',
+  perQueryJ: null,
+  whPer1k: null,
+  queriesPerJ: null,
+};
+
+export const UNRATED: RatingUnrated = {
+  status: 'unrated',
+  reason: 'ratings need measured energy and a cohort',
+  stars: null,
+  scale: null,
+};

@@ -1,0 +1,106 @@
+/** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { ConfigResult, RunDocument } from './result.js';
+
+/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
+  const enabled = Boolean(stream.isTTY) && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+  return new Chalk({ level: enabled ? 1 : 0 });
+}
+
+interface Column {
+  title: string;
+  align: 'left' | 'right';
+  cell: (r: ConfigResult) => string;
+}
+
+const num = (value: number | null | undefined, digits: number) =>
+  value === null || value === undefined ? '–' : value.toFixed(digits);
+
+const COLUMNS: Column[] = [
+  { title: 'model', align: 'left', cell: (r) => r.model.name },
+  { title: 'precision', align: 'left', cell: (r) => r.precision },
+  { title: 'batch', align: 'right', cell: (r) => String(r.batchSize) },
+  { title: 'device', align: 'left', cell: (r) => r.device },
+  { title: 'p50 ms/query', align: 'right', cell: (r) => num(r.latencyPerQueryMs?.p50, 3) },
+  { title: 'p95 ms/batch', align: 'right', cell: (r) => num(r.latencyMs?.p95, 3) },
+  { title: 'p99 ms/batch', align: 'right', cell: (r) => num(r.latencyMs?.p99, 3) },
+  { title: 'queries/s', align: 'right', cell: (r) => num(r.throughputQps, 1) },
+  { title: 'load ms', align: 'right', cell: (r) => num(r.sessionLoadMs, 0) },
+  { title: 'peak RSS MB', align: 'right', cell: (r) => num(r.peakRssMB, 0) },
+  {
+    title: 'Wh/1k',
+    align: 'right',
+    cell: (r) => (r.energy.whPer1k === null ? '–' : String(r.energy.whPer1k)),
+  },
+];
+
+function pad(text: string, width: number, align: 'left' | 'right'): string {
+  return align === 'left' ? text.padEnd(width) : text.padStart(width);
+}
+
+export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
+  const rows = document.results.map((r) =>
+    COLUMNS.map((c) =>
+      r.status === 'ok' ||
+      c.title === 'model' ||
+      c.title === 'precision' ||
+      c.title === 'batch' ||
+      c.title === 'device'
+        ? c.cell(r)
+        : '',
+    ),
+  );
+  const widths = COLUMNS.map((c, i) => Math.max(c.title.length, ...rows.map((row) => row[i]!.length)));
+  const lines: string[] = [];
+  lines.push(chalk.bold(COLUMNS.map((c, i) => pad(c.title, widths[i]!, c.align)).join('  ')));
+  document.results.forEach((result, index) => {
+    const row = rows[index]!;
+    let line = COLUMNS.map((c, i) => pad(row[i]!, widths[i]!, c.align))
+      .join('  ')
+      .trimEnd();
+    if (result.status !== 'ok') {
+      const label = result.status === 'failed' ? chalk.red('failed') : chalk.yellow(result.status);
+      line = `${COLUMNS.slice(0, 4)
+        .map((c, i) => pad(row[i]!, widths[i]!, c.align))
+        .join('  ')}  ${label}`;
+    }
+    lines.push(line);
+  });
+
+  const notes = document.results.filter((r) => r.reason || r.warnings.length);
+  if (notes.length) lines.push('');
+  for (const r of notes) {
+    if (r.reason)
+      lines.push(`${r.status === 'failed' ? chalk.red('✗') : chalk.yellow('–')} ${r.id}: ${r.reason}`);
+    for (const w of r.warnings) lines.push(`${chalk.yellow('!')} ${r.id}: ${w}`);
+  }
+
+  const first = document.results.find((r) => r.inputs);
+  if (first?.inputs) {
+    const dims = Object.entries(first.inputs.dims)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
+    lines.push('', chalk.dim(`task ${first.task} (${first.taskSource}); inputs: ${dims}`));
+  }
+  const verdict = throughputVerdict(document.results);
+  if (verdict) lines.push('', verdict);
+  lines.push(chalk.dim(`energy: ${document.results[0]?.energy.reason ?? 'not measured'}`));
+  if (document.interrupted)
+    lines.push(chalk.yellow('interrupted: the rows above were measured in full; the rest did not run'));
+  return lines.join('\n') + '\n';
+}
+
+const label = (r: ConfigResult) =>
+  `${r.model.name} ${r.precision} at batch ${r.batchSize}${r.device === 'cpu' ? '' : ` on ${r.device}`}`;
+
+/** Until energy is measured, the verdict compares throughput, and says that is what it compares. */
+export function throughputVerdict(results: ConfigResult[]): string | undefined {
+  const ok = results.filter((r) => r.status === 'ok' && r.throughputQps);
+  if (ok.length < 2) return undefined;
+  const sorted = [...ok].sort((a, b) => b.throughputQps! - a.throughputQps!);
+  const best = sorted[0]!;
+  const worst = sorted[sorted.length - 1]!;
+  const ratio = best.throughputQps! / worst.throughputQps!;
+  return `${label(best)} serves ${ratio.toFixed(1)}× the queries per second of ${label(worst)}`;
+}

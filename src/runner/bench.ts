@@ -1,0 +1,205 @@
+/**
+ * The bench plan and its loop: models × precision variants × batch sizes × devices, one
+ * configuration at a time, each result handed on as soon as it is measured.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { usageError } from '../errors.js';
+import { inspectModel, type ModelInfo } from '../model/inspect.js';
+import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
+import {
+  ENERGY_NOT_MEASURED,
+  SCHEMA_VERSION,
+  UNRATED,
+  type ConfigResult,
+  type Environment,
+  type RunDocument,
+} from '../report/result.js';
+import { inferTask } from '../suites/infer-task.js';
+import type { InputOverrides } from '../suites/overrides.js';
+import { getTask, type TaskDefinition } from '../suites/tasks.js';
+import { TOOL_VERSION } from '../env/environment.js';
+import { requireDevice, type Device } from './providers.js';
+import { configId, runConfiguration, type ConfigSpec } from './run-config.js';
+
+export interface BenchOptions {
+  /** Model files or folders; empty runs the embedded demo. */
+  models: string[];
+  task: string | undefined;
+  devices: Device[];
+  precisions: Precision[] | undefined;
+  batchSizes: number[];
+  /** Queries per configuration; undefined uses the task's standard suite size. */
+  queries: number | undefined;
+  warmup: number;
+  threads: number | undefined;
+  seed: number;
+  overrides: InputOverrides;
+}
+
+export interface BenchHooks {
+  onPlanned?: (total: number) => void;
+  onConfigStart?: (spec: PlannedConfig, index: number, total: number) => void;
+  onProgress?: (queriesDone: number, queriesTotal: number) => void;
+  onConfigEnd?: (result: ConfigResult, document: RunDocument) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+/** A configuration ready to run, or one known in advance to be skipped. */
+export type PlannedConfig =
+  { spec: ConfigSpec; skipped?: undefined } | { spec?: undefined; skipped: ConfigResult };
+
+const ZOO_DIR = fileURLToPath(new URL('../../../fixtures/zoo/', import.meta.url));
+
+/** The embedded default: the bundled text-classification encoders, compared as one cohort. */
+export const DEMO_MODELS = ['encoder-tiny', 'encoder-small', 'encoder-medium'].map((name) =>
+  path.join(ZOO_DIR, name),
+);
+
+export async function planBench(options: BenchOptions): Promise<PlannedConfig[]> {
+  for (const device of options.devices) requireDevice(device);
+  const fixedTask = options.task !== undefined ? getTask(options.task) : undefined;
+  const planned: PlannedConfig[] = [];
+  const modelArgs = options.models.length > 0 ? options.models : DEMO_MODELS;
+
+  for (const argument of modelArgs) {
+    const source = await discoverModel(argument);
+    const { selected, missing } = selectVariants(source, options.precisions);
+    const infos = new Map<string, ModelInfo>();
+    for (const variant of selected) infos.set(variant.path, await inspectModel(variant.path));
+
+    let task: TaskDefinition;
+    let taskSource: string;
+    if (fixedTask) {
+      task = fixedTask;
+      taskSource = 'given with --task';
+    } else {
+      const first = selected[0] ? infos.get(selected[0].path) : undefined;
+      const inferred = first
+        ? inferTask(first)
+        : { task: 'custom' as const, reason: 'no variant to inspect' };
+      task = getTask(inferred.task);
+      taskSource = `inferred: ${inferred.reason}`;
+    }
+
+    for (const variant of selected) {
+      for (const batchSize of options.batchSizes) {
+        for (const device of options.devices) {
+          planned.push({
+            spec: {
+              modelName: source.name,
+              precision: variant.precision,
+              model: infos.get(variant.path)!,
+              task,
+              taskSource,
+              device,
+              batchSize,
+              threads: options.threads,
+              queries: options.queries ?? task.queries,
+              warmup: options.warmup,
+              seed: options.seed,
+              overrides: options.overrides,
+            },
+          });
+        }
+      }
+    }
+    for (const gap of missing) {
+      for (const batchSize of options.batchSizes) {
+        for (const device of options.devices) {
+          planned.push({
+            skipped: skippedResult(source.name, argument, gap.precision, batchSize, device, task, gap.reason),
+          });
+        }
+      }
+    }
+  }
+  if (!planned.some((p) => p.spec)) {
+    const reasons = [...new Set(planned.map((p) => p.skipped?.reason))].join('; ');
+    throw usageError(
+      `nothing to run: ${reasons}`,
+      'choose precisions the model has with --precision, or leave it out to run every variant found',
+    );
+  }
+  return planned;
+}
+
+function skippedResult(
+  name: string,
+  argument: string,
+  precision: string,
+  batchSize: number,
+  device: Device,
+  task: TaskDefinition,
+  reason: string,
+): ConfigResult {
+  return {
+    id: configId(name, precision, batchSize, device),
+    status: 'skipped',
+    reason,
+    model: { name, path: argument, file: '', sha256: null, fileSizeBytes: null, parameters: null },
+    task: task.name,
+    taskSource: '',
+    device,
+    precision,
+    batchSize,
+    threads: null,
+    queries: 0,
+    batches: 0,
+    warmupBatches: 0,
+    inputs: null,
+    sessionLoadMs: null,
+    latencyMs: null,
+    latencyPerQueryMs: null,
+    throughputQps: null,
+    measuredSeconds: null,
+    peakRssMB: null,
+    outlierBatches: null,
+    warnings: [],
+    energy: ENERGY_NOT_MEASURED,
+    rating: UNRATED,
+  };
+}
+
+export function newDocument(options: BenchOptions, environment: Environment): RunDocument {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'energy-score', version: TOOL_VERSION },
+    createdAt: new Date().toISOString(),
+    interrupted: false,
+    settings: {
+      queries: options.queries ?? null,
+      warmup: options.warmup,
+      threads: options.threads ?? null,
+      seed: options.seed,
+      batchSizes: options.batchSizes,
+      devices: options.devices,
+      precisions: options.precisions ?? null,
+    },
+    environment,
+    results: [],
+  };
+}
+
+/** Runs the plan; the document grows by one result per configuration, handed to onConfigEnd. */
+export async function runBench(
+  planned: PlannedConfig[],
+  document: RunDocument,
+  hooks: BenchHooks = {},
+): Promise<RunDocument> {
+  hooks.onPlanned?.(planned.length);
+  for (const [index, item] of planned.entries()) {
+    if (hooks.signal?.aborted) {
+      document.interrupted = true;
+      break;
+    }
+    hooks.onConfigStart?.(item, index, planned.length);
+    const result = item.spec
+      ? await runConfiguration(item.spec, { onProgress: hooks.onProgress, signal: hooks.signal })
+      : item.skipped;
+    if (result.status === 'interrupted') document.interrupted = true;
+    document.results.push(result);
+    await hooks.onConfigEnd?.(result, document);
+  }
+  return document;
+}

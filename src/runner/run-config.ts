@@ -1,0 +1,301 @@
+/**
+ * Runs one configuration (a model variant at one batch size on one device): load the session,
+ * build every input up front, warm up, then time each session.run and nothing else.
+ */
+import * as ort from 'onnxruntime-node';
+import { EnergyScoreError, errorMessage } from '../errors.js';
+import type { ModelInfo } from '../model/inspect.js';
+import { ENERGY_NOT_MEASURED, UNRATED, type ConfigResult } from '../report/result.js';
+import { countOutliers, summarize } from '../stats/summary.js';
+import type { InputOverrides } from '../suites/overrides.js';
+import {
+  buildBatch,
+  checkBatchFits,
+  planBatches,
+  planInputs,
+  suiteQuerySizes,
+  batchBytes,
+  type Batch,
+  type BatchShape,
+  type SynthesisPlan,
+} from '../suites/synthesize.js';
+import type { TaskDefinition } from '../suites/tasks.js';
+import { executionProviders, type Device } from './providers.js';
+
+export interface ConfigSpec {
+  modelName: string;
+  precision: string;
+  model: ModelInfo;
+  task: TaskDefinition;
+  taskSource: string;
+  device: Device;
+  batchSize: number;
+  /** Intra-op threads; undefined leaves ONNX Runtime's default (one per physical core). */
+  threads: number | undefined;
+  queries: number;
+  warmup: number;
+  seed: number;
+  overrides: InputOverrides;
+}
+
+export interface RunHooks {
+  /** Called after every measured batch with the queries done so far. */
+  onProgress?: (queriesDone: number, queriesTotal: number) => void;
+  /** Aborting stops the measured loop after the batch in flight. */
+  signal?: AbortSignal;
+}
+
+/** Inputs are built before timing; above this many bytes a pool of batches is cycled instead. */
+export const INPUT_POOL_BYTES = 256 * 1024 * 1024;
+
+export function configId(modelName: string, precision: string, batchSize: number, device: string): string {
+  return `${modelName}/${precision}/b${batchSize}/${device}`;
+}
+
+function emptyResult(spec: ConfigSpec): ConfigResult {
+  return {
+    id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device),
+    status: 'ok',
+    model: {
+      name: spec.modelName,
+      path: spec.model.path,
+      file: spec.model.fileName,
+      sha256: spec.model.sha256,
+      fileSizeBytes: spec.model.fileSizeBytes,
+      parameters: spec.model.parameterCount,
+    },
+    task: spec.task.name,
+    taskSource: spec.taskSource,
+    device: spec.device,
+    precision: spec.precision,
+    batchSize: spec.batchSize,
+    threads: spec.threads ?? null,
+    queries: 0,
+    batches: 0,
+    warmupBatches: 0,
+    inputs: null,
+    sessionLoadMs: null,
+    latencyMs: null,
+    latencyPerQueryMs: null,
+    throughputQps: null,
+    measuredSeconds: null,
+    peakRssMB: null,
+    outlierBatches: null,
+    warnings: [],
+    energy: ENERGY_NOT_MEASURED,
+    rating: UNRATED,
+  };
+}
+
+/** ONNX Runtime's words for "this provider has no kernel for that op or type". */
+const UNSUPPORTED =
+  /could not find an implementation|not_implemented|not implemented|not supported|unsupported/i;
+
+function firstLine(text: string): string {
+  return text
+    .split('\n')[0]!
+    .replace(/^\[ErrorCode:\w+\]\s*/, '')
+    .trim();
+}
+
+const toMB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): Promise<ConfigResult> {
+  const result = emptyResult(spec);
+  const skip = (reason: string): ConfigResult => ({ ...result, status: 'skipped', reason });
+  const fail = (reason: string): ConfigResult => ({ ...result, status: 'failed', reason });
+
+  const plan = planInputs(spec.model, spec.task, spec.overrides);
+  if (plan.fixedBatch !== undefined && plan.fixedBatch !== spec.batchSize) {
+    return skip(
+      `the model's inputs have no dynamic batch dim (batch is fixed at ${plan.fixedBatch}); only --batch ${plan.fixedBatch} can run`,
+    );
+  }
+  const querySizes = suiteQuerySizes(plan, spec.task, spec.queries, spec.seed);
+  const shapes = planBatches(plan, querySizes, spec.batchSize);
+  const largestBatchBytes = checkBatchFits(plan, shapes);
+
+  const { pool, poolIndex } = buildInputPool(plan, shapes, largestBatchBytes, spec.seed);
+  const tokenCounts = querySizes.flatMap((q) => (q.tokens !== undefined ? [q.tokens] : []));
+  result.inputs = {
+    dims: plan.dimsUsed,
+    distinctBatches: pool.length,
+    tokensPerQueryMean: tokenCounts.length
+      ? tokenCounts.reduce((a, b) => a + b, 0) / tokenCounts.length
+      : null,
+    bytesPerBatchMax: largestBatchBytes,
+  };
+
+  let session: ort.InferenceSession;
+  const loadStart = performance.now();
+  try {
+    session = await ort.InferenceSession.create(spec.model.path, {
+      executionProviders: executionProviders(spec.device),
+      graphOptimizationLevel: 'all',
+      ...(spec.threads !== undefined ? { intraOpNumThreads: spec.threads, interOpNumThreads: 1 } : {}),
+    });
+  } catch (err) {
+    const message = firstLine(errorMessage(err));
+    if (UNSUPPORTED.test(message)) {
+      return skip(
+        `ONNX Runtime's ${spec.device} provider cannot run this ${spec.precision} model: ${message}`,
+      );
+    }
+    return fail(`ONNX Runtime could not load ${spec.model.path}: ${message}`);
+  }
+  result.sessionLoadMs = performance.now() - loadStart;
+
+  try {
+    // The first run checks the outputs, so a numerically broken variant fails loudly, not quietly.
+    const warmupBatches = Math.max(1, spec.warmup);
+    for (let i = 0; i < warmupBatches; i++) {
+      const outputs = await session.run(pool[i % pool.length]!.feeds);
+      if (i === 0) {
+        const bad = findNonFinite(outputs);
+        if (bad) {
+          return fail(
+            `output '${bad.name}' holds ${bad.kind} (${bad.count} of ${bad.total} values): the model or its ${spec.precision} conversion is numerically broken`,
+          );
+        }
+      }
+    }
+    result.warmupBatches = warmupBatches;
+
+    const batchCount = shapes.length;
+    const latenciesMs = new Array<number>(batchCount);
+    const perQueryMs = new Array<number>(batchCount);
+    const rssEvery = Math.max(1, Math.floor(batchCount / 50));
+    let peakRss = process.memoryUsage.rss();
+    let queriesDone = 0;
+    let done = 0;
+    const loopStart = performance.now();
+    for (; done < batchCount; done++) {
+      if (hooks.signal?.aborted) break;
+      const batch = pool[poolIndex[done]!]!;
+      const t0 = performance.now();
+      await session.run(batch.feeds);
+      const elapsed = performance.now() - t0;
+      latenciesMs[done] = elapsed;
+      perQueryMs[done] = elapsed / batch.queries;
+      queriesDone += batch.queries;
+      if (done % rssEvery === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      hooks.onProgress?.(queriesDone, spec.queries);
+    }
+    const loopSeconds = (performance.now() - loopStart) / 1000;
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    if (done < batchCount)
+      return { ...result, status: 'interrupted', reason: 'stopped before the suite finished' };
+
+    const batchSummary = summarize(latenciesMs);
+    const queryStats = summarize(perQueryMs);
+    const outliers = countOutliers(latenciesMs);
+    const warnings: string[] = [];
+    // A few outliers in a thousand batches are normal on a busy machine; more than 1 % is worth a look.
+    if (outliers > batchCount * 0.01) {
+      warnings.push(
+        `${outliers} of ${batchCount} batches were latency outliers (modified z-score above 14): another process may have interfered`,
+      );
+    }
+    if (spec.precision === 'fp16' && spec.device === 'cpu') {
+      warnings.push('fp16 on CPU: ONNX Runtime computes most fp16 ops in fp32 behind inserted casts');
+    }
+    return {
+      ...result,
+      queries: queriesDone,
+      batches: batchCount,
+      latencyMs: {
+        mean: batchSummary.mean,
+        p50: batchSummary.p50,
+        p95: batchSummary.p95,
+        p99: batchSummary.p99,
+        min: batchSummary.min,
+        max: batchSummary.max,
+        stddev: batchSummary.stddev,
+      },
+      latencyPerQueryMs: {
+        mean: queryStats.mean,
+        p50: queryStats.p50,
+        p95: queryStats.p95,
+        p99: queryStats.p99,
+      },
+      throughputQps: queriesDone / loopSeconds,
+      measuredSeconds: loopSeconds,
+      peakRssMB: toMB(peakRss),
+      outlierBatches: outliers,
+      warnings,
+    };
+  } catch (err) {
+    if (err instanceof EnergyScoreError) throw err;
+    return fail(`session.run failed: ${firstLine(errorMessage(err))}`);
+  } finally {
+    await session.release().catch(() => undefined);
+  }
+}
+
+/**
+ * Builds the inputs before anything is timed: one batch per distinct batch shape (a fixed-shape
+ * suite needs two: full batches and the last, shorter one), so the measured loop feeds inputs
+ * from cache as a bare session.run loop does. When the distinct batches exceed the byte budget
+ * (long audio, say), the first that fit are cycled instead.
+ */
+export function buildInputPool(
+  plan: SynthesisPlan,
+  shapes: BatchShape[],
+  largestBatchBytes: number,
+  seed: number,
+): { pool: Batch[]; poolIndex: number[] } {
+  const key = (s: BatchShape) =>
+    `${s.queries}|${s.tokens}|${s.audioSamples}|${s.queryTokens.join(',')}|${s.queryAudioSamples.join(',')}`;
+  const uniqueIndex = new Map<string, number>();
+  const uniqueShapes: BatchShape[] = [];
+  const poolIndex = shapes.map((shape) => {
+    const k = key(shape);
+    let index = uniqueIndex.get(k);
+    if (index === undefined) {
+      index = uniqueShapes.push(shape) - 1;
+      uniqueIndex.set(k, index);
+    }
+    return index;
+  });
+  const uniqueBytes = uniqueShapes.reduce((sum, shape) => sum + batchBytes(plan, shape), 0);
+  if (uniqueBytes <= INPUT_POOL_BYTES) {
+    return { pool: uniqueShapes.map((shape, i) => buildBatch(plan, shape, seed + i)), poolIndex };
+  }
+  const size = Math.max(
+    1,
+    Math.min(shapes.length, Math.floor(INPUT_POOL_BYTES / Math.max(1, largestBatchBytes))),
+  );
+  return {
+    pool: shapes.slice(0, size).map((shape, i) => buildBatch(plan, shape, seed + i)),
+    poolIndex: shapes.map((_, i) => i % size),
+  };
+}
+
+interface NonFinite {
+  name: string;
+  kind: 'NaN' | 'infinity';
+  count: number;
+  total: number;
+}
+
+function findNonFinite(outputs: ort.InferenceSession.OnnxValueMapType): NonFinite | undefined {
+  for (const [name, value] of Object.entries(outputs)) {
+    const tensor = value as ort.Tensor;
+    if (tensor.type !== 'float32' && tensor.type !== 'float64' && tensor.type !== 'float16') continue;
+    const data = tensor.data as Float32Array | Float64Array | Uint16Array;
+    let nan = 0;
+    let inf = 0;
+    for (let i = 0; i < data.length; i++) {
+      if (tensor.type === 'float16') {
+        const bits = data[i]!;
+        if ((bits & 0x7c00) === 0x7c00) {
+          if (bits & 0x3ff) nan++;
+          else inf++;
+        }
+      } else if (Number.isNaN(data[i])) nan++;
+      else if (!Number.isFinite(data[i])) inf++;
+    }
+    if (nan || inf) return { name, kind: nan ? 'NaN' : 'infinity', count: nan || inf, total: data.length };
+  }
+  return undefined;
+}

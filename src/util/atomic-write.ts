@@ -1,0 +1,32 @@
+/** Writes a file so that readers see the old content or the new, never a torn mix. */
+import { randomBytes } from 'node:crypto';
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { errorMessage, usageError } from '../errors.js';
+
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+  const temp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+  try {
+    await writeFile(temp, content);
+    await rename(temp, file);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (
+      code === 'ENOENT' ||
+      code === 'EACCES' ||
+      code === 'EISDIR' ||
+      code === 'ENOTDIR' ||
+      code === 'EROFS'
+    ) {
+      throw usageError(
+        `cannot write ${file}: ${errorMessage(err)}`,
+        'check that the folder exists and is writable',
+      );
+    }
+    throw err;
+  }
+}
