@@ -202,8 +202,9 @@ describe('discoverModel', () => {
   test('a single file argument', async () => {
     const dir = dirWith(['model_fp16.onnx', 'model.onnx']);
     const file = path.join(dir, 'model_fp16.onnx');
+    // Hugging Face's model*.onnx names say nothing, so the folder names the model.
     assert.deepEqual(await discoverModel(file), {
-      name: 'model_fp16',
+      name: path.basename(dir),
       argument: file,
       variants: [{ precision: 'fp16', path: file }],
     });
@@ -214,6 +215,14 @@ describe('discoverModel', () => {
       argument: other,
       variants: [{ precision: 'fp32', path: other }],
     });
+  });
+
+  test('a model file under onnx/ is named after the folder above it', async () => {
+    const dir = dirWith(['onnx/model_quantized.onnx', 'custom_name.onnx']);
+    const nested = await discoverModel(path.join(dir, 'onnx', 'model_quantized.onnx'));
+    assert.equal(nested.name, path.basename(dir));
+    assert.equal(nested.variants[0]!.precision, 'q8');
+    assert.equal((await discoverModel(path.join(dir, 'custom_name.onnx'))).name, 'custom_name');
   });
 
   test('a committed zoo directory', async () => {

@@ -49,13 +49,9 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version are "errors" to commander but successes to the user.
-      if (
-        err.code === 'commander.helpDisplayed' ||
-        err.code === 'commander.version' ||
-        err.code === 'commander.help'
-      )
-        return 0;
+      // --help and --version are "errors" to commander but successes to the user; help shown
+      // because no command was given (commander.help) is a usage error.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       return EXIT_USAGE;
     }
     if (err instanceof EnergyScoreError) {

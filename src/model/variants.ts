@@ -83,7 +83,12 @@ export async function discoverModel(argument: string): Promise<ModelSource> {
   }
   if (info.isFile()) {
     const parsed = parseVariantFileName(path.basename(argument));
-    const name = parsed ? path.basename(argument, '.onnx') : path.basename(argument);
+    // model.onnx / model_fp16.onnx say nothing: name them after their folder (above onnx/).
+    let name = parsed ? path.basename(argument, '.onnx') : path.basename(argument);
+    if (parsed?.base === 'model') {
+      const dir = path.dirname(path.resolve(argument));
+      name = path.basename(path.basename(dir) === 'onnx' ? path.dirname(dir) : dir);
+    }
     return { name, argument, variants: [{ precision: parsed?.precision ?? 'fp32', path: argument }] };
   }
 

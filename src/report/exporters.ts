@@ -61,7 +61,11 @@ export function toMarkdown(document: RunDocument): string {
   }
   if (notes.length) lines.push('', ...notes);
   lines.push('', `Energy: ${escapeMarkdown(document.results[0]?.energy.reason ?? 'not measured')}.`);
-  if (document.interrupted) lines.push('', 'The run was interrupted; the rows above were measured in full.');
+  if (document.interrupted)
+    lines.push(
+      '',
+      'The run was interrupted: rows marked ok were measured in full; the rest did not run or did not finish.',
+    );
   return lines.join('\n') + '\n';
 }
 

@@ -77,7 +77,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   }
 
   const first = document.results.find((r) => r.inputs);
-  if (first?.inputs) {
+  if (first?.inputs && Object.keys(first.inputs.dims).length > 0) {
     const dims = Object.entries(first.inputs.dims)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
@@ -87,7 +87,11 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   if (verdict) lines.push('', verdict);
   lines.push(chalk.dim(`energy: ${document.results[0]?.energy.reason ?? 'not measured'}`));
   if (document.interrupted)
-    lines.push(chalk.yellow('interrupted: the rows above were measured in full; the rest did not run'));
+    lines.push(
+      chalk.yellow(
+        'interrupted: rows marked ok were measured in full; the rest did not run or did not finish',
+      ),
+    );
   return lines.join('\n') + '\n';
 }
 

@@ -191,7 +191,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
     const outliers = countOutliers(latenciesMs);
     const warnings: string[] = [];
     // A few outliers in a thousand batches are normal on a busy machine; more than 1 % is worth a look.
-    if (outliers > batchCount * 0.01) {
+    if (outliers >= 2 && outliers > batchCount * 0.01) {
       warnings.push(
         `${outliers} of ${batchCount} batches were latency outliers (modified z-score above 14): another process may have interfered`,
       );

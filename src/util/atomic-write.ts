@@ -22,10 +22,13 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
       code === 'ENOTDIR' ||
       code === 'EROFS'
     ) {
-      throw usageError(
-        `cannot write ${file}: ${errorMessage(err)}`,
-        'check that the folder exists and is writable',
-      );
+      const detail =
+        code === 'ENOENT'
+          ? 'no such folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : errorMessage(err).replace(temp, file);
+      throw usageError(`cannot write ${file}: ${detail}`, 'check that the folder exists and is writable');
     }
     throw err;
   }
