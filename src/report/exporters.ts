@@ -1,5 +1,6 @@
 /** Machine formats of a run document: JSON (the contract), CSV and Markdown (its flattenings). */
 import { stringify } from 'csv-stringify/sync';
+import { energySummary, formatSig } from './energy-text.js';
 import { FLAT_COLUMNS, flatten } from './flatten.js';
 import type { RunDocument } from './result.js';
 
@@ -31,7 +32,14 @@ const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] 
   ['p50 ms/query', (r) => fixed(r.latency_per_query_p50_ms, 3)],
   ['p95 ms/batch', (r) => fixed(r.latency_p95_ms, 3)],
   ['queries/s', (r) => fixed(r.throughput_qps, 1)],
-  ['Wh/1k queries', (r) => (r.energy_wh_per_1k === null ? r.energy_status : String(r.energy_wh_per_1k))],
+  [
+    'Wh/1k queries',
+    (r) =>
+      r.energy_wh_per_1k === null
+        ? r.energy_status
+        : `${formatSig(r.energy_wh_per_1k, 3)}${r.energy_status === 'estimated' ? ' (estimated)' : ''}`,
+  ],
+  ['J/query', (r) => (r.energy_per_query_j === null ? '–' : formatSig(r.energy_per_query_j, 3))],
   ['stars', (r) => (r.stars === null ? r.rating_status : '★'.repeat(r.stars))],
 ];
 
@@ -60,7 +68,7 @@ export function toMarkdown(document: RunDocument): string {
     if (result.reason) notes.push(`- ${escapeMarkdown(result.id)}: ${escapeMarkdown(result.reason)}`);
   }
   if (notes.length) lines.push('', ...notes);
-  lines.push('', `Energy: ${escapeMarkdown(document.results[0]?.energy.reason ?? 'not measured')}.`);
+  lines.push('', `Energy: ${escapeMarkdown(energySummary(document))}.`);
   if (document.interrupted)
     lines.push(
       '',

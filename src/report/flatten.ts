@@ -23,6 +23,12 @@ export interface FlatRow {
   energy_per_query_j: number | null;
   energy_wh_per_1k: number | null;
   queries_per_j: number | null;
+  energy_ci95_relative: number | null;
+  energy_net_per_query_j: number | null;
+  gpu_j_per_query: number | null;
+  cpu_j_per_query: number | null;
+  dram_j_per_query: number | null;
+  energy_meters: string;
   rating_status: string;
   stars: number | null;
   reason: string;
@@ -33,6 +39,7 @@ const round = (value: number | null | undefined, digits: number): number | null 
   value === null || value === undefined ? null : Number(value.toFixed(digits));
 
 export function flatten(result: ConfigResult): FlatRow {
+  const measured = result.energy.status === 'not-measured' ? undefined : result.energy;
   return {
     id: result.id,
     status: result.status,
@@ -55,6 +62,12 @@ export function flatten(result: ConfigResult): FlatRow {
     energy_per_query_j: result.energy.perQueryJ,
     energy_wh_per_1k: result.energy.whPer1k,
     queries_per_j: result.energy.queriesPerJ,
+    energy_ci95_relative: measured ? round(measured.ci95Relative, 6) : null,
+    energy_net_per_query_j: measured ? measured.net.perQueryJ : null,
+    gpu_j_per_query: measured?.domains.gpu?.perQueryJ ?? null,
+    cpu_j_per_query: measured?.domains.cpu?.perQueryJ ?? null,
+    dram_j_per_query: measured?.domains.dram?.perQueryJ ?? null,
+    energy_meters: measured ? measured.meters.map((m) => `${m.name}:${m.domain}:${m.method}`).join(' ') : '',
     rating_status: result.rating.status,
     stars: result.rating.stars,
     reason: result.reason ?? '',
@@ -85,6 +98,12 @@ export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
   'energy_per_query_j',
   'energy_wh_per_1k',
   'queries_per_j',
+  'energy_ci95_relative',
+  'energy_net_per_query_j',
+  'gpu_j_per_query',
+  'cpu_j_per_query',
+  'dram_j_per_query',
+  'energy_meters',
   'rating_status',
   'stars',
   'reason',

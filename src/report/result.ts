@@ -16,6 +16,49 @@ export interface EnergyNotMeasured {
   queriesPerJ: null;
 }
 
+/** One domain's share (gpu, cpu or dram) of a configuration's energy. */
+export interface DomainEnergy {
+  meter: string;
+  method: 'counter' | 'polled' | 'estimated';
+  devices: string[];
+  /** Gross: everything the meter saw during the measured windows, per query. */
+  perQueryJ: number;
+  /** Net of idle: gross less the idle power measured before the run times the window. */
+  netPerQueryJ: number;
+  avgPowerW: number;
+  peakPowerW: number | null;
+  idlePowerW: number | null;
+}
+
+/** Energy of a configuration; `status` says whether its headline figure was measured or estimated. */
+export interface EnergyMeasured {
+  status: 'measured' | 'estimated';
+  /** The domains summed into the headline figures (GPU on a GPU device, CPU and DRAM on the CPU). */
+  basis: { domains: string[]; figure: 'gross' };
+  perQueryJ: number;
+  /** Wh per 1,000 queries: AI Energy Score's unit. */
+  whPer1k: number;
+  queriesPerJ: number;
+  /** 95 % confidence interval half-width of perQueryJ over the trials, and relative to it. */
+  ci95PerQueryJ: number | null;
+  ci95Relative: number | null;
+  net: { perQueryJ: number; whPer1k: number };
+  avgPowerW: number;
+  peakPowerW: number | null;
+  trials: number;
+  windowSeconds: number;
+  idleSeconds: number;
+  domains: Partial<Record<'gpu' | 'cpu' | 'dram', DomainEnergy>>;
+  meters: {
+    name: string;
+    domain: string;
+    method: string;
+    devices: string[];
+    details: Record<string, string | number>;
+  }[];
+  warnings: string[];
+}
+
 export interface RatingUnrated {
   status: 'unrated';
   reason: string;
@@ -75,7 +118,7 @@ export interface ConfigResult {
   peakRssMB: number | null;
   outlierBatches: number | null;
   warnings: string[];
-  energy: EnergyNotMeasured;
+  energy: EnergyNotMeasured | EnergyMeasured;
   rating: RatingUnrated;
 }
 
@@ -113,7 +156,7 @@ export interface RunDocument {
 
 export const ENERGY_NOT_MEASURED: EnergyNotMeasured = {
   status: 'not-measured',
-  reason: 'no energy meter is attached to bench yet; timing only',
+  reason: 'no energy meter was used (--meter none)',
   perQueryJ: null,
   whPer1k: null,
   queriesPerJ: null,

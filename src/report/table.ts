@@ -1,5 +1,6 @@
 /** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { energyCell, energySummary } from './energy-text.js';
 import type { ConfigResult, RunDocument } from './result.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -22,17 +23,21 @@ const COLUMNS: Column[] = [
   { title: 'precision', align: 'left', cell: (r) => r.precision },
   { title: 'batch', align: 'right', cell: (r) => String(r.batchSize) },
   { title: 'device', align: 'left', cell: (r) => r.device },
+  { title: 'Wh/1k', align: 'right', cell: (r) => energyCell(r, (x) => x.energy.whPer1k, 3) },
+  { title: 'J/query', align: 'right', cell: (r) => energyCell(r, (x) => x.energy.perQueryJ, 3) },
+  { title: 'queries/J', align: 'right', cell: (r) => energyCell(r, (x) => x.energy.queriesPerJ, 3) },
+  {
+    title: '±95%',
+    align: 'right',
+    cell: (r) =>
+      r.energy.status === 'not-measured' || r.energy.ci95Relative === null
+        ? '–'
+        : `${(r.energy.ci95Relative * 100).toFixed(1)}%`,
+  },
+  { title: 'queries/s', align: 'right', cell: (r) => num(r.throughputQps, 1) },
   { title: 'p50 ms/query', align: 'right', cell: (r) => num(r.latencyPerQueryMs?.p50, 3) },
   { title: 'p95 ms/batch', align: 'right', cell: (r) => num(r.latencyMs?.p95, 3) },
-  { title: 'p99 ms/batch', align: 'right', cell: (r) => num(r.latencyMs?.p99, 3) },
-  { title: 'queries/s', align: 'right', cell: (r) => num(r.throughputQps, 1) },
-  { title: 'load ms', align: 'right', cell: (r) => num(r.sessionLoadMs, 0) },
   { title: 'peak RSS MB', align: 'right', cell: (r) => num(r.peakRssMB, 0) },
-  {
-    title: 'Wh/1k',
-    align: 'right',
-    cell: (r) => (r.energy.whPer1k === null ? '–' : String(r.energy.whPer1k)),
-  },
 ];
 
 function pad(text: string, width: number, align: 'left' | 'right'): string {
@@ -83,9 +88,9 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
       .join(', ');
     lines.push('', chalk.dim(`task ${first.task} (${first.taskSource}); inputs: ${dims}`));
   }
-  const verdict = throughputVerdict(document.results);
-  if (verdict) lines.push('', verdict);
-  lines.push(chalk.dim(`energy: ${document.results[0]?.energy.reason ?? 'not measured'}`));
+  const line = verdict(document.results);
+  if (line) lines.push('', line);
+  lines.push(chalk.dim(`energy: ${energySummary(document)}`));
   if (document.interrupted)
     lines.push(
       chalk.yellow(
@@ -98,13 +103,26 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
 const label = (r: ConfigResult) =>
   `${r.model.name} ${r.precision} at batch ${r.batchSize}${r.device === 'cpu' ? '' : ` on ${r.device}`}`;
 
-/** Until energy is measured, the verdict compares throughput, and says that is what it compares. */
-export function throughputVerdict(results: ConfigResult[]): string | undefined {
-  const ok = results.filter((r) => r.status === 'ok' && r.throughputQps);
-  if (ok.length < 2) return undefined;
-  const sorted = [...ok].sort((a, b) => b.throughputQps! - a.throughputQps!);
+/**
+ * The most and least efficient configurations by energy per query when energy was measured
+ * (or estimated, and then said so); by throughput otherwise, and then it says that instead.
+ */
+export function verdict(results: ConfigResult[]): string | undefined {
+  const ok = results.filter((r) => r.status === 'ok');
+  const withEnergy = ok.filter((r) => r.energy.status !== 'not-measured' && (r.energy.perQueryJ ?? 0) > 0);
+  if (withEnergy.length >= 2) {
+    const perQuery = (r: ConfigResult) => r.energy.perQueryJ!;
+    const sorted = [...withEnergy].sort((a, b) => perQuery(a) - perQuery(b));
+    const best = sorted[0]!;
+    const worst = sorted[sorted.length - 1]!;
+    const estimated = withEnergy.some((r) => r.energy.status === 'estimated') ? ' (estimated energy)' : '';
+    return `${label(best)} uses ${(perQuery(worst) / perQuery(best)).toFixed(1)}× less energy per query than ${label(worst)}${estimated}`;
+  }
+  const timed = ok.filter((r) => r.throughputQps);
+  if (timed.length < 2) return undefined;
+  const sorted = [...timed].sort((a, b) => b.throughputQps! - a.throughputQps!);
   const best = sorted[0]!;
   const worst = sorted[sorted.length - 1]!;
   const ratio = best.throughputQps! / worst.throughputQps!;
-  return `${label(best)} serves ${ratio.toFixed(1)}× the queries per second of ${label(worst)}`;
+  return `${label(best)} serves ${ratio.toFixed(1)}× the queries per second of ${label(worst)} (energy not measured)`;
 }

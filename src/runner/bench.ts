@@ -20,7 +20,7 @@ import type { InputOverrides } from '../suites/overrides.js';
 import { getTask, type TaskDefinition } from '../suites/tasks.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { requireDevice, type Device } from './providers.js';
-import { configId, runConfiguration, type ConfigSpec } from './run-config.js';
+import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from './run-config.js';
 
 export interface BenchOptions {
   /** Model files or folders; empty runs the embedded demo. */
@@ -186,6 +186,7 @@ export async function runBench(
   planned: PlannedConfig[],
   document: RunDocument,
   hooks: BenchHooks = {},
+  energy?: EnergySetup,
 ): Promise<RunDocument> {
   hooks.onPlanned?.(planned.length);
   for (const [index, item] of planned.entries()) {
@@ -195,7 +196,10 @@ export async function runBench(
     }
     hooks.onConfigStart?.(item, index, planned.length);
     const result = item.spec
-      ? await runConfiguration(item.spec, { onProgress: hooks.onProgress, signal: hooks.signal })
+      ? await runConfiguration(energy ? { ...item.spec, energy } : item.spec, {
+          onProgress: hooks.onProgress,
+          signal: hooks.signal,
+        })
       : item.skipped;
     if (result.status === 'interrupted') document.interrupted = true;
     document.results.push(result);

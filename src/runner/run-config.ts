@@ -20,7 +20,16 @@ import {
   type SynthesisPlan,
 } from '../suites/synthesize.js';
 import type { TaskDefinition } from '../suites/tasks.js';
+import type { EnergyMeter } from '../meters/types.js';
 import { executionProviders, type Device } from './providers.js';
+import {
+  energyFigures,
+  headlineDomains,
+  trialsDone,
+  windowSeconds,
+  type ProtocolSettings,
+  type Trial,
+} from './protocol.js';
 
 export interface ConfigSpec {
   modelName: string;
@@ -36,6 +45,16 @@ export interface ConfigSpec {
   warmup: number;
   seed: number;
   overrides: InputOverrides;
+  /** Meters and protocol; without them the suite runs once and only time is measured. */
+  energy?: EnergySetup;
+}
+
+export interface EnergySetup {
+  meters: EnergyMeter[];
+  /** Idle power per meter (index-aligned), measured once before the run; null when not measured. */
+  idlePowerW: (number | null)[];
+  idleSeconds: number;
+  protocol: ProtocolSettings;
 }
 
 export interface RunHooks {
@@ -162,38 +181,124 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
     result.warmupBatches = warmupBatches;
 
     const batchCount = shapes.length;
-    const latenciesMs = new Array<number>(batchCount);
-    const perQueryMs = new Array<number>(batchCount);
+    const latenciesMs: number[] = [];
+    const perQueryMs: number[] = [];
     const rssEvery = Math.max(1, Math.floor(batchCount / 50));
     let peakRss = process.memoryUsage.rss();
+    let cursor = 0;
+
+    /** Runs whole passes of the suite, at least `minBatches` batches and `minSeconds`; times each run. */
+    const runBatches = async (minBatches: number, minSeconds: number) => {
+      let queries = 0;
+      let count = 0;
+      const start = performance.now();
+      // Whole passes only, so every window holds the suite's mix of query sizes.
+      while (
+        count < minBatches ||
+        (performance.now() - start) / 1000 < minSeconds ||
+        cursor % batchCount !== 0
+      ) {
+        if (hooks.signal?.aborted)
+          return { queries, seconds: (performance.now() - start) / 1000, completed: false };
+        const batch = pool[poolIndex[cursor % batchCount]!]!;
+        const t0 = performance.now();
+        await session.run(batch.feeds);
+        const elapsed = performance.now() - t0;
+        latenciesMs.push(elapsed);
+        perQueryMs.push(elapsed / batch.queries);
+        queries += batch.queries;
+        if (cursor % rssEvery === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss());
+        cursor++;
+        count++;
+        hooks.onProgress?.(queries, Math.max(spec.queries, queries));
+      }
+      return { queries, seconds: (performance.now() - start) / 1000, completed: true };
+    };
+
     let queriesDone = 0;
-    let done = 0;
-    const loopStart = performance.now();
-    for (; done < batchCount; done++) {
-      if (hooks.signal?.aborted) break;
-      const batch = pool[poolIndex[done]!]!;
-      const t0 = performance.now();
-      await session.run(batch.feeds);
-      const elapsed = performance.now() - t0;
-      latenciesMs[done] = elapsed;
-      perQueryMs[done] = elapsed / batch.queries;
-      queriesDone += batch.queries;
-      if (done % rssEvery === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss());
-      hooks.onProgress?.(queriesDone, spec.queries);
+    let loopSeconds = 0;
+    const energyWarnings: string[] = [];
+    const energy = spec.energy;
+    if (!energy || energy.meters.length === 0) {
+      const pass = await runBatches(batchCount, 0);
+      queriesDone = pass.queries;
+      loopSeconds = pass.seconds;
+      if (!pass.completed)
+        return { ...result, status: 'interrupted', reason: 'stopped before the suite finished' };
+    } else {
+      // Trials: each a whole pass of the suite and at least one meter window, repeated until the
+      // 95 % interval of energy per query is tight or the budget is spent.
+      const meters = energy.meters;
+      const windowS = windowSeconds(meters, energy.protocol.minWindowS);
+      const trials: Trial[] = [];
+      const perTrialJ: number[] = [];
+      const failed = new Set<number>();
+      const trialsStart = performance.now();
+      while (!trialsDone(perTrialJ, (performance.now() - trialsStart) / 1000, energy.protocol)) {
+        const from = await Promise.allSettled(meters.map((m) => m.mark()));
+        const pass = await runBatches(batchCount, windowS);
+        const to = await Promise.allSettled(meters.map((m) => m.mark()));
+        if (!pass.completed) break;
+        queriesDone += pass.queries;
+        loopSeconds += pass.seconds;
+        // A meter that fails drops out of this configuration; the others carry on.
+        const readings = await Promise.all(
+          meters.map(async (meter, i) => {
+            const a = from[i]!;
+            const b = to[i]!;
+            if (failed.has(i)) return null;
+            try {
+              if (a.status === 'rejected') throw a.reason;
+              if (b.status === 'rejected') throw b.reason;
+              return await meter.between(a.value, b.value);
+            } catch (err) {
+              failed.add(i);
+              energyWarnings.push(
+                `meter ${meter.info.name} failed and was dropped: ${firstLine(errorMessage(err))}`,
+              );
+              return null;
+            }
+          }),
+        );
+        trials.push({ queries: pass.queries, readings });
+        const headline = headlineDomains(
+          spec.device,
+          meters.filter((_, i) => !failed.has(i)).map((m) => m.info.domain),
+        );
+        perTrialJ.push(
+          readings.reduce((sum, r) => sum + (r && headline.includes(r.domain) ? r.energyJ : 0), 0) /
+            pass.queries,
+        );
+      }
+      if (hooks.signal?.aborted)
+        return { ...result, status: 'interrupted', reason: 'stopped before the trials finished' };
+      const working = meters.flatMap((m, i) => (failed.has(i) ? [] : [i]));
+      if (working.length > 0 && trials.length > 0) {
+        result.energy = energyFigures(
+          spec.device,
+          working.map((i) => meters[i]!),
+          working.map((i) => energy.idlePowerW[i] ?? null),
+          energy.idleSeconds,
+          trials.map((t) => ({ queries: t.queries, readings: working.map((i) => t.readings[i]!) })),
+        );
+        result.energy.warnings.push(...energyWarnings);
+      } else {
+        result.energy = {
+          ...ENERGY_NOT_MEASURED,
+          reason: `every meter failed: ${energyWarnings.join('; ')}`,
+        };
+      }
     }
-    const loopSeconds = (performance.now() - loopStart) / 1000;
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    if (done < batchCount)
-      return { ...result, status: 'interrupted', reason: 'stopped before the suite finished' };
 
     const batchSummary = summarize(latenciesMs);
     const queryStats = summarize(perQueryMs);
     const outliers = countOutliers(latenciesMs);
     const warnings: string[] = [];
     // A few outliers in a thousand batches are normal on a busy machine; more than 1 % is worth a look.
-    if (outliers >= 2 && outliers > batchCount * 0.01) {
+    if (outliers >= 2 && outliers > latenciesMs.length * 0.01) {
       warnings.push(
-        `${outliers} of ${batchCount} batches were latency outliers (modified z-score above 14): another process may have interfered`,
+        `${outliers} of ${latenciesMs.length} batches were latency outliers (modified z-score above 14): another process may have interfered`,
       );
     }
     if (spec.precision === 'fp16' && spec.device === 'cpu') {
@@ -202,7 +307,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
     return {
       ...result,
       queries: queriesDone,
-      batches: batchCount,
+      batches: latenciesMs.length,
       latencyMs: {
         mean: batchSummary.mean,
         p50: batchSummary.p50,

@@ -1,0 +1,181 @@
+/**
+ * The measurement protocol around the meters: idle power before the run, windows long enough
+ * for the slowest meter, trials until the 95 % interval of energy per query is tight, and the
+ * figures a result reports (gross and net of idle, per domain, headline by device).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DomainEnergy, EnergyMeasured } from '../report/result.js';
+import { ci95HalfWidth, mean } from '../stats/summary.js';
+import type { EnergyDomain, EnergyMeter, EnergyReading, Mark } from '../meters/types.js';
+
+export interface ProtocolSettings {
+  /** Idle measurement before the run, seconds; 0 disables idle subtraction. */
+  idleS: number;
+  /** Shortest measurement window, seconds (raised to 20 update periods of the slowest meter). */
+  minWindowS: number;
+  /** Stop repeating trials when the 95 % interval of energy per query is within ± this share. */
+  targetCi: number;
+  minTrials: number;
+  maxTrials: number;
+  /** Time budget for one configuration's trials, seconds. */
+  maxSeconds: number;
+}
+
+export const DEFAULT_PROTOCOL: ProtocolSettings = {
+  idleS: 3,
+  minWindowS: 1,
+  targetCi: 0.02,
+  minTrials: 3,
+  maxTrials: 20,
+  maxSeconds: 120,
+};
+
+/** Update periods a window must span for the meter's quantisation to stay small. */
+export const PERIODS_PER_WINDOW = 20;
+
+export function windowSeconds(meters: readonly EnergyMeter[], minWindowS: number): number {
+  const slowest = Math.max(0, ...meters.map((m) => m.info.updatePeriodS));
+  return Math.max(minWindowS, PERIODS_PER_WINDOW * slowest);
+}
+
+/** Relative half-width of the 95 % interval; NaN until there are two values. */
+export function relativeCi(values: readonly number[]): number {
+  const m = mean(values);
+  return values.length < 2 || m === 0 ? NaN : ci95HalfWidth(values) / Math.abs(m);
+}
+
+export function trialsDone(
+  perQueryJ: readonly number[],
+  elapsedS: number,
+  settings: ProtocolSettings,
+): boolean {
+  if (perQueryJ.length >= settings.maxTrials || elapsedS >= settings.maxSeconds) return true;
+  if (perQueryJ.length < settings.minTrials) return false;
+  return relativeCi(perQueryJ) <= settings.targetCi;
+}
+
+export async function markAll(meters: readonly EnergyMeter[]): Promise<Mark[]> {
+  return Promise.all(meters.map((m) => m.mark()));
+}
+
+export async function readAll(
+  meters: readonly EnergyMeter[],
+  from: Mark[],
+  to: Mark[],
+): Promise<EnergyReading[]> {
+  return Promise.all(meters.map((m, i) => m.between(from[i]!, to[i]!)));
+}
+
+/** Idle power per meter (by index), measured while the process waits. */
+export async function measureIdle(
+  meters: readonly EnergyMeter[],
+  seconds: number,
+  wait: (ms: number) => Promise<unknown> = sleep,
+): Promise<(number | null)[]> {
+  if (seconds <= 0 || meters.length === 0) return meters.map(() => null);
+  const from = await markAll(meters);
+  await wait(seconds * 1000);
+  const to = await markAll(meters);
+  const readings = await readAll(meters, from, to);
+  return readings.map((r) => r.avgPowerW);
+}
+
+/** The domains the headline figures add up: the device's own, as AI Energy Score rates GPU energy. */
+export function headlineDomains(device: string, available: readonly EnergyDomain[]): EnergyDomain[] {
+  const wanted: EnergyDomain[] = device === 'cpu' ? ['cpu', 'dram'] : ['gpu'];
+  return wanted.filter((d) => available.includes(d));
+}
+
+export interface Trial {
+  queries: number;
+  /** One reading per meter, in the order of the meters; null where the meter failed. */
+  readings: (EnergyReading | null)[];
+}
+
+const J_PER_WH = 3600;
+
+/** Turns trials into the result's energy object. Meters and idle powers are index-aligned with readings. */
+export function energyFigures(
+  device: string,
+  meters: readonly EnergyMeter[],
+  idlePowerW: readonly (number | null)[],
+  idleSeconds: number,
+  trials: readonly Trial[],
+): EnergyMeasured {
+  const totalQueries = trials.reduce((n, t) => n + t.queries, 0);
+  const totalSeconds = trials.reduce((s, t) => s + (t.readings.find((r) => r)?.durationS ?? 0), 0);
+  const domains: Partial<Record<EnergyDomain, DomainEnergy>> = {};
+  const warnings = new Set<string>();
+
+  meters.forEach((meter, i) => {
+    const readings = trials.map((t) => t.readings[i]).filter((r): r is EnergyReading => r != null);
+    const energyJ = readings.reduce((s, r) => s + r.energyJ, 0);
+    const seconds = readings.reduce((s, r) => s + r.durationS, 0);
+    const idleW = idlePowerW[i] ?? null;
+    const netJ = idleW === null ? energyJ : Math.max(0, energyJ - idleW * seconds);
+    const peaks = readings.map((r) => r.peakPowerW).filter((p): p is number => p !== null);
+    const domain = meter.info.domain;
+    // One meter per domain is the rule (the registry picks the best); a second one is ignored.
+    if (domains[domain]) return;
+    domains[domain] = {
+      meter: meter.info.name,
+      method: meter.info.method,
+      devices: meter.info.devices,
+      perQueryJ: energyJ / totalQueries,
+      netPerQueryJ: netJ / totalQueries,
+      avgPowerW: seconds > 0 ? energyJ / seconds : 0,
+      peakPowerW: peaks.length ? Math.max(...peaks) : null,
+      idlePowerW: idleW,
+    };
+    for (const w of meter.info.warnings) warnings.add(`${meter.info.name}: ${w}`);
+    for (const r of readings) for (const w of r.warnings) warnings.add(`${meter.info.name}: ${w}`);
+  });
+
+  const basis = headlineDomains(device, Object.keys(domains) as EnergyDomain[]);
+  const headlineIndexes = meters.flatMap((m, i) =>
+    basis.includes(m.info.domain) && domains[m.info.domain]?.meter === m.info.name ? [i] : [],
+  );
+  const perTrial = trials.map(
+    (t) => headlineIndexes.reduce((s, i) => s + (t.readings[i]?.energyJ ?? 0), 0) / t.queries,
+  );
+  const perQueryJ = basis.reduce((s, d) => s + domains[d]!.perQueryJ, 0);
+  const netPerQueryJ = basis.reduce((s, d) => s + domains[d]!.netPerQueryJ, 0);
+  const estimated = basis.some((d) => domains[d]!.method === 'estimated');
+  const ciHalf = perTrial.length >= 2 ? ci95HalfWidth(perTrial) : null;
+  const peaks = basis.map((d) => domains[d]!.peakPowerW).filter((p): p is number => p !== null);
+
+  if (estimated) warnings.add('estimated: the headline energy comes from a model of power, not a meter');
+  if (idleSeconds <= 0) warnings.add('no idle measurement (--idle 0): net figures equal gross');
+  const ciRelative = ciHalf !== null && perQueryJ > 0 ? ciHalf / perQueryJ : null;
+  if (ciRelative === null) warnings.add('one trial only: no confidence interval');
+  else if (ciRelative > DEFAULT_PROTOCOL.targetCi) {
+    warnings.add(
+      `high variance: the 95 % interval is ±${(ciRelative * 100).toFixed(1)} % after ${trials.length} trials`,
+    );
+  }
+
+  return {
+    status: estimated ? 'estimated' : 'measured',
+    basis: { domains: basis, figure: 'gross' },
+    perQueryJ,
+    whPer1k: (perQueryJ * 1000) / J_PER_WH,
+    queriesPerJ: perQueryJ > 0 ? 1 / perQueryJ : 0,
+    ci95PerQueryJ: ciHalf,
+    ci95Relative: ciRelative,
+    net: { perQueryJ: netPerQueryJ, whPer1k: (netPerQueryJ * 1000) / J_PER_WH },
+    avgPowerW: totalSeconds > 0 ? (perQueryJ * totalQueries) / totalSeconds : 0,
+    peakPowerW: peaks.length ? peaks.reduce((a, b) => a + b, 0) : null,
+    trials: trials.length,
+    windowSeconds: trials.length ? totalSeconds / trials.length : 0,
+    idleSeconds,
+    domains,
+    meters: meters.map((m) => ({
+      name: m.info.name,
+      domain: m.info.domain,
+      method: m.info.method,
+      devices: m.info.devices,
+      details: m.info.details,
+    })),
+    warnings: [...warnings],
+  };
+}

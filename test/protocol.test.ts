@@ -1,0 +1,205 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { FakeMeter } from '../src/meters/fake.js';
+import type { EnergyMeter, EnergyReading, Mark } from '../src/meters/types.js';
+import { inspectModel } from '../src/model/inspect.js';
+import {
+  DEFAULT_PROTOCOL,
+  energyFigures,
+  headlineDomains,
+  measureIdle,
+  relativeCi,
+  trialsDone,
+  windowSeconds,
+  type Trial,
+} from '../src/runner/protocol.js';
+import { runConfiguration, type ConfigSpec } from '../src/runner/run-config.js';
+import { NO_OVERRIDES } from '../src/suites/overrides.js';
+import { getTask } from '../src/suites/tasks.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+function reading(
+  domain: 'gpu' | 'cpu' | 'dram',
+  energyJ: number,
+  durationS: number,
+  meter: EnergyReading['meter'] = 'fake',
+): EnergyReading {
+  return {
+    meter,
+    domain,
+    method: 'counter',
+    durationS,
+    energyJ,
+    avgPowerW: energyJ / durationS,
+    peakPowerW: null,
+    devices: [{ device: 'd0', energyJ, peakPowerW: null, samples: 2 }],
+    warnings: [],
+  };
+}
+
+describe('protocol arithmetic', () => {
+  test('windows span 20 update periods of the slowest meter, and at least the minimum', () => {
+    const fast = new FakeMeter({ powerW: 1, updatePeriodS: 0.001 });
+    const slow = new FakeMeter({ powerW: 1, updatePeriodS: 0.1 });
+    assert.equal(windowSeconds([fast], 1), 1);
+    assert.equal(windowSeconds([fast, slow], 1), 2);
+    assert.equal(windowSeconds([fast, slow], 5), 5);
+    assert.equal(windowSeconds([], 0.5), 0.5);
+  });
+
+  test('relative 95 % interval', () => {
+    // mean 10, sample sd 1, n 4: t(3) = 3.182, half-width 3.182 * 1 / 2 = 1.591
+    assert.ok(
+      Math.abs(relativeCi([9, 11, 9, 11].map((v) => v + 0)) - (3.182 * Math.sqrt(4 / 3)) / 2 / 10) < 1e-12,
+    );
+    assert.ok(Number.isNaN(relativeCi([5])));
+  });
+
+  test('trials stop at the target interval, the trial cap or the time budget, never before the minimum', () => {
+    const settings = { ...DEFAULT_PROTOCOL, minTrials: 3, maxTrials: 5, maxSeconds: 10, targetCi: 0.02 };
+    assert.equal(trialsDone([1, 1], 0, settings), false, 'below the minimum');
+    assert.equal(trialsDone([1, 1, 1], 0, settings), true, 'identical trials: zero width');
+    assert.equal(trialsDone([1, 2, 1], 0, settings), false, 'wide interval');
+    assert.equal(trialsDone([1, 2, 1, 2, 1], 0, settings), true, 'trial cap');
+    assert.equal(trialsDone([1, 2, 1], 10, settings), true, 'time budget');
+  });
+
+  test('headline domains follow the device', () => {
+    assert.deepEqual(headlineDomains('cpu', ['gpu', 'cpu', 'dram']), ['cpu', 'dram']);
+    assert.deepEqual(headlineDomains('cuda', ['gpu', 'cpu', 'dram']), ['gpu']);
+    assert.deepEqual(headlineDomains('cpu', ['gpu']), []);
+  });
+
+  test('energy figures: gross, net of idle, per domain, headline and interval', () => {
+    const cpu = new FakeMeter({ domain: 'cpu', powerW: 0 });
+    const dram = new FakeMeter({ domain: 'dram', powerW: 0 });
+    const gpu = new FakeMeter({ domain: 'gpu', powerW: 0 });
+    const trials: Trial[] = [
+      { queries: 100, readings: [reading('cpu', 30, 2), reading('dram', 4, 2), reading('gpu', 500, 2)] },
+      { queries: 100, readings: [reading('cpu', 32, 2), reading('dram', 4, 2), reading('gpu', 520, 2)] },
+    ];
+    const e = energyFigures('cpu', [cpu, dram, gpu], [5, 1, 70], 3, trials);
+    assert.equal(e.status, 'measured');
+    assert.deepEqual(e.basis, { domains: ['cpu', 'dram'], figure: 'gross' });
+    // cpu 62 J + dram 8 J over 200 queries
+    assert.equal(e.perQueryJ, 0.31 + 0.04);
+    assert.equal(e.whPer1k, ((0.31 + 0.04) * 1000) / 3600);
+    assert.equal(e.queriesPerJ, 1 / 0.35);
+    // net: cpu 62 - 5 W * 4 s = 42, dram 8 - 1 * 4 = 4
+    assert.ok(Math.abs(e.net.perQueryJ - (42 + 4) / 200) < 1e-12);
+    assert.equal(e.domains.gpu!.perQueryJ, 1020 / 200);
+    assert.equal(e.domains.gpu!.idlePowerW, 70);
+    // per-trial headline: 0.34 and 0.36: sd 0.01414, t(1) 12.706, half-width 0.127
+    assert.ok(Math.abs(e.ci95PerQueryJ! - (12.706 * Math.sqrt(0.0002)) / Math.sqrt(2)) < 1e-12);
+    assert.equal(e.trials, 2);
+    assert.equal(e.windowSeconds, 2);
+    assert.ok(e.warnings.some((w) => w.startsWith('high variance')));
+  });
+
+  test('an estimated headline domain makes the whole figure estimated', () => {
+    const estimate = new FakeMeter({ domain: 'cpu', powerW: 0 });
+    Object.assign(estimate.info, { method: 'estimated' });
+    const e = energyFigures('cpu', [estimate], [null], 0, [
+      { queries: 10, readings: [reading('cpu', 1, 1)] },
+    ]);
+    assert.equal(e.status, 'estimated');
+    assert.ok(e.warnings.some((w) => w.startsWith('estimated')));
+    assert.ok(e.warnings.some((w) => w.includes('--idle 0')));
+    assert.equal(e.net.perQueryJ, e.perQueryJ);
+  });
+
+  test('idle power is each meter’s average over the idle wait', async () => {
+    let now = 1000;
+    const meter = new FakeMeter({ powerW: 42, clock: () => now });
+    const idle = await measureIdle([meter], 3, async (ms) => {
+      now += ms / 1000;
+    });
+    assert.equal(idle.length, 1);
+    assert.ok(Math.abs(idle[0]! - 42) < 1e-9);
+    assert.deepEqual(await measureIdle([meter], 0), [null]);
+  });
+});
+
+class FailingMeter implements EnergyMeter {
+  readonly info = { ...new FakeMeter({ domain: 'dram', powerW: 1 }).info, name: 'rapl' as const };
+  async start() {}
+  async mark(): Promise<Mark> {
+    return { timeS: 0, state: null };
+  }
+  async between(): Promise<EnergyReading> {
+    throw new Error('energy_uj vanished');
+  }
+  async stop() {}
+}
+
+describe('runConfiguration with meters', () => {
+  const spec = async (): Promise<ConfigSpec> => ({
+    modelName: 'encoder-tiny',
+    precision: 'fp32',
+    model: await inspectModel(path.join(repoRoot, 'fixtures/zoo/encoder-tiny/model.onnx')),
+    task: getTask('text-classification'),
+    taskSource: 'test',
+    device: 'cpu',
+    batchSize: 4,
+    threads: 1,
+    queries: 40,
+    warmup: 1,
+    seed: 0,
+    overrides: NO_OVERRIDES,
+  });
+
+  test('a constant 50 W meter gives 50 W × loop time per query, over repeated trials', async () => {
+    const meter = new FakeMeter({ domain: 'cpu', powerW: 50 });
+    const protocol = { ...DEFAULT_PROTOCOL, minWindowS: 0.05, minTrials: 3, maxTrials: 4 };
+    const result = await runConfiguration({
+      ...(await spec()),
+      energy: { meters: [meter], idlePowerW: [10], idleSeconds: 1, protocol },
+    });
+    assert.equal(result.status, 'ok');
+    const e = result.energy;
+    assert.ok(e.status === 'measured');
+    assert.ok(e.trials >= 3 && e.trials <= 4, `trials ${e.trials}`);
+    // Every trial runs whole passes of the suite (40 queries) for at least the 0.05 s window.
+    assert.equal(result.queries % 40, 0);
+    assert.ok(e.windowSeconds >= 0.05);
+    // Energy = 50 W × window; per query = 50 × window / queries; average power is the meter's 50 W.
+    assert.ok(Math.abs(e.avgPowerW - 50) < 1e-9);
+    assert.ok(Math.abs(e.perQueryJ - (50 * e.windowSeconds * e.trials) / result.queries) < 1e-9);
+    assert.ok(Math.abs(e.net.perQueryJ - (40 * e.windowSeconds * e.trials) / result.queries) < 1e-9);
+    assert.equal(e.ci95Relative !== null && e.ci95Relative >= 0, true);
+    assert.deepEqual(
+      e.meters.map((m) => m.name),
+      ['fake'],
+    );
+  });
+
+  test('a meter that fails is dropped with a warning and the others carry on', async () => {
+    const good = new FakeMeter({ domain: 'cpu', powerW: 20 });
+    const protocol = { ...DEFAULT_PROTOCOL, minWindowS: 0.02, minTrials: 2, maxTrials: 2 };
+    const result = await runConfiguration({
+      ...(await spec()),
+      energy: { meters: [good, new FailingMeter()], idlePowerW: [null, null], idleSeconds: 0, protocol },
+    });
+    assert.equal(result.status, 'ok');
+    assert.ok(result.energy.status === 'measured');
+    assert.deepEqual(Object.keys(result.energy.domains), ['cpu']);
+    assert.ok(
+      result.energy.warnings.some((w) => w.includes('meter rapl failed and was dropped: energy_uj vanished')),
+    );
+  });
+
+  test('when every meter fails the result says not measured, and why', async () => {
+    const protocol = { ...DEFAULT_PROTOCOL, minWindowS: 0.01, minTrials: 1, maxTrials: 1 };
+    const result = await runConfiguration({
+      ...(await spec()),
+      energy: { meters: [new FailingMeter()], idlePowerW: [null], idleSeconds: 0, protocol },
+    });
+    assert.equal(result.status, 'ok');
+    assert.equal(result.energy.status, 'not-measured');
+    assert.match(result.energy.status === 'not-measured' ? result.energy.reason : '', /every meter failed/);
+  });
+});
