@@ -25,7 +25,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-cli-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Options that keep every bench short. */
-const QUICK = ['--warmup', '1'];
+const QUICK = ['--warmup', '1', '--meter', 'none'];
 
 interface RunOutput {
   code: number | null;
@@ -172,7 +172,10 @@ describe('bench encoder-tiny with JSON, CSV and Markdown files', () => {
     assertExit(run, 0);
     assert.match(run.stdout, /^model\s+precision\s+batch\s+device\s+Wh\/1k\s+J\/query/m);
     for (const precision of ['fp32', 'fp16', 'q8']) {
-      assert.match(run.stdout, new RegExp(`^encoder-tiny\\s+${precision}\\s+1\\s+cpu\\s+\\d`, 'm'));
+      assert.match(
+        run.stdout,
+        new RegExp(`^encoder-tiny\\s+${precision}\\s+1\\s+cpu\\s+–\\s+–\\s+–\\s+–\\s+\\d`, 'm'),
+      );
     }
     assert.equal(run.stderr, '', 'nothing on stderr off a terminal');
   });
@@ -544,6 +547,71 @@ describe('inspect', () => {
     );
     assert.equal(info.inferredTask.task, 'text-classification');
   });
+});
+
+describe('energy', () => {
+  test('with no RAPL or GPU here, bench estimates CPU and DRAM energy and labels it', async () => {
+    const json = path.join(tmp, 'energy.json');
+    const run = await cli([
+      'bench',
+      ENCODER_TINY,
+      '--precision',
+      'fp32',
+      '--queries',
+      '40',
+      '--warmup',
+      '1',
+      '--idle',
+      '0.2',
+      '--min-window',
+      '0.2',
+      '--max-trials',
+      '3',
+      '--json',
+      json,
+    ]);
+    assertExit(run, 0);
+    const doc = JSON.parse(fs.readFileSync(json, 'utf8')) as RunDocument;
+    const e = doc.results[0]!.energy;
+    assert.equal(e.status, 'estimated');
+    if (e.status !== 'estimated') return;
+    assert.ok(e.perQueryJ > 0);
+    assert.equal(e.whPer1k, (e.perQueryJ * 1000) / 3600);
+    assert.equal(e.queriesPerJ, 1 / e.perQueryJ);
+    assert.equal(e.trials, 3);
+    assert.deepEqual(e.basis.domains, ['cpu', 'dram']);
+    assert.deepEqual(
+      e.meters.map((m) => `${m.name}:${m.domain}:${m.method}`),
+      ['cpu-estimate:cpu:estimated', 'cpu-estimate:dram:estimated'],
+    );
+    assert.ok(e.net.perQueryJ <= e.perQueryJ);
+    assert.equal(e.idleSeconds, 0.2);
+    assert.ok(e.warnings.some((w) => w.startsWith('estimated')));
+    assert.ok(doc.energyNotes.some((n) => /rapl is unavailable/.test(n)));
+    // Every estimated figure in the table carries its label.
+    assert.match(run.stdout, /^encoder-tiny\s+fp32\s+1\s+cpu\s+[\d.]+ est\.\s+[\d.]+ est\./m);
+    assert.match(run.stdout, /energy: ESTIMATED, not measured/);
+  });
+
+  for (const [meter, pattern] of [
+    ['rapl', /--meter rapl cannot work here: no .*no-sysfs\/class\/powercap \(no RAPL/],
+    ['nvml', /--meter nvml cannot work here: .*libnvidia-ml/],
+    ['nvidia-smi', /--meter nvidia-smi cannot work here/],
+    ['bogus', /unknown meter 'bogus'/],
+  ] as const) {
+    test(`--meter ${meter} that cannot work here is a usage error`, async () => {
+      const env = {
+        ...ENV,
+        ENERGY_SCORE_SYSFS_ROOT: path.join(tmp, 'no-sysfs'),
+        ENERGY_SCORE_NVIDIA_SMI: path.join(tmp, 'no-nvidia-smi'),
+        ENERGY_SCORE_NVML_LIB: path.join(tmp, 'no-libnvidia-ml.so.1'),
+      };
+      const run = await cli(['bench', ENCODER_TINY, '--queries', '5', '--meter', meter], env);
+      assertExit(run, 2);
+      assert.match(run.stderr, pattern);
+      assert.match(run.stderr, /hint: /);
+    });
+  }
 });
 
 describe('help and version', () => {

@@ -7,11 +7,20 @@ import { newDocument, planBench, runBench, type BenchOptions } from '../runner/b
 import { parseDevice, type Device } from '../runner/providers.js';
 import { parseOverrides } from '../suites/overrides.js';
 import { TASK_NAMES } from '../suites/tasks.js';
+import { stopMeters } from '../meters/registry.js';
+import { DEMO_MAX_SECONDS } from '../runner/protocol.js';
+import {
+  addMeterOptions,
+  addProtocolOptions,
+  protocolFrom,
+  startMeters,
+  type EnergyFlags,
+} from './energy-options.js';
 import { OutputWriter } from './outputs.js';
 import { collect, list, nonNegativeInt, positiveInt } from './parse.js';
 import { createProgress } from './progress.js';
 
-interface BenchFlags {
+interface BenchFlags extends EnergyFlags {
   task?: string;
   device?: Device[];
   precision?: Precision[];
@@ -29,7 +38,7 @@ interface BenchFlags {
 }
 
 export function registerBench(program: Command): void {
-  program
+  const command = program
     .command('bench')
     .description('measure models: every precision variant × batch size × device is one configuration')
     .argument(
@@ -69,7 +78,9 @@ export function registerBench(program: Command): void {
     )
     .option('--json <file|->', 'write the result JSON (the full record) to a file, or - for stdout')
     .option('--csv <file|->', 'write one CSV row per configuration')
-    .option('--markdown <file|->', 'write a Markdown report (for a pull request or CI summary)')
+    .option('--markdown <file|->', 'write a Markdown report (for a pull request or CI summary)');
+  addProtocolOptions(addMeterOptions(command));
+  command
     .addHelpText(
       'after',
       `
@@ -77,12 +88,20 @@ Examples:
   energy-score bench                                   the built-in demo: three encoders, every precision
   energy-score bench model.onnx --batch 1,8,32 --json result.json
   energy-score bench ./my-model --precision fp32,int8 --queries 200 --csv -
+  energy-score bench model.onnx --device cuda --meter nvml --gpus 0 --target-ci 1
   energy-score bench vit.onnx --task image-classification --dim height=384 --dim width=384
 
-Results are written after every configuration, so Ctrl-C keeps what was measured.
-Energy is not measured by this version: the energy and rating fields say so.`,
+Energy: the best meter per domain is picked (NVML, nvidia-smi, RAPL, else an estimate from
+the CPU's TDP and load, labelled estimated). Idle power is measured first; each configuration
+runs whole passes of the suite in windows of at least --min-window seconds, repeated until the
+95 % interval of energy per query is within --target-ci percent.
+Results are written after every configuration, so Ctrl-C keeps what was measured.`,
     )
-    .action(async (models: string[], flags: BenchFlags) => {
+    .action(async (models: string[], flags: BenchFlags, cmd: Command) => {
+      // The demo caps trials so a first run finishes in about a minute, unless told otherwise.
+      if (models.length === 0 && cmd.getOptionValueSource('maxSeconds') === 'default') {
+        flags.maxSeconds = DEMO_MAX_SECONDS;
+      }
       process.exitCode = await bench(models, flags);
     });
 }
@@ -105,6 +124,21 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
   const document = newDocument(options, await collectEnvironment());
   await writer.writeFiles(document);
 
+  const started = await startMeters(flags, 'process', (seconds) => {
+    if (process.stderr.isTTY)
+      process.stderr.write(`measuring idle power for ${seconds} s (--idle 0 skips this)\n`);
+  });
+  document.energyNotes = started.notes;
+  const energy =
+    started.meters.length > 0
+      ? {
+          meters: started.meters,
+          idlePowerW: started.idlePowerW,
+          idleSeconds: started.idleSeconds,
+          protocol: protocolFrom(flags),
+        }
+      : undefined;
+
   const abort = new AbortController();
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(130);
@@ -116,21 +150,27 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
   process.on('SIGINT', onSigint);
   const progress = createProgress();
   try {
-    await runBench(planned, document, {
-      signal: abort.signal,
-      onConfigStart: (item, index, total) => {
-        const id = item.spec
-          ? `${item.spec.modelName} ${item.spec.precision} b${item.spec.batchSize} ${item.spec.device}`
-          : item.skipped.id;
-        progress.start(id, index, total);
+    await runBench(
+      planned,
+      document,
+      {
+        signal: abort.signal,
+        onConfigStart: (item, index, total) => {
+          const id = item.spec
+            ? `${item.spec.modelName} ${item.spec.precision} b${item.spec.batchSize} ${item.spec.device}`
+            : item.skipped.id;
+          progress.start(id, index, total);
+        },
+        onProgress: (done, total) => progress.update(done, total),
+        onConfigEnd: async () => {
+          progress.clear();
+          await writer.writeFiles(document);
+        },
       },
-      onProgress: (done, total) => progress.update(done, total),
-      onConfigEnd: async () => {
-        progress.clear();
-        await writer.writeFiles(document);
-      },
-    });
+      energy,
+    );
   } finally {
+    await stopMeters(started.meters);
     progress.clear();
     process.off('SIGINT', onSigint);
   }

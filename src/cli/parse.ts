@@ -36,3 +36,21 @@ export function list<T>(flag: string, item: (text: string) => T) {
 export function collect(text: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), text];
 }
+
+export function nonNegativeNumber(flag: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n) || n < 0) {
+      throw usageError(`${flag} '${text}' is not a number of 0 or more`, `for example ${flag} 2`);
+    }
+    return n;
+  };
+}
+
+export function positiveNumber(flag: string) {
+  return (text: string): number => {
+    const n = nonNegativeNumber(flag)(text);
+    if (n === 0) throw usageError(`${flag} must be above 0`, `for example ${flag} 2`);
+    return n;
+  };
+}

@@ -68,7 +68,8 @@ export interface EnergyMeter {
 }
 
 /** Whether a meter can work here, and if not, why and what would enable it. */
-export type Availability = { available: true; info: MeterInfo } | { available: false; reason: string; fix: string };
+export type Availability =
+  { available: true; info: MeterInfo } | { available: false; reason: string; fix: string };
 
 /** Builds a meter after checking it can work; the registry calls probe() before create(). */
 export interface MeterFactory {

@@ -151,6 +151,8 @@ export interface RunDocument {
     precisions: string[] | null;
   };
   environment: Environment;
+  /** How the meters were chosen: fallbacks, and meters unavailable here. */
+  energyNotes: string[];
   results: ConfigResult[];
 }
 

@@ -91,6 +91,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   const line = verdict(document.results);
   if (line) lines.push('', line);
   lines.push(chalk.dim(`energy: ${energySummary(document)}`));
+  for (const note of document.energyNotes) lines.push(chalk.dim(`meters: ${note}`));
   if (document.interrupted)
     lines.push(
       chalk.yellow(

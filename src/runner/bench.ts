@@ -177,6 +177,7 @@ export function newDocument(options: BenchOptions, environment: Environment): Ru
       precisions: options.precisions ?? null,
     },
     environment,
+    energyNotes: [],
     results: [],
   };
 }

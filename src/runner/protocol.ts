@@ -26,9 +26,12 @@ export const DEFAULT_PROTOCOL: ProtocolSettings = {
   minWindowS: 1,
   targetCi: 0.02,
   minTrials: 3,
-  maxTrials: 20,
-  maxSeconds: 120,
+  maxTrials: 10,
+  maxSeconds: 30,
 };
+
+/** The demo (bench with no model) caps each configuration's trials so it finishes in about a minute. */
+export const DEMO_MAX_SECONDS = 4;
 
 /** Update periods a window must span for the meter's quantisation to stay small. */
 export const PERIODS_PER_WINDOW = 20;

@@ -1,0 +1,170 @@
+/**
+ * Which meters exist, which work here, and which a run uses: the best available per domain
+ * (GPU: NVML counter, then the nvidia-smi stream; CPU and DRAM: RAPL, then the estimate), or
+ * exactly the ones the user named, which must work.
+ */
+import os from 'node:os';
+import { usageError } from '../errors.js';
+import { cpuEstimateMeterFactory, type CpuUsageUs } from './cpu-estimate.js';
+import { nvidiaSmiMeterFactory } from './nvidia-smi.js';
+import { nvmlMeterFactory } from './nvml.js';
+import { raplMeterFactory } from './rapl.js';
+import type { EnergyDomain, EnergyMeter, MeterFactory, MeterInfo, MeterName } from './types.js';
+
+export const METER_NAMES: readonly MeterName[] = ['nvml', 'nvidia-smi', 'rapl', 'cpu-estimate'];
+
+export interface MeterOptions {
+  /** GPU indices (--gpus); all when absent. */
+  gpus?: number[];
+  /** Whose CPU time the estimate follows: this process (bench) or the whole machine (measure). */
+  cpuLoad?: 'process' | 'system';
+}
+
+/** CPU time of the whole machine, in the shape process.cpuUsage() gives for one process. */
+export function systemCpuUsage(): CpuUsageUs {
+  let userMs = 0;
+  let systemMs = 0;
+  for (const cpu of os.cpus()) {
+    userMs += cpu.times.user + cpu.times.nice;
+    systemMs += cpu.times.sys + cpu.times.irq;
+  }
+  return { user: userMs * 1000, system: systemMs * 1000 };
+}
+
+/** Every factory, best first within each domain. */
+export function meterFactories(options: MeterOptions = {}): MeterFactory[] {
+  const cpuUsage = options.cpuLoad === 'system' ? systemCpuUsage : undefined;
+  return [
+    nvmlMeterFactory({ gpus: options.gpus }),
+    nvidiaSmiMeterFactory({ gpus: options.gpus }),
+    raplMeterFactory({ domain: 'cpu' }),
+    raplMeterFactory({ domain: 'dram' }),
+    cpuEstimateMeterFactory({ domain: 'cpu', ...(cpuUsage ? { cpuUsage } : {}) }),
+    cpuEstimateMeterFactory({ domain: 'dram' }),
+  ];
+}
+
+export interface MeterStatus {
+  name: MeterName;
+  domain: EnergyDomain;
+  method: string;
+  available: boolean;
+  reason?: string;
+  fix?: string;
+  info?: MeterInfo;
+}
+
+export async function probeMeters(factories: MeterFactory[]): Promise<MeterStatus[]> {
+  return Promise.all(
+    factories.map(async (f): Promise<MeterStatus> => {
+      const base = { name: f.name, domain: f.domain, method: f.method };
+      try {
+        const availability = await f.probe();
+        return availability.available
+          ? { ...base, available: true, info: availability.info }
+          : { ...base, available: false, reason: availability.reason, fix: availability.fix };
+      } catch (err) {
+        return {
+          ...base,
+          available: false,
+          reason: err instanceof Error ? err.message : String(err),
+          fix: 'run with --verbose and report it',
+        };
+      }
+    }),
+  );
+}
+
+export interface MeterSelection {
+  meters: EnergyMeter[];
+  /** Fallbacks and choices worth telling the user. */
+  notes: string[];
+}
+
+export function parseMeterList(text: string): MeterName[] | 'auto' | 'none' {
+  const names = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (names.length === 1 && (names[0] === 'auto' || names[0] === 'none')) return names[0];
+  for (const name of names) {
+    if (!(METER_NAMES as readonly string[]).includes(name)) {
+      throw usageError(`unknown meter '${name}'`, `use auto, none, or a list of: ${METER_NAMES.join(', ')}`);
+    }
+  }
+  if (names.length === 0) throw usageError('--meter is empty', 'use auto, none, or a list such as nvml,rapl');
+  return names as MeterName[];
+}
+
+/**
+ * Creates and starts the meters. Named meters must work (an error says why not); automatic
+ * ones fall back, best first per domain, and each fallback is noted. An estimated DRAM figure
+ * is only picked automatically beside an estimated CPU figure, so it never turns a measured
+ * CPU figure into an estimate.
+ */
+export async function selectMeters(
+  choice: MeterName[] | 'auto' | 'none',
+  factories: MeterFactory[],
+): Promise<MeterSelection> {
+  if (choice === 'none') return { meters: [], notes: [] };
+  const statuses = await probeMeters(factories);
+  const meters: EnergyMeter[] = [];
+  const notes: string[] = [];
+
+  if (choice !== 'auto') {
+    for (const name of choice) {
+      const matching = factories.map((f, i) => [f, statuses[i]!] as const).filter(([f]) => f.name === name);
+      const usable = matching.filter(([, s]) => s.available);
+      if (usable.length === 0) {
+        const why = matching[0]?.[1];
+        throw usageError(`--meter ${name} cannot work here: ${why?.reason ?? 'unknown meter'}`, why?.fix);
+      }
+      for (const [factory] of usable) meters.push(await startMeter(factory));
+    }
+    return { meters, notes };
+  }
+
+  const chosenMethod = new Map<EnergyDomain, string>();
+  for (const domain of ['gpu', 'cpu', 'dram'] as const) {
+    const candidates = factories
+      .map((f, i) => [f, statuses[i]!] as const)
+      .filter(([f]) => f.domain === domain);
+    for (const [factory, status] of candidates) {
+      if (!status.available) continue;
+      if (domain === 'dram' && factory.method === 'estimated' && chosenMethod.get('cpu') !== 'estimated')
+        continue;
+      try {
+        meters.push(await startMeter(factory));
+        chosenMethod.set(domain, factory.method);
+        break;
+      } catch (err) {
+        notes.push(
+          `${factory.name} (${domain}) failed to start and was skipped: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    const best = candidates[0];
+    const picked = meters.find((m) => m.info.domain === domain);
+    if (best && picked && picked.info.name !== best[0].name && domain !== 'gpu') {
+      notes.push(
+        `${domain}: ${best[0].name} is unavailable (${best[1].reason ?? 'failed'}), using ${picked.info.name}`,
+      );
+    }
+    if (domain === 'gpu' && picked && picked.info.name !== 'nvml') {
+      notes.push(
+        `gpu: NVML counter unavailable (${best?.[1].reason ?? 'failed'}), using ${picked.info.name}`,
+      );
+    }
+  }
+  return { meters, notes };
+}
+
+async function startMeter(factory: MeterFactory): Promise<EnergyMeter> {
+  const meter = await factory.create();
+  await meter.start();
+  return meter;
+}
+
+export async function stopMeters(meters: readonly EnergyMeter[]): Promise<void> {
+  await Promise.allSettled(meters.map((m) => m.stop()));
+}
