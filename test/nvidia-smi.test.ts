@@ -437,6 +437,8 @@ describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
     const meter = await createMeter(fakeOptions({ FAKE_NVIDIA_SMI_NO_INSTANT: '1' }));
     assert.equal(meter.info.details.field, 'power.draw');
     assert.deepEqual(meter.info.warnings, [POWER_DRAW_AVERAGE_WARNING]);
+    // A 1 s average: the protocol's windows grow to 20 s instead of 2 s.
+    assert.equal(meter.info.updatePeriodS, 1);
     await meter.start();
     try {
       const reading = await window(meter, 300);

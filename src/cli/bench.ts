@@ -9,6 +9,7 @@ import { parseOverrides } from '../suites/overrides.js';
 import { TASK_NAMES } from '../suites/tasks.js';
 import { stopMeters } from '../meters/registry.js';
 import { DEMO_MAX_SECONDS } from '../runner/protocol.js';
+import { readGpuTemperaturesC } from '../meters/gpu-temperature.js';
 import {
   addMeterOptions,
   addProtocolOptions,
@@ -136,6 +137,9 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
           idlePowerW: started.idlePowerW,
           idleSeconds: started.idleSeconds,
           protocol: protocolFrom(flags),
+          ...(started.meters.some((m) => m.info.domain === 'gpu')
+            ? { gpuTemperaturesC: () => readGpuTemperaturesC() }
+            : {}),
         }
       : undefined;
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import si from 'systeminformation';
+import { readGpuInventory } from '../meters/gpu-inventory.js';
 import type { Environment } from '../report/result.js';
 
 const require = createRequire(import.meta.url);
@@ -31,6 +32,7 @@ export function onnxruntimeVersion(): string {
 export async function collectEnvironment(): Promise<Environment> {
   // systeminformation reads the CPU's marketing name, which os.cpus() often truncates.
   const cpu = await si.cpu().catch(() => undefined);
+  const inventory = await readGpuInventory();
   const cpuName = cpu ? `${cpu.manufacturer} ${cpu.brand}`.trim() : (os.cpus()[0]?.model ?? 'unknown');
   return {
     os: `${os.type()} ${os.release()}`,
@@ -43,5 +45,6 @@ export async function collectEnvironment(): Promise<Environment> {
     onnxruntimeVersion: onnxruntimeVersion(),
     toolVersion: TOOL_VERSION,
     hostname: os.hostname(),
+    gpus: inventory.gpus,
   };
 }

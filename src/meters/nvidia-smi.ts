@@ -330,7 +330,8 @@ async function probeNvidiaSmi(options: NvidiaSmiMeterOptions): Promise<ProbeOutc
     domain: 'gpu',
     method: 'polled',
     devices: gpus.map((g) => `gpu${g}`),
-    updatePeriodS: periodS,
+    // power.draw is a 1 s moving average on Ampere and newer: windows must span 20 of those.
+    updatePeriodS: hasInstant ? periodS : Math.max(periodS, 1),
     details: {
       executable,
       field: powerField,

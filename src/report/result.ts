@@ -2,6 +2,7 @@
  * The result document: versioned JSON that every other format flattens. Energy and rating are
  * always present; until a meter or a cohort fills them they say so instead of holding numbers.
  */
+import type { GpuInventoryEntry } from '../meters/gpu-inventory.js';
 import type { Summary } from '../stats/summary.js';
 
 export const SCHEMA_VERSION = 1;
@@ -133,6 +134,8 @@ export interface Environment {
   onnxruntimeVersion: string;
   toolVersion: string;
   hostname: string;
+  /** GPUs nvidia-smi lists (empty without an NVIDIA driver). */
+  gpus: GpuInventoryEntry[];
 }
 
 export interface RunDocument {

@@ -20,6 +20,7 @@ import {
   type SynthesisPlan,
 } from '../suites/synthesize.js';
 import type { TaskDefinition } from '../suites/tasks.js';
+import { thermalDriftWarnings } from '../meters/gpu-temperature.js';
 import type { EnergyMeter } from '../meters/types.js';
 import { executionProviders, type Device } from './providers.js';
 import {
@@ -55,6 +56,8 @@ export interface EnergySetup {
   idlePowerW: (number | null)[];
   idleSeconds: number;
   protocol: ProtocolSettings;
+  /** GPU temperatures by index, read before and after the trials when a GPU meter runs. */
+  gpuTemperaturesC?: () => Promise<Map<number, number> | null>;
 }
 
 export interface RunHooks {
@@ -233,6 +236,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
       const trials: Trial[] = [];
       const perTrialJ: number[] = [];
       const failed = new Set<number>();
+      const temperaturesBefore = (await energy.gpuTemperaturesC?.()) ?? null;
       const trialsStart = performance.now();
       while (!trialsDone(perTrialJ, (performance.now() - trialsStart) / 1000, energy.protocol)) {
         const from = await Promise.allSettled(meters.map((m) => m.mark()));
@@ -272,6 +276,9 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
       }
       if (hooks.signal?.aborted)
         return { ...result, status: 'interrupted', reason: 'stopped before the trials finished' };
+      energyWarnings.push(
+        ...thermalDriftWarnings(temperaturesBefore, (await energy.gpuTemperaturesC?.()) ?? null),
+      );
       const working = meters.flatMap((m, i) => (failed.has(i) ? [] : [i]));
       if (working.length > 0 && trials.length > 0) {
         result.energy = energyFigures(

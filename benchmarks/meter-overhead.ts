@@ -1,0 +1,143 @@
+/**
+ * Meter overhead, two figures:
+ *  1. sampling cost: this process's CPU time while meters run and nothing else does, as a share
+ *     of one core (target ≤ 1 %);
+ *  2. measurement cost: wall time per query of a configuration measured with meters (marks,
+ *     readings and sampling included) against a bare timing run (target ≤ 2 % more).
+ * Meters: the ones `--meter auto` picks here, plus the nvidia-smi stream fed by the fake that
+ * replays the recorded H100 trace (our side of the stream: reading and parsing 10 lines a second).
+ *
+ *   npm run build && node dist/benchmarks/meter-overhead.js [--seconds 10] [--rounds 3]
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { meterFactories, selectMeters, stopMeters } from '../src/meters/registry.js';
+import { nvidiaSmiMeterFactory } from '../src/meters/nvidia-smi.js';
+import { FakeMeter } from '../src/meters/fake.js';
+import type { EnergyMeter } from '../src/meters/types.js';
+import { inspectModel } from '../src/model/inspect.js';
+import { DEFAULT_PROTOCOL, markAll, readAll } from '../src/runner/protocol.js';
+import { runConfiguration, type ConfigSpec } from '../src/runner/run-config.js';
+import { median } from '../src/stats/summary.js';
+import { getTask } from '../src/suites/tasks.js';
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' } },
+});
+const idleSeconds = Number(values.seconds);
+const rounds = Number(values.rounds);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+async function cpuShareWhile(meters: EnergyMeter[], seconds: number): Promise<number> {
+  const from = await markAll(meters);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu = process.cpuUsage(cpu0);
+  const wallS = (performance.now() - t0) / 1000;
+  await readAll(meters, from, await markAll(meters));
+  return (cpu.user + cpu.system) / 1e6 / wallS;
+}
+
+const auto = await selectMeters('auto', meterFactories());
+const smi = await nvidiaSmiMeterFactory({
+  executable: path.join(repo, 'test/fixtures/fake-nvidia-smi'),
+  env: { ...process.env, FAKE_NVIDIA_SMI_TIMESTAMPS: 'now' },
+}).create();
+await smi.start();
+
+console.log(`meter overhead: ${rounds} alternating rounds; ${idleSeconds} s idle per sampling figure`);
+console.log(
+  `meters picked here: ${auto.meters.map((m) => `${m.info.name} (${m.info.domain}, ${m.info.method})`).join(', ')}`,
+);
+console.log('');
+console.log('1. sampling cost (this process, share of one core)');
+const shares = { none: [] as number[], auto: [] as number[], smi: [] as number[] };
+for (let r = 0; r < rounds; r++) {
+  shares.none.push(await cpuShareWhile([], idleSeconds));
+  shares.auto.push(await cpuShareWhile(auto.meters, idleSeconds));
+  shares.smi.push(await cpuShareWhile([smi], idleSeconds));
+}
+const pct = (v: number) => `${(v * 100).toFixed(3)} %`;
+const none = median(shares.none);
+console.log(`   no meters                         ${pct(none)}`);
+console.log(
+  `   auto meters                       ${pct(median(shares.auto))}  (+${pct(median(shares.auto) - none)})`,
+);
+console.log(
+  `   nvidia-smi stream (fake, 10 Hz)   ${pct(median(shares.smi))}  (+${pct(median(shares.smi) - none)})`,
+);
+
+const spec: ConfigSpec = {
+  modelName: 'encoder-small',
+  precision: 'fp32',
+  model: await inspectModel(path.join(repo, 'fixtures/zoo/encoder-small/model.onnx')),
+  task: getTask('text-classification'),
+  taskSource: 'benchmark',
+  device: 'cpu',
+  batchSize: 8,
+  threads: 1,
+  queries: 1000,
+  warmup: 10,
+  seed: 0,
+  overrides: { dims: { sequence_length: 128 }, shapes: {}, fills: {} },
+};
+
+/** Wraps a meter to add up the time its marks and readings take (they happen between windows). */
+function timed(meter: EnergyMeter, spent: { ms: number }): EnergyMeter {
+  const time = async <T>(call: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await call();
+    } finally {
+      spent.ms += performance.now() - t0;
+    }
+  };
+  return {
+    info: meter.info,
+    start: () => meter.start(),
+    stop: () => meter.stop(),
+    mark: () => time(() => meter.mark()),
+    between: (a, b) => time(() => meter.between(a, b)),
+  };
+}
+
+/**
+ * Milliseconds per query of the measured part: the timed loop plus the meters' calls. The bare
+ * run goes through the same trials with a meter that costs nothing (a constant-power fake), so
+ * the difference is what real meters add.
+ */
+async function msPerQuery(meters: readonly EnergyMeter[]): Promise<number> {
+  const spent = { ms: 0 };
+  const result = await runConfiguration({
+    ...spec,
+    energy: {
+      meters: meters.map((m) => timed(m, spent)),
+      idlePowerW: meters.map(() => null),
+      idleSeconds: 0,
+      protocol: { ...DEFAULT_PROTOCOL, minTrials: 3, maxTrials: 3, minWindowS: 1 },
+    },
+  });
+  if (result.status !== 'ok' || result.measuredSeconds === null) throw new Error(result.reason);
+  return (result.measuredSeconds * 1000 + spent.ms) / result.queries;
+}
+
+console.log('');
+console.log('2. measurement cost (encoder-small fp32, 128 tokens, batch 8, 1 thread)');
+for (const [label, meters] of [
+  ['auto meters', auto.meters],
+  ['nvidia-smi stream (fake)', [smi]],
+] as const) {
+  const bare: number[] = [];
+  const measured: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    bare.push(await msPerQuery([new FakeMeter({ powerW: 0 })]));
+    measured.push(await msPerQuery(meters));
+  }
+  const ratio = median(measured) / median(bare);
+  console.log(
+    `   ${label.padEnd(26)} bare ${median(bare).toFixed(4)} ms/query, measured ${median(measured).toFixed(4)} ms/query: ${((ratio - 1) * 100).toFixed(2)} %`,
+  );
+}
+await stopMeters([...auto.meters, smi]);
