@@ -173,3 +173,30 @@ export const UNRATED: RatingUnrated = {
   stars: null,
   scale: null,
 };
+
+/** What identifies a configuration; everything measured starts empty. */
+export type ConfigIdentity = Pick<
+  ConfigResult,
+  'id' | 'model' | 'task' | 'taskSource' | 'device' | 'precision' | 'batchSize' | 'threads'
+>;
+
+export function blankResult(identity: ConfigIdentity): ConfigResult {
+  return {
+    ...identity,
+    status: 'ok',
+    queries: 0,
+    batches: 0,
+    warmupBatches: 0,
+    inputs: null,
+    sessionLoadMs: null,
+    latencyMs: null,
+    latencyPerQueryMs: null,
+    throughputQps: null,
+    measuredSeconds: null,
+    peakRssMB: null,
+    outlierBatches: null,
+    warnings: [],
+    energy: ENERGY_NOT_MEASURED,
+    rating: UNRATED,
+  };
+}

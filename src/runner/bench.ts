@@ -8,9 +8,8 @@ import { usageError } from '../errors.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
 import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
 import {
-  ENERGY_NOT_MEASURED,
   SCHEMA_VERSION,
-  UNRATED,
+  blankResult,
   type ConfigResult,
   type Environment,
   type RunDocument,
@@ -133,10 +132,8 @@ function skippedResult(
   task: TaskDefinition,
   reason: string,
 ): ConfigResult {
-  return {
+  const identity = {
     id: configId(name, precision, batchSize, device),
-    status: 'skipped',
-    reason,
     model: { name, path: argument, file: '', sha256: null, fileSizeBytes: null, parameters: null },
     task: task.name,
     taskSource: '',
@@ -144,21 +141,8 @@ function skippedResult(
     precision,
     batchSize,
     threads: null,
-    queries: 0,
-    batches: 0,
-    warmupBatches: 0,
-    inputs: null,
-    sessionLoadMs: null,
-    latencyMs: null,
-    latencyPerQueryMs: null,
-    throughputQps: null,
-    measuredSeconds: null,
-    peakRssMB: null,
-    outlierBatches: null,
-    warnings: [],
-    energy: ENERGY_NOT_MEASURED,
-    rating: UNRATED,
   };
+  return { ...blankResult(identity), status: 'skipped', reason };
 }
 
 export function newDocument(options: BenchOptions, environment: Environment): RunDocument {

@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { EnergyScoreError, errorMessage } from '../errors.js';
 import type { ModelInfo } from '../model/inspect.js';
-import { ENERGY_NOT_MEASURED, UNRATED, type ConfigResult } from '../report/result.js';
+import { ENERGY_NOT_MEASURED, blankResult, type ConfigResult } from '../report/result.js';
 import { countOutliers, summarize } from '../stats/summary.js';
 import type { InputOverrides } from '../suites/overrides.js';
 import {
@@ -75,9 +75,8 @@ export function configId(modelName: string, precision: string, batchSize: number
 }
 
 function emptyResult(spec: ConfigSpec): ConfigResult {
-  return {
+  return blankResult({
     id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device),
-    status: 'ok',
     model: {
       name: spec.modelName,
       path: spec.model.path,
@@ -92,21 +91,7 @@ function emptyResult(spec: ConfigSpec): ConfigResult {
     precision: spec.precision,
     batchSize: spec.batchSize,
     threads: spec.threads ?? null,
-    queries: 0,
-    batches: 0,
-    warmupBatches: 0,
-    inputs: null,
-    sessionLoadMs: null,
-    latencyMs: null,
-    latencyPerQueryMs: null,
-    throughputQps: null,
-    measuredSeconds: null,
-    peakRssMB: null,
-    outlierBatches: null,
-    warnings: [],
-    energy: ENERGY_NOT_MEASURED,
-    rating: UNRATED,
-  };
+  });
 }
 
 /** ONNX Runtime's words for "this provider has no kernel for that op or type". */

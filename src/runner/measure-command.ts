@@ -1,0 +1,230 @@
+/**
+ * Runs any command between two marks of started meters and reports its duration, exit code and
+ * energy per meter and domain, gross and net of the idle power measured before it. A meter that
+ * fails to mark or read is a warning, never the end of the report; a command that cannot start
+ * is a usage error.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import { errorMessage, runError, usageError } from '../errors.js';
+import { collectEnvironment } from '../env/environment.js';
+import type { Environment } from '../report/result.js';
+import {
+  nowS,
+  type EnergyDomain,
+  type EnergyMeter,
+  type EnergyReading,
+  type Mark,
+  type MeterMethod,
+  type MeterName,
+} from '../meters/types.js';
+
+export interface MeasuredDomain {
+  meter: MeterName;
+  domain: EnergyDomain;
+  method: MeterMethod;
+  devices: string[];
+  /** Gross energy over the command's run. */
+  energyJ: number;
+  /** Gross minus idle power × duration, floored at 0; gross when idle was not measured. */
+  netEnergyJ: number;
+  avgPowerW: number;
+  peakPowerW: number | null;
+  idlePowerW: number | null;
+  estimated: boolean;
+}
+
+export interface MeasureDocument {
+  schemaVersion: 1;
+  kind: 'measure';
+  command: string[];
+  /** When the command was started, ISO 8601. */
+  startedAt: string;
+  durationS: number;
+  /** The command's exit code; null when a signal ended it. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  idle: { seconds: number; powerW: Record<string, number | null> };
+  domains: MeasuredDomain[];
+  /** Sum over measured (not estimated) domains, gross; one meter per domain. */
+  totalEnergyJ: number;
+  /** Sum over estimated domains, gross; never added to totalEnergyJ. */
+  estimatedEnergyJ: number;
+  warnings: string[];
+  notes: string[];
+  environment: Environment;
+}
+
+export interface MeasureCommandOptions {
+  /** The command and its arguments; run without a shell. */
+  command: string[];
+  /** Started meters, already past their idle measurement. */
+  meters: readonly EnergyMeter[];
+  /** Idle power per meter (index-aligned with meters), null where not measured. */
+  idlePowerW: readonly (number | null)[];
+  idleSeconds: number;
+  /** How the meters were chosen (fallbacks), carried into the document. */
+  notes?: readonly string[];
+  /** Signals forwarded to the command while it runs (default SIGINT and SIGTERM). */
+  forwardSignals?: readonly NodeJS.Signals[];
+  /** Defaults to collectEnvironment. */
+  environment?: () => Promise<Environment>;
+}
+
+/** `meter:domain`, the key of a meter in idle.powerW. */
+export function meterKey(meter: EnergyMeter): string {
+  return `${meter.info.name}:${meter.info.domain}`;
+}
+
+/** The exit code a shell gives a command: its own, or 128 + the signal's number. */
+export function shellExitCode(exitCode: number | null, signal: NodeJS.Signals | null): number {
+  if (exitCode !== null) return exitCode;
+  const number = signal ? os.constants.signals[signal] : undefined;
+  return number === undefined ? 1 : 128 + number;
+}
+
+export async function measureCommand(options: MeasureCommandOptions): Promise<MeasureDocument> {
+  const [file, ...args] = options.command;
+  if (file === undefined || file === '') {
+    throw usageError(
+      'no command to measure',
+      'put it after --, e.g. energy-score measure -- python train.py',
+    );
+  }
+  const { meters } = options;
+  const warnings = new Set<string>();
+  const label = (m: EnergyMeter) => `${m.info.name} (${m.info.domain})`;
+
+  const from = await markEach(meters, warnings, label);
+  const startedAt = new Date().toISOString();
+  const t0 = nowS();
+  const child = await spawnCommand(file, args);
+  const forward = (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  const signals = options.forwardSignals ?? ['SIGINT', 'SIGTERM'];
+  for (const s of signals) process.on(s, forward);
+  let exit: { code: number | null; signal: NodeJS.Signals | null };
+  try {
+    exit = await new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  } finally {
+    for (const s of signals) process.off(s, forward);
+  }
+  const durationS = nowS() - t0;
+  const to = await markEach(meters, warnings, label);
+
+  const readings = await Promise.all(
+    meters.map(async (meter, i): Promise<EnergyReading | null> => {
+      const a = from[i];
+      const b = to[i];
+      if (!a || !b) return null;
+      try {
+        return await meter.between(a, b);
+      } catch (err) {
+        warnings.add(`${label(meter)}: could not read energy: ${errorMessage(err)}`);
+        return null;
+      }
+    }),
+  );
+
+  const domains: MeasuredDomain[] = [];
+  const counted = new Map<EnergyDomain, MeasuredDomain>();
+  const notes = [...(options.notes ?? [])];
+  meters.forEach((meter, i) => {
+    const reading = readings[i];
+    if (!reading) return;
+    const idleW = options.idlePowerW[i] ?? null;
+    const netEnergyJ =
+      idleW === null ? reading.energyJ : Math.max(0, reading.energyJ - idleW * reading.durationS);
+    const entry: MeasuredDomain = {
+      meter: meter.info.name,
+      domain: meter.info.domain,
+      method: meter.info.method,
+      devices: meter.info.devices,
+      energyJ: reading.energyJ,
+      netEnergyJ,
+      avgPowerW: reading.avgPowerW,
+      peakPowerW: reading.peakPowerW,
+      idlePowerW: idleW,
+      estimated: meter.info.method === 'estimated',
+    };
+    domains.push(entry);
+    const first = counted.get(entry.domain);
+    if (first) {
+      notes.push(
+        `${entry.domain}: ${entry.meter} also measured it; the totals count ${first.meter} only (one meter per domain)`,
+      );
+    } else counted.set(entry.domain, entry);
+    for (const w of meter.info.warnings) warnings.add(`${label(meter)}: ${w}`);
+    for (const w of reading.warnings) warnings.add(`${label(meter)}: ${w}`);
+  });
+
+  const totals = [...counted.values()];
+  const sum = (list: MeasuredDomain[]) => list.reduce((s, d) => s + d.energyJ, 0);
+  if (totals.some((d) => d.estimated)) {
+    warnings.add('estimated: figures marked estimated come from a model of power, not a meter');
+  }
+  if (meters.length > 0 && options.idleSeconds <= 0) {
+    warnings.add('no idle measurement (--idle 0): net figures equal gross');
+  }
+
+  return {
+    schemaVersion: 1,
+    kind: 'measure',
+    command: [...options.command],
+    startedAt,
+    durationS,
+    exitCode: exit.code,
+    signal: exit.signal,
+    idle: {
+      seconds: options.idleSeconds,
+      powerW: Object.fromEntries(meters.map((m, i) => [meterKey(m), options.idlePowerW[i] ?? null])),
+    },
+    domains,
+    totalEnergyJ: sum(totals.filter((d) => !d.estimated)),
+    estimatedEnergyJ: sum(totals.filter((d) => d.estimated)),
+    warnings: [...warnings],
+    notes,
+    environment: await (options.environment ?? collectEnvironment)(),
+  };
+}
+
+/** A mark per meter; a meter that cannot mark is left out of the readings with a warning. */
+async function markEach(
+  meters: readonly EnergyMeter[],
+  warnings: Set<string>,
+  label: (m: EnergyMeter) => string,
+): Promise<(Mark | null)[]> {
+  return Promise.all(
+    meters.map(async (meter) => {
+      try {
+        return await meter.mark();
+      } catch (err) {
+        warnings.add(`${label(meter)}: could not mark: ${errorMessage(err)}`);
+        return null;
+      }
+    }),
+  );
+}
+
+/** Starts the command with inherited stdio and no shell; resolves once it runs. */
+function spawnCommand(file: string, args: string[]): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: 'inherit' });
+    child.once('spawn', () => resolve(child));
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        reject(
+          usageError(
+            `command not found: ${file}`,
+            'check its spelling, or give its path (it runs without a shell: no aliases or shell builtins)',
+          ),
+        );
+      } else if (err.code === 'EACCES') {
+        reject(usageError(`cannot run ${file}: permission denied`, `make it executable: chmod +x ${file}`));
+      } else {
+        reject(runError(`cannot run ${file}: ${err.message}`, undefined, err));
+      }
+    });
+  });
+}
