@@ -1,11 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 
 import { EnergyScoreError } from '../src/errors.js';
 import {
@@ -18,13 +16,10 @@ import {
   type NvmlMeterOptions,
 } from '../src/meters/nvml.js';
 import type { Availability, EnergyMeter, MeterInfo } from '../src/meters/types.js';
+import { buildFakeNvml, NVML_COUNTER_CSV, NVML_TRACES } from './helpers/fake-nvml.js';
 
-// dist/test/nvml.test.js → the repository root, and the shared traces beside it.
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const FAKE_SOURCE = join(REPO_ROOT, 'test', 'fixtures', 'fake-nvml', 'fake_nvml.c');
-const TRACES = resolve(REPO_ROOT, '..', 'shared', 'hardware-traces', 'h100-sxm-580');
-const COUNTER_CSV = join(TRACES, 'nvml-energy-counter-10ms.csv');
-const WINDOWS_JSON = join(TRACES, 'nvml-windows.json');
+const COUNTER_CSV = NVML_COUNTER_CSV;
+const WINDOWS_JSON = join(NVML_TRACES, 'nvml-windows.json');
 
 interface Row {
   epochS: number;
@@ -113,23 +108,7 @@ describe('NVML meter against a fake libnvidia-ml (real FFI)', () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'energy-score-fake-nvml-'));
-    lib = join(dir, 'libnvidia-ml.so.1');
-    const args = [
-      '-shared',
-      '-fPIC',
-      '-O2',
-      `-DFAKE_NVML_DEFAULT_TRACE="${COUNTER_CSV}"`,
-      '-o',
-      lib,
-      FAKE_SOURCE,
-    ];
-    const cc = spawnSync('cc', args, { encoding: 'utf8' });
-    if (cc.error !== undefined) {
-      throw new Error(
-        `cannot build the fake libnvidia-ml: no C compiler (cc: ${cc.error.message}); install gcc or clang`,
-      );
-    }
-    if (cc.status !== 0) throw new Error(`building the fake libnvidia-ml failed:\n${cc.stderr}`);
+    lib = buildFakeNvml(dir, COUNTER_CSV);
   });
 
   after(() => {

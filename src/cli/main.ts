@@ -1,9 +1,11 @@
 /** The CLI edge: parses the command line and turns every error into one line and an exit code. */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { EnergyScoreError, errorMessage } from '../errors.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { registerBench } from './bench.js';
+import { registerDoctor } from './doctor.js';
 import { registerInspect } from './inspect.js';
+import { registerMeasure } from './measure.js';
 
 const EXIT_USAGE = 2;
 const EXIT_RUN = 1;
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .description('Measure the inference energy of ONNX models and rate it, AI Energy Score-style.')
     .version(TOOL_VERSION)
     .option('--verbose', 'print stack traces with errors')
+    // Program options stop at the subcommand, so `measure -- cmd -x` hands `-x` to cmd, not to us.
+    .enablePositionalOptions()
     .showHelpAfterError('  hint: run `energy-score --help` for usage')
     .exitOverride()
     // Commander's own errors (unknown option, missing argument) get the same prefix as ours.
@@ -23,6 +27,8 @@ export function buildProgram(): Command {
     });
   registerBench(program);
   registerInspect(program);
+  registerMeasure(program);
+  registerDoctor(program);
   program.addHelpText(
     'after',
     `
@@ -30,11 +36,16 @@ Examples:
   energy-score bench                      run the built-in demo and print the report
   energy-score bench model.onnx --json -  measure a model, JSON on stdout
   energy-score inspect model.onnx         show a model's inputs, outputs and operators
+  energy-score measure -- ./train.sh      the energy of any command, per domain, net of idle
+  energy-score doctor                     which meters and providers work here, and how to enable the rest
 
-Exit codes: 0 success, 1 a run failure, 2 a usage error, 130 interrupted.`,
+Exit codes: 0 success, 1 a run failure, 2 a usage error, 130 interrupted;
+measure exits with its command's code.`,
   );
   for (const command of program.commands) {
     command
+      // --verbose is the program's, but is also accepted after the subcommand (positional options).
+      .addOption(new Option('--verbose').hideHelp())
       .exitOverride()
       .showHelpAfterError(`  hint: run \`energy-score ${command.name()} --help\` for usage`);
   }
@@ -43,7 +54,9 @@ Exit codes: 0 success, 1 a run failure, 2 a usage error, 130 interrupted.`,
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  const verbose = argv.includes('--verbose');
+  // A --verbose after `--` belongs to the command `measure` runs.
+  const end = argv.indexOf('--');
+  const verbose = (end === -1 ? argv : argv.slice(0, end)).includes('--verbose');
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -39,7 +39,10 @@ export function meterFactories(options: MeterOptions = {}): MeterFactory[] {
     nvidiaSmiMeterFactory({ gpus: options.gpus }),
     raplMeterFactory({ domain: 'cpu' }),
     raplMeterFactory({ domain: 'dram' }),
-    cpuEstimateMeterFactory({ domain: 'cpu', ...(cpuUsage ? { cpuUsage } : {}) }),
+    cpuEstimateMeterFactory({
+      domain: 'cpu',
+      ...(cpuUsage ? { cpuUsage, cpuUsageLabel: "the whole machine's CPU time" } : {}),
+    }),
     cpuEstimateMeterFactory({ domain: 'dram' }),
   ];
 }
@@ -96,6 +99,36 @@ export function parseMeterList(text: string): MeterName[] | 'auto' | 'none' {
   return names as MeterName[];
 }
 
+/** The domains `--meter auto` fills, in the order it fills them (DRAM's pick depends on CPU's). */
+export const AUTO_DOMAINS: readonly EnergyDomain[] = ['gpu', 'cpu', 'dram'];
+
+/**
+ * Whether `--meter auto` may use a meter: it must be available, and an estimated DRAM figure is
+ * only taken beside an estimated CPU figure (`cpuMethod`: the method already picked for cpu).
+ */
+export function autoEligible(
+  status: Pick<MeterStatus, 'domain' | 'method' | 'available'>,
+  cpuMethod: string | undefined,
+): boolean {
+  if (!status.available) return false;
+  return !(status.domain === 'dram' && status.method === 'estimated' && cpuMethod !== 'estimated');
+}
+
+/**
+ * What `--meter auto` picks per domain from probed statuses (best first within each domain, as
+ * meterFactories orders them): the index into `statuses`, or null where nothing is eligible.
+ * selectMeters follows the same rule, and also falls back when a picked meter fails to start.
+ */
+export function autoPicks(statuses: readonly MeterStatus[]): Record<EnergyDomain, number | null> {
+  const picks: Record<EnergyDomain, number | null> = { gpu: null, cpu: null, dram: null };
+  for (const domain of AUTO_DOMAINS) {
+    const cpuMethod = picks.cpu === null ? undefined : statuses[picks.cpu]?.method;
+    const index = statuses.findIndex((s) => s.domain === domain && autoEligible(s, cpuMethod));
+    picks[domain] = index === -1 ? null : index;
+  }
+  return picks;
+}
+
 /**
  * Creates and starts the meters. Named meters must work (an error says why not); automatic
  * ones fall back, best first per domain, and each fallback is noted. An estimated DRAM figure
@@ -125,14 +158,12 @@ export async function selectMeters(
   }
 
   const chosenMethod = new Map<EnergyDomain, string>();
-  for (const domain of ['gpu', 'cpu', 'dram'] as const) {
+  for (const domain of AUTO_DOMAINS) {
     const candidates = factories
       .map((f, i) => [f, statuses[i]!] as const)
       .filter(([f]) => f.domain === domain);
     for (const [factory, status] of candidates) {
-      if (!status.available) continue;
-      if (domain === 'dram' && factory.method === 'estimated' && chosenMethod.get('cpu') !== 'estimated')
-        continue;
+      if (!autoEligible(status, chosenMethod.get('cpu'))) continue;
       try {
         meters.push(await startMeter(factory));
         chosenMethod.set(domain, factory.method);

@@ -100,6 +100,9 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
   const t0 = nowS();
   const child = await spawnCommand(file, args);
   const forward = (signal: NodeJS.Signals) => {
+    // Ctrl-C at a terminal reaches the whole foreground group, the command included: sending
+    // it again would deliver it twice. From elsewhere (kill -INT) only we get it, so pass it on.
+    if (signal === 'SIGINT' && process.stdin.isTTY) return;
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
   const signals = options.forwardSignals ?? ['SIGINT', 'SIGTERM'];

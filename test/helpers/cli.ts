@@ -1,0 +1,49 @@
+/** Runs the built CLI (bin/energy-score.js) the way a user does, for end-to-end tests. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** dist/test/helpers/cli.js → the repository root. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const BIN = path.join(REPO_ROOT, 'bin', 'energy-score.js');
+export const FAKE_NVIDIA_SMI = path.join(REPO_ROOT, 'test', 'fixtures', 'fake-nvidia-smi');
+
+export interface RunOutput {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The test's environment without colour forcing, plus `vars`. */
+export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...vars };
+  delete env.FORCE_COLOR;
+  return env;
+}
+
+export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<RunOutput> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise<RunOutput>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Asserts the exit code, and shows what the CLI printed when it is wrong. */
+export function assertExit(run: RunOutput, code: number): void {
+  assert.equal(
+    run.code,
+    code,
+    `exit code ${run.code}, expected ${code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
+  );
+}
