@@ -131,13 +131,21 @@ for (const [label, meters] of [
 ] as const) {
   const bare: number[] = [];
   const measured: number[] = [];
+  const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    bare.push(await msPerQuery([new FakeMeter({ powerW: 0 })]));
-    measured.push(await msPerQuery(meters));
+    // Paired rounds, alternating which goes first: the machine's speed drifts between rounds.
+    const runBare = () => msPerQuery([new FakeMeter({ powerW: 0 })]);
+    const runMeasured = () => msPerQuery(meters);
+    const [b, m] = r % 2 === 0 ? [await runBare(), await runMeasured()] : [0, 0];
+    const [m2, b2] = r % 2 === 1 ? [await runMeasured(), await runBare()] : [m, b];
+    bare.push(b2);
+    measured.push(m2);
+    ratios.push(m2 / b2);
+    if (process.env.VERBOSE) console.log(`     round ${r + 1}: ${((m2 / b2 - 1) * 100).toFixed(2)} %`);
   }
-  const ratio = median(measured) / median(bare);
+  const ratio = median(ratios);
   console.log(
-    `   ${label.padEnd(26)} bare ${median(bare).toFixed(4)} ms/query, measured ${median(measured).toFixed(4)} ms/query: ${((ratio - 1) * 100).toFixed(2)} %`,
+    `   ${label.padEnd(26)} bare ${median(bare).toFixed(4)} ms/query, measured ${median(measured).toFixed(4)} ms/query: ${((ratio - 1) * 100).toFixed(2)} % (median of per-round ratios)`,
   );
 }
 await stopMeters([...auto.meters, smi]);
