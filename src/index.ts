@@ -36,3 +36,31 @@ export { collectEnvironment } from './env/environment.js';
 export { summarize, percentile, modifiedZScores, type Summary } from './stats/summary.js';
 export { toJson, toCsv, toMarkdown } from './report/exporters.js';
 export { SCHEMA_VERSION, type RunDocument, type ConfigResult } from './report/result.js';
+export {
+  meterFactories,
+  probeMeters,
+  selectMeters,
+  stopMeters,
+  parseMeterList,
+  METER_NAMES,
+  type MeterStatus,
+} from './meters/registry.js';
+export { nvmlMeterFactory } from './meters/nvml.js';
+export { nvidiaSmiMeterFactory } from './meters/nvidia-smi.js';
+export { raplMeterFactory } from './meters/rapl.js';
+export { cpuEstimateMeterFactory } from './meters/cpu-estimate.js';
+export { FakeMeter } from './meters/fake.js';
+export { readGpuInventory } from './meters/gpu-inventory.js';
+export type {
+  EnergyMeter,
+  EnergyReading,
+  MeterFactory,
+  MeterInfo,
+  Mark,
+  EnergyDomain,
+  MeterMethod,
+  MeterName,
+} from './meters/types.js';
+export { DEFAULT_PROTOCOL, measureIdle, energyFigures, type ProtocolSettings } from './runner/protocol.js';
+export { type EnergySetup } from './runner/run-config.js';
+export { measureCommand, type MeasureDocument } from './runner/measure-command.js';

@@ -1,0 +1,58 @@
+/** The library API as the README shows it: the CLI is one consumer of these exports. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import {
+  DEFAULT_PROTOCOL,
+  FakeMeter,
+  SCHEMA_VERSION,
+  collectEnvironment,
+  newDocument,
+  parseOverrides,
+  planBench,
+  runBench,
+  toCsv,
+  type BenchOptions,
+} from '../src/index.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+test('plan, run and export a bench through the library, with an injected meter', async () => {
+  const options: BenchOptions = {
+    models: [path.join(repoRoot, 'fixtures/zoo/encoder-tiny')],
+    task: undefined,
+    devices: ['cpu'],
+    precisions: ['fp32', 'q8'],
+    batchSizes: [2],
+    queries: 20,
+    warmup: 1,
+    threads: 1,
+    seed: 0,
+    overrides: parseOverrides({}),
+  };
+  const seen: string[] = [];
+  const meter = new FakeMeter({ domain: 'cpu', powerW: 30 });
+  const document = await runBench(
+    await planBench(options),
+    newDocument(options, await collectEnvironment()),
+    { onConfigEnd: (result) => void seen.push(result.id) },
+    {
+      meters: [meter],
+      idlePowerW: [5],
+      idleSeconds: 1,
+      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 0.05, minTrials: 2, maxTrials: 2 },
+    },
+  );
+  assert.equal(document.schemaVersion, SCHEMA_VERSION);
+  assert.deepEqual(seen, ['encoder-tiny/fp32/b2/cpu', 'encoder-tiny/q8/b2/cpu']);
+  for (const result of document.results) {
+    assert.equal(result.status, 'ok');
+    assert.equal(result.energy.status, 'measured');
+    if (result.energy.status !== 'measured') continue;
+    assert.ok(Math.abs(result.energy.avgPowerW - 30) < 1e-9);
+    assert.equal(result.energy.trials, 2);
+  }
+  assert.equal(toCsv(document).trim().split('\n').length, 3);
+});
