@@ -64,3 +64,12 @@ export type {
 export { DEFAULT_PROTOCOL, measureIdle, energyFigures, type ProtocolSettings } from './runner/protocol.js';
 export { type EnergySetup } from './runner/run-config.js';
 export { measureCommand, type MeasureDocument } from './runner/measure-command.js';
+export { SCALE_NAMES, rateValue, rateValues, type ScaleName, type StarRating } from './rating/scales.js';
+export {
+  rateAgainst,
+  rateCohort,
+  sizeClassForParameters,
+  type Cohort,
+  type CohortEntry,
+} from './rating/cohort.js';
+export { loadReferenceCohorts, findReferenceCohort, type ReferenceCohort } from './rating/reference.js';

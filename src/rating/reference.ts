@@ -1,0 +1,267 @@
+/**
+ * The shipped reference: the AI Energy Score v1 leaderboard (February 2025), one CSV per task in
+ * data/aies-v1/ (see its README.md for source and attribution). Columns
+ * `model,total_gpu_energy,energy_score` (text_generation adds `class`: A, B, C), energy in kWh
+ * per 1,000 queries of GPU energy on one NVIDIA H100 80GB, `energy_score` the published stars.
+ *
+ * Each file is one cohort, except text_generation, which is one cohort per class. Rows are kept
+ * as published, duplicates included (image_classification lists
+ * microsoft/swinv2-large-patch4-window12-192-22k twice and object_detection
+ * facebook/detr-resnet-50-dc5 twice, with different energies): the published stars were computed
+ * with them in the cohort.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { errorMessage, runError, usageError } from '../errors.js';
+import type { TaskName } from '../suites/tasks.js';
+import {
+  checkEnergyKwhPer1k,
+  SIZE_CLASSES,
+  type Cohort,
+  type CohortEntry,
+  type SizeClass,
+} from './cohort.js';
+import type { Stars } from './scales.js';
+
+/** The shipped leaderboard, found relative to this module (dist/src/rating → project root). */
+export const AIES_V1_DIR_URL = new URL('../../../data/aies-v1/', import.meta.url);
+
+export const AIES_V1_HARDWARE = 'NVIDIA H100 80GB';
+export const AIES_V1_SOURCE = 'AI Energy Score v1 leaderboard (February 2025)';
+
+/** The leaderboard's file names (without .csv) and the tool's task names, in TASK_NAMES order. */
+export const AIES_V1_FILES: Readonly<Record<string, TaskName>> = {
+  text_classification: 'text-classification',
+  sentence_similarity: 'sentence-similarity',
+  question_answering: 'question-answering',
+  summarization: 'summarization',
+  text_generation: 'text-generation',
+  image_classification: 'image-classification',
+  object_detection: 'object-detection',
+  asr: 'automatic-speech-recognition',
+  image_captioning: 'image-captioning',
+  image_generation: 'image-generation',
+};
+
+export interface ReferenceEntry extends CohortEntry {
+  line: number;
+  /** The star rating the leaderboard published for this row. */
+  publishedStars: Stars;
+}
+
+export interface ReferenceCohort extends Cohort {
+  entries: ReferenceEntry[];
+  file: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A minimal RFC 4180 reader.
+
+export interface CsvRecord {
+  fields: string[];
+  /** 1-based line the record starts on. */
+  line: number;
+}
+
+/**
+ * Parse CSV text (RFC 4180): fields separated by commas, records by CRLF, LF or CR; a field in
+ * double quotes may hold commas, line breaks and doubled quotes ("" for "). A leading byte-order
+ * mark is dropped, a final line break is optional, and blank lines are skipped. A quote inside an
+ * unquoted field, text after a closing quote, or an unclosed quote is an error naming `where`.
+ */
+export function parseCsv(text: string, where: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
+  const s = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  let fields: string[] = [];
+  let field = '';
+  let line = 1;
+  let recordLine = 1;
+  let i = 0;
+  const fail = (what: string): never => {
+    throw usageError(`${where} line ${line}: ${what}`);
+  };
+  const endRecord = (): void => {
+    fields.push(field);
+    if (!(fields.length === 1 && fields[0] === '')) records.push({ fields, line: recordLine });
+    fields = [];
+    field = '';
+  };
+  /** Consume a line break at i, if any; true when one was there. */
+  const lineBreak = (): boolean => {
+    if (s[i] === '\r') {
+      i += s[i + 1] === '\n' ? 2 : 1;
+    } else if (s[i] === '\n') {
+      i += 1;
+    } else {
+      return false;
+    }
+    line += 1;
+    return true;
+  };
+
+  while (i < s.length) {
+    if (s[i] === '"' && field === '') {
+      // A quoted field, up to the quote not followed by another.
+      const quoteLine = line;
+      i += 1;
+      for (;;) {
+        if (i >= s.length) {
+          line = quoteLine;
+          fail('unclosed quoted field');
+        }
+        if (s[i] === '"') {
+          if (s[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i += 1;
+          break;
+        }
+        if (s[i] === '\r' || s[i] === '\n') {
+          const start = i;
+          lineBreak();
+          field += s.slice(start, i);
+          continue;
+        }
+        field += s[i];
+        i += 1;
+      }
+      if (i < s.length && s[i] !== ',' && s[i] !== '\r' && s[i] !== '\n') fail('text after a closing quote');
+      continue;
+    }
+    if (s[i] === ',') {
+      fields.push(field);
+      field = '';
+      i += 1;
+      continue;
+    }
+    if (lineBreak()) {
+      endRecord();
+      recordLine = line;
+      continue;
+    }
+    if (s[i] === '"') fail('quote inside an unquoted field (quote the whole field and double the quote)');
+    field += s[i];
+    i += 1;
+  }
+  if (field !== '' || fields.length > 0) endRecord();
+  return records;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The leaderboard files.
+
+function parseStars(text: string, where: string): Stars {
+  if (!/^[1-5]$/.test(text.trim())) throw usageError(`${where}: energy_score must be 1 to 5, got '${text}'`);
+  return Number(text.trim()) as Stars;
+}
+
+function parseSizeClass(text: string, where: string): SizeClass {
+  const c = text.trim();
+  if (!(SIZE_CLASSES as readonly string[]).includes(c)) {
+    throw usageError(`${where}: class must be one of ${SIZE_CLASSES.join(', ')}, got '${text}'`);
+  }
+  return c as SizeClass;
+}
+
+/**
+ * The cohorts of one leaderboard file: one, or one per class for text generation (A, B, C order,
+ * classes with no rows left out). `file` names the file in error messages.
+ */
+export function parseReferenceCsv(text: string, file: string, task: TaskName): ReferenceCohort[] {
+  const [header, ...rows] = parseCsv(text, file);
+  if (header === undefined) throw usageError(`${file}: the file is empty`);
+  const names = header.fields.map((f) => f.trim());
+  const column = (name: string): number => {
+    const index = names.indexOf(name);
+    if (index < 0) throw usageError(`${file}: no '${name}' column (columns: ${names.join(', ')})`);
+    return index;
+  };
+  const modelCol = column('model');
+  const energyCol = column('total_gpu_energy');
+  const starsCol = column('energy_score');
+  const classCol = task === 'text-generation' ? column('class') : -1;
+
+  const byClass = new Map<SizeClass | null, ReferenceEntry[]>();
+  for (const row of rows) {
+    const where = `${file} line ${row.line}`;
+    if (row.fields.length !== names.length) {
+      throw usageError(`${where}: ${row.fields.length} fields, the header has ${names.length}`);
+    }
+    const model = (row.fields[modelCol] as string).trim();
+    if (model === '') throw usageError(`${where}: no model name`);
+    const named = `${where} (model '${model}')`;
+    const entry: ReferenceEntry = {
+      model,
+      energyKwhPer1k: checkEnergyKwhPer1k(row.fields[energyCol], named),
+      line: row.line,
+      publishedStars: parseStars(row.fields[starsCol] as string, named),
+    };
+    const sizeClass = classCol >= 0 ? parseSizeClass(row.fields[classCol] as string, named) : null;
+    const list = byClass.get(sizeClass);
+    if (list) list.push(entry);
+    else byClass.set(sizeClass, [entry]);
+  }
+  if (byClass.size === 0) throw usageError(`${file}: no rows`);
+
+  const base = { task, hardware: AIES_V1_HARDWARE, source: AIES_V1_SOURCE, file };
+  if (classCol < 0) return [{ ...base, entries: byClass.get(null) ?? [] }];
+  return SIZE_CLASSES.flatMap((sizeClass) => {
+    const entries = byClass.get(sizeClass);
+    return entries ? [{ ...base, sizeClass, entries }] : [];
+  });
+}
+
+/** Every cohort of the leaderboard in `dir` (default: the shipped data/aies-v1/). */
+export async function loadReferenceCohorts(dir: string | URL = AIES_V1_DIR_URL): Promise<ReferenceCohort[]> {
+  const dirPath = dir instanceof URL ? fileURLToPath(dir) : dir;
+  const cohorts: ReferenceCohort[] = [];
+  for (const [name, task] of Object.entries(AIES_V1_FILES)) {
+    const file = join(dirPath, `${name}.csv`);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw runError(
+        `cannot read the reference leaderboard ${file}: ${errorMessage(err)}`,
+        'the package data (data/aies-v1/) is missing; reinstall energy-score',
+        err,
+      );
+    }
+    cohorts.push(...parseReferenceCsv(text, file, task));
+  }
+  return cohorts;
+}
+
+/**
+ * The reference cohort for a task (and, for text generation, a size class; see
+ * sizeClassForParameters). Usage errors for a task with no reference (custom) and for text
+ * generation without a class.
+ */
+export async function findReferenceCohort(
+  task: TaskName,
+  sizeClass?: SizeClass,
+  dir: string | URL = AIES_V1_DIR_URL,
+): Promise<ReferenceCohort> {
+  if (!Object.values(AIES_V1_FILES).includes(task)) {
+    throw usageError(
+      `the AI Energy Score v1 reference has no '${task}' cohort`,
+      `it covers: ${Object.values(AIES_V1_FILES).join(', ')}`,
+    );
+  }
+  if (task === 'text-generation' && sizeClass === undefined) {
+    throw usageError(
+      'text generation is rated within a size class (A up to 20B parameters, B up to 66B, C above)',
+      'give the parameter count or the class',
+    );
+  }
+  const cohorts = await loadReferenceCohorts(dir);
+  const found = cohorts.find(
+    (c) => c.task === task && (task !== 'text-generation' || c.sizeClass === sizeClass),
+  );
+  if (!found) throw usageError(`the AI Energy Score v1 reference has no '${task}' class ${sizeClass} cohort`);
+  return found;
+}
