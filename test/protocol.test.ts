@@ -10,6 +10,7 @@ import {
   DEFAULT_PROTOCOL,
   energyFigures,
   headlineDomains,
+  headlineMeterIndexes,
   measureIdle,
   relativeCi,
   trialsDone,
@@ -66,6 +67,7 @@ describe('protocol arithmetic', () => {
     assert.equal(trialsDone([1, 2, 1], 0, settings), false, 'wide interval');
     assert.equal(trialsDone([1, 2, 1, 2, 1], 0, settings), true, 'trial cap');
     assert.equal(trialsDone([1, 2, 1], 10, settings), true, 'time budget');
+    assert.equal(trialsDone([1, 2], 10, settings), false, 'the budget never cuts below the minimum');
   });
 
   test('headline domains follow the device', () => {
@@ -98,6 +100,45 @@ describe('protocol arithmetic', () => {
     assert.equal(e.trials, 2);
     assert.equal(e.windowSeconds, 2);
     assert.ok(e.warnings.some((w) => w.startsWith('high variance')));
+  });
+
+  test('the headline meters: the first of each of the device’s domains', () => {
+    const gpu = new FakeMeter({ domain: 'gpu', powerW: 0 });
+    const cpu = new FakeMeter({ domain: 'cpu', powerW: 0 });
+    const cpu2 = new FakeMeter({ domain: 'cpu', powerW: 0 });
+    const dram = new FakeMeter({ domain: 'dram', powerW: 0 });
+    assert.deepEqual(headlineMeterIndexes('cpu', [gpu, cpu, cpu2, dram]), [1, 3]);
+    assert.deepEqual(headlineMeterIndexes('cuda', [gpu, cpu, cpu2, dram]), [0]);
+    assert.deepEqual(headlineMeterIndexes('cuda', [cpu, dram]), []);
+    // A GPU meter beside a CPU configuration does not stretch its windows.
+    const slowGpu = new FakeMeter({ domain: 'gpu', powerW: 0, updatePeriodS: 1 });
+    const all = [slowGpu, cpu];
+    assert.equal(
+      windowSeconds(
+        headlineMeterIndexes('cpu', all).map((i) => all[i]!),
+        1,
+      ),
+      1,
+    );
+  });
+
+  test('no meter for the device’s own domain: not measured, never a headline of 0 J', () => {
+    const gpu = new FakeMeter({ domain: 'gpu', powerW: 0 });
+    const e = energyFigures('cpu', [gpu], [null], 0, [{ queries: 10, readings: [reading('gpu', 100, 1)] }]);
+    assert.equal(e.status, 'not-measured');
+    assert.match(
+      e.status === 'not-measured' ? e.reason : '',
+      /no meter reads the cpu device's energy \(cpu or dram\)/,
+    );
+  });
+
+  test('the high-variance warning follows the target given', () => {
+    const cpu = new FakeMeter({ domain: 'cpu', powerW: 0 });
+    const trials: Trial[] = [1, 1.1, 0.9].map((j) => ({ queries: 1, readings: [reading('cpu', j, 1)] }));
+    const loose = energyFigures('cpu', [cpu], [null], 1, trials, 0.6);
+    const tight = energyFigures('cpu', [cpu], [null], 1, trials, 0.02);
+    assert.ok(loose.status !== 'not-measured' && !loose.warnings.some((w) => w.startsWith('high variance')));
+    assert.ok(tight.status !== 'not-measured' && tight.warnings.some((w) => w.startsWith('high variance')));
   });
 
   test('an estimated headline domain makes the whole figure estimated', () => {

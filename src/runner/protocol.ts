@@ -4,7 +4,12 @@
  * figures a result reports (gross and net of idle, per domain, headline by device).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DomainEnergy, EnergyMeasured } from '../report/result.js';
+import {
+  ENERGY_NOT_MEASURED,
+  type DomainEnergy,
+  type EnergyMeasured,
+  type EnergyNotMeasured,
+} from '../report/result.js';
 import { ci95HalfWidth, mean } from '../stats/summary.js';
 import type { EnergyDomain, EnergyMeter, EnergyReading, Mark } from '../meters/types.js';
 
@@ -36,9 +41,35 @@ export const DEMO_MAX_SECONDS = 4;
 /** Update periods a window must span for the meter's quantisation to stay small. */
 export const PERIODS_PER_WINDOW = 20;
 
+/**
+ * Sized by the meters of the headline only: a GPU meter beside a CPU configuration is reported
+ * but does not stretch its windows.
+ */
 export function windowSeconds(meters: readonly EnergyMeter[], minWindowS: number): number {
   const slowest = Math.max(0, ...meters.map((m) => m.info.updatePeriodS));
   return Math.max(minWindowS, PERIODS_PER_WINDOW * slowest);
+}
+
+/**
+ * Which meters make the headline: the first (best) meter of each of the device's domains.
+ * The trial loop's stopping rule and the reported figures both use this one choice.
+ */
+export function headlineMeterIndexes(device: string, meters: readonly EnergyMeter[]): number[] {
+  const wanted = headlineDomains(
+    device,
+    meters.map((m) => m.info.domain),
+  );
+  const seen = new Set<EnergyDomain>();
+  return meters.flatMap((m, i) => {
+    if (!wanted.includes(m.info.domain) || seen.has(m.info.domain)) return [];
+    seen.add(m.info.domain);
+    return [i];
+  });
+}
+
+/** One trial's headline energy per query. */
+export function trialPerQueryJ(trial: Trial, headline: readonly number[]): number {
+  return headline.reduce((s, i) => s + (trial.readings[i]?.energyJ ?? 0), 0) / trial.queries;
 }
 
 /** Relative half-width of the 95 % interval; NaN until there are two values. */
@@ -52,9 +83,10 @@ export function trialsDone(
   elapsedS: number,
   settings: ProtocolSettings,
 ): boolean {
-  if (perQueryJ.length >= settings.maxTrials || elapsedS >= settings.maxSeconds) return true;
+  if (perQueryJ.length >= settings.maxTrials) return true;
+  // The time budget never cuts a configuration below the minimum: an interval needs trials.
   if (perQueryJ.length < settings.minTrials) return false;
-  return relativeCi(perQueryJ) <= settings.targetCi;
+  return elapsedS >= settings.maxSeconds || relativeCi(perQueryJ) <= settings.targetCi;
 }
 
 export async function markAll(meters: readonly EnergyMeter[]): Promise<Mark[]> {
@@ -104,7 +136,8 @@ export function energyFigures(
   idlePowerW: readonly (number | null)[],
   idleSeconds: number,
   trials: readonly Trial[],
-): EnergyMeasured {
+  targetCi: number = DEFAULT_PROTOCOL.targetCi,
+): EnergyMeasured | EnergyNotMeasured {
   const totalQueries = trials.reduce((n, t) => n + t.queries, 0);
   const totalSeconds = trials.reduce((s, t) => s + (t.readings.find((r) => r)?.durationS ?? 0), 0);
   const domains: Partial<Record<EnergyDomain, DomainEnergy>> = {};
@@ -135,12 +168,16 @@ export function energyFigures(
   });
 
   const basis = headlineDomains(device, Object.keys(domains) as EnergyDomain[]);
-  const headlineIndexes = meters.flatMap((m, i) =>
-    basis.includes(m.info.domain) && domains[m.info.domain]?.meter === m.info.name ? [i] : [],
-  );
-  const perTrial = trials.map(
-    (t) => headlineIndexes.reduce((s, i) => s + (t.readings[i]?.energyJ ?? 0), 0) / t.queries,
-  );
+  if (basis.length === 0) {
+    const wanted = headlineDomains(device, ['gpu', 'cpu', 'dram']).join(' or ');
+    const have = meters.map((m) => `${m.info.name} (${m.info.domain})`).join(', ');
+    return {
+      ...ENERGY_NOT_MEASURED,
+      reason: `no meter reads the ${device} device's energy (${wanted}); the meters used read ${have}: see energy-score doctor`,
+    };
+  }
+  const headline = headlineMeterIndexes(device, meters);
+  const perTrial = trials.map((t) => trialPerQueryJ(t, headline));
   const perQueryJ = basis.reduce((s, d) => s + domains[d]!.perQueryJ, 0);
   const netPerQueryJ = basis.reduce((s, d) => s + domains[d]!.netPerQueryJ, 0);
   const estimated = basis.some((d) => domains[d]!.method === 'estimated');
@@ -151,7 +188,7 @@ export function energyFigures(
   if (idleSeconds <= 0) warnings.add('no idle measurement (--idle 0): net figures equal gross');
   const ciRelative = ciHalf !== null && perQueryJ > 0 ? ciHalf / perQueryJ : null;
   if (ciRelative === null) warnings.add('one trial only: no confidence interval');
-  else if (ciRelative > DEFAULT_PROTOCOL.targetCi) {
+  else if (ciRelative > targetCi) {
     warnings.add(
       `high variance: the 95 % interval is ±${(ciRelative * 100).toFixed(1)} % after ${trials.length} trials`,
     );

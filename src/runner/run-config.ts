@@ -25,7 +25,8 @@ import type { EnergyMeter } from '../meters/types.js';
 import { executionProviders, type Device } from './providers.js';
 import {
   energyFigures,
-  headlineDomains,
+  headlineMeterIndexes,
+  trialPerQueryJ,
   trialsDone,
   windowSeconds,
   type ProtocolSettings,
@@ -222,10 +223,21 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
       // Trials: each a whole pass of the suite and at least one meter window, repeated until the
       // 95 % interval of energy per query is tight or the budget is spent.
       const meters = energy.meters;
-      const windowS = windowSeconds(meters, energy.protocol.minWindowS);
-      const trials: Trial[] = [];
-      const perTrialJ: number[] = [];
       const failed = new Set<number>();
+      // The headline meters among those still working, as indexes into `meters`.
+      const headlineNow = () => {
+        const working = meters.flatMap((_, i) => (failed.has(i) ? [] : [i]));
+        return headlineMeterIndexes(
+          spec.device,
+          working.map((i) => meters[i]!),
+        ).map((k) => working[k]!);
+      };
+      const windowS = windowSeconds(
+        headlineNow().map((i) => meters[i]!),
+        energy.protocol.minWindowS,
+      );
+      const trials: Trial[] = [];
+      let perTrialJ: number[] = [];
       const temperaturesBefore = (await energy.gpuTemperaturesC?.()) ?? null;
       const trialsStart = performance.now();
       while (!trialsDone(perTrialJ, (performance.now() - trialsStart) / 1000, energy.protocol)) {
@@ -255,14 +267,9 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
           }),
         );
         trials.push({ queries: pass.queries, readings });
-        const headline = headlineDomains(
-          spec.device,
-          meters.filter((_, i) => !failed.has(i)).map((m) => m.info.domain),
-        );
-        perTrialJ.push(
-          readings.reduce((sum, r) => sum + (r && headline.includes(r.domain) ? r.energyJ : 0), 0) /
-            pass.queries,
-        );
+        // Recomputed over every trial from the meters still working, as the reported figures are.
+        const headline = headlineNow();
+        perTrialJ = trials.map((t) => trialPerQueryJ(t, headline));
       }
       if (hooks.signal?.aborted)
         return { ...result, status: 'interrupted', reason: 'stopped before the trials finished' };
@@ -277,8 +284,11 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
           working.map((i) => energy.idlePowerW[i] ?? null),
           energy.idleSeconds,
           trials.map((t) => ({ queries: t.queries, readings: working.map((i) => t.readings[i]!) })),
+          energy.protocol.targetCi,
         );
-        result.energy.warnings.push(...energyWarnings);
+        if (result.energy.status === 'not-measured') {
+          if (energyWarnings.length) result.energy.reason += `; ${energyWarnings.join('; ')}`;
+        } else result.energy.warnings.push(...energyWarnings);
       } else {
         result.energy = {
           ...ENERGY_NOT_MEASURED,
