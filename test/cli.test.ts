@@ -184,6 +184,7 @@ describe('bench encoder-tiny with JSON, CSV and Markdown files', () => {
     doc = readJson(json);
     assert.equal(doc.schemaVersion, 1);
     assert.equal(doc.interrupted, false);
+    assert.equal(doc.complete, true, 'the last write marks the run complete');
     assert.deepEqual(
       doc.results.map((r) => r.precision),
       ['fp32', 'fp16', 'q8'],
@@ -549,6 +550,45 @@ describe('inspect', () => {
   });
 });
 
+describe('checks before running', () => {
+  test('a pin that one of several models cannot take fails before any configuration runs, naming it', async () => {
+    const json = path.join(tmp, 'never.json');
+    const run = await cli([
+      'bench',
+      ENCODER_TINY,
+      'fixtures/zoo/cnn-small',
+      '--dim',
+      'sequence_length=64',
+      '--meter',
+      'none',
+      '--json',
+      json,
+    ]);
+    assertExit(run, 2);
+    assert.match(
+      run.stderr,
+      /energy-score: error: cnn-small \(fp32\): .*no dynamic dim named 'sequence_length'/,
+    );
+    assert.equal(fs.existsSync(json), false, 'nothing was measured or written');
+  });
+
+  test(
+    'a named meter list that fails part-way stops what it started and exits',
+    { timeout: 30_000 },
+    async () => {
+      const env = {
+        ...ENV,
+        ENERGY_SCORE_NVIDIA_SMI: path.join(repoRoot, 'test', 'fixtures', 'fake-nvidia-smi'),
+        FAKE_NVIDIA_SMI_TIMESTAMPS: 'now',
+        ENERGY_SCORE_SYSFS_ROOT: path.join(tmp, 'no-sysfs'),
+      };
+      const run = await cli(['bench', ENCODER_TINY, '--queries', '5', '--meter', 'nvidia-smi,rapl'], env);
+      assertExit(run, 2);
+      assert.match(run.stderr, /--meter rapl cannot work here/);
+    },
+  );
+});
+
 describe('energy', () => {
   test('with no RAPL or GPU here, bench estimates CPU and DRAM energy and labels it', async () => {
     const json = path.join(tmp, 'energy.json');
@@ -673,6 +713,7 @@ describe('interruption', () => {
       assert.match(run.stderr, /interrupted/);
       const doc = readJson(json);
       assert.equal(doc.interrupted, true);
+      assert.equal(doc.complete, false);
       assert.ok(doc.results.length >= 1);
       assert.equal(doc.results[0]!.status, 'ok');
       for (const result of doc.results)

@@ -8,6 +8,7 @@ import { parseDevice, type Device } from '../runner/providers.js';
 import { parseOverrides } from '../suites/overrides.js';
 import { TASK_NAMES } from '../suites/tasks.js';
 import { stopMeters } from '../meters/registry.js';
+import type { EnergyMeter } from '../meters/types.js';
 import { DEMO_MAX_SECONDS } from '../runner/protocol.js';
 import { readGpuTemperaturesC } from '../meters/gpu-temperature.js';
 import {
@@ -121,39 +122,44 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
     seed: flags.seed,
     overrides: parseOverrides(flags),
   };
-  const planned = await planBench(options);
-  const document = newDocument(options, await collectEnvironment());
-  await writer.writeFiles(document);
-
-  const started = await startMeters(flags, 'process', (seconds) => {
-    if (process.stderr.isTTY)
-      process.stderr.write(`measuring idle power for ${seconds} s (--idle 0 skips this)\n`);
-  });
-  document.energyNotes = started.notes;
-  const energy =
-    started.meters.length > 0
-      ? {
-          meters: started.meters,
-          idlePowerW: started.idlePowerW,
-          idleSeconds: started.idleSeconds,
-          protocol: protocolFrom(flags),
-          ...(started.meters.some((m) => m.info.domain === 'gpu')
-            ? { gpuTemperaturesC: () => readGpuTemperaturesC() }
-            : {}),
-        }
-      : undefined;
-
+  // Ctrl-C or SIGTERM from here on stops after the batch in flight and keeps what was measured;
+  // a second one quits at once.
   const abort = new AbortController();
-  const onSigint = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     if (abort.signal.aborted) process.exit(130);
     process.stderr.write(
-      '\ninterrupted: finishing the batch in flight and saving what was measured (Ctrl-C again to quit now)\n',
+      `\ninterrupted (${signal}): finishing the batch in flight and saving what was measured (Ctrl-C again to quit now)\n`,
     );
     abort.abort();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const progress = createProgress();
+  let meters: EnergyMeter[] = [];
   try {
+    const planned = await planBench(options);
+    const document = newDocument(options, await collectEnvironment());
+    await writer.writeFiles(document);
+
+    const started = await startMeters(flags, 'process', (seconds) => {
+      if (process.stderr.isTTY)
+        process.stderr.write(`measuring idle power for ${seconds} s (--idle 0 skips this)\n`);
+    });
+    meters = started.meters;
+    document.energyNotes = started.notes;
+    const energy =
+      started.meters.length > 0
+        ? {
+            meters: started.meters,
+            idlePowerW: started.idlePowerW,
+            idleSeconds: started.idleSeconds,
+            protocol: protocolFrom(flags),
+            ...(started.meters.some((m) => m.info.domain === 'gpu')
+              ? { gpuTemperaturesC: () => readGpuTemperaturesC() }
+              : {}),
+          }
+        : undefined;
+
     await runBench(
       planned,
       document,
@@ -173,15 +179,20 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
       },
       energy,
     );
-  } finally {
-    await stopMeters(started.meters);
-    progress.clear();
-    process.off('SIGINT', onSigint);
-  }
+    if (abort.signal.aborted) document.interrupted = true;
+    // Only the last write says the run is complete: a crash or a kill leaves complete: false.
+    document.complete = !document.interrupted;
+    await writer.writeFiles(document);
 
-  const tableStream = writer.stdoutFormat ? process.stderr : process.stdout;
-  tableStream.write(renderTable(document, makeChalk(tableStream)));
-  writer.writeStdout(document);
-  if (document.interrupted) return 130;
-  return document.results.some((r) => r.status === 'failed') ? 1 : 0;
+    const tableStream = writer.stdoutFormat ? process.stderr : process.stdout;
+    tableStream.write(renderTable(document, makeChalk(tableStream)));
+    writer.writeStdout(document);
+    if (document.interrupted) return 130;
+    return document.results.some((r) => r.status === 'failed') ? 1 : 0;
+  } finally {
+    await stopMeters(meters);
+    progress.clear();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

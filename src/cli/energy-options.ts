@@ -1,12 +1,19 @@
 /** The energy options shared by `bench` and `measure`, and turning them into started meters. */
 import type { Command } from 'commander';
-import { meterFactories, parseMeterList, selectMeters, type MeterOptions } from '../meters/registry.js';
-import type { EnergyMeter } from '../meters/types.js';
+import { errorMessage } from '../errors.js';
+import {
+  meterFactories,
+  parseMeterList,
+  selectMeters,
+  stopMeters,
+  type MeterOptions,
+} from '../meters/registry.js';
+import type { EnergyMeter, MeterName } from '../meters/types.js';
 import { DEFAULT_PROTOCOL, measureIdle, type ProtocolSettings } from '../runner/protocol.js';
 import { list, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './parse.js';
 
 export interface EnergyFlags {
-  meter: string;
+  meter: MeterName[] | 'auto' | 'none';
   gpus?: number[];
   idle: number;
   minWindow: number;
@@ -20,6 +27,7 @@ export function addMeterOptions(command: Command): Command {
     .option(
       '--meter <list>',
       'energy meters: auto (best per domain), none, or a list of nvml, nvidia-smi, rapl, cpu-estimate',
+      parseMeterList,
       'auto',
     )
     .option(
@@ -88,10 +96,20 @@ export async function startMeters(
   cpuLoad: MeterOptions['cpuLoad'],
   onIdle?: (seconds: number) => void,
 ): Promise<StartedMeters> {
-  const choice = parseMeterList(flags.meter);
-  const { meters, notes } = await selectMeters(choice, meterFactories({ gpus: flags.gpus, cpuLoad }));
-  const idleSeconds = meters.length > 0 ? flags.idle : 0;
+  const selection = await selectMeters(flags.meter, meterFactories({ gpus: flags.gpus, cpuLoad }));
+  const notes = [...selection.notes];
+  const idleSeconds = selection.meters.length > 0 ? flags.idle : 0;
   if (idleSeconds > 0) onIdle?.(idleSeconds);
-  const idlePowerW = await measureIdle(meters, idleSeconds);
-  return { meters, notes, idlePowerW, idleSeconds };
+  const failed = new Set<number>();
+  const idle = await measureIdle(selection.meters, idleSeconds, undefined, (i, err) => {
+    failed.add(i);
+    const meter = selection.meters[i]!;
+    notes.push(
+      `${meter.info.name} (${meter.info.domain}) failed while measuring idle power and was dropped: ${errorMessage(err)}`,
+    );
+  });
+  // A meter that failed here is stopped and left out; the others carry on.
+  await stopMeters(selection.meters.filter((_, i) => failed.has(i)));
+  const keep = (_: unknown, i: number) => !failed.has(i);
+  return { meters: selection.meters.filter(keep), notes, idlePowerW: idle.filter(keep), idleSeconds };
 }

@@ -145,14 +145,20 @@ export async function selectMeters(
   const notes: string[] = [];
 
   if (choice !== 'auto') {
-    for (const name of choice) {
-      const matching = factories.map((f, i) => [f, statuses[i]!] as const).filter(([f]) => f.name === name);
-      const usable = matching.filter(([, s]) => s.available);
-      if (usable.length === 0) {
-        const why = matching[0]?.[1];
-        throw usageError(`--meter ${name} cannot work here: ${why?.reason ?? 'unknown meter'}`, why?.fix);
+    try {
+      for (const name of choice) {
+        const matching = factories.map((f, i) => [f, statuses[i]!] as const).filter(([f]) => f.name === name);
+        const usable = matching.filter(([, s]) => s.available);
+        if (usable.length === 0) {
+          const why = matching[0]?.[1];
+          throw usageError(`--meter ${name} cannot work here: ${why?.reason ?? 'unknown meter'}`, why?.fix);
+        }
+        for (const [factory] of usable) meters.push(await startMeter(factory));
       }
-      for (const [factory] of usable) meters.push(await startMeter(factory));
+    } catch (err) {
+      // Meters already started (an nvidia-smi child, say) must not outlive the error.
+      await stopMeters(meters);
+      throw err;
     }
     return { meters, notes };
   }
@@ -192,7 +198,12 @@ export async function selectMeters(
 
 async function startMeter(factory: MeterFactory): Promise<EnergyMeter> {
   const meter = await factory.create();
-  await meter.start();
+  try {
+    await meter.start();
+  } catch (err) {
+    await meter.stop().catch(() => undefined);
+    throw err;
+  }
   return meter;
 }
 

@@ -142,8 +142,13 @@ export interface RunDocument {
   schemaVersion: typeof SCHEMA_VERSION;
   tool: { name: 'energy-score'; version: string };
   createdAt: string;
-  /** True when the run stopped early (Ctrl-C): what is here was measured in full. */
+  /** True when the run stopped early (Ctrl-C, SIGTERM): what is here was measured in full. */
   interrupted: boolean;
+  /**
+   * False in every write made while the run goes on; true only in the last one. A file that
+   * still says false was left by a run that crashed or was killed.
+   */
+  complete: boolean;
   settings: {
     queries: number | null;
     warmup: number;

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { usageError } from '../errors.js';
+import { EnergyScoreError, usageError } from '../errors.js';
+import { checkBatchFits, planBatches, planInputs, suiteQuerySizes } from '../suites/synthesize.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
 import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
 import {
@@ -81,6 +82,11 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       taskSource = `inferred: ${inferred.reason}`;
     }
 
+    // Pins and sizes are checked for every variant before anything runs, so a --dim that fits
+    // one model but not the next fails at once, naming the model, not half-way through.
+    for (const variant of selected)
+      checkInputs(source.name, variant.precision, infos.get(variant.path)!, task, options);
+
     for (const variant of selected) {
       for (const batchSize of options.batchSizes) {
         for (const device of options.devices) {
@@ -123,6 +129,28 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
   return planned;
 }
 
+function checkInputs(
+  name: string,
+  precision: string,
+  model: ModelInfo,
+  task: TaskDefinition,
+  options: BenchOptions,
+): void {
+  try {
+    const plan = planInputs(model, task, options.overrides);
+    const sizes = suiteQuerySizes(plan, task, options.queries ?? task.queries, options.seed);
+    for (const batchSize of options.batchSizes) {
+      if (plan.fixedBatch !== undefined && plan.fixedBatch !== batchSize) continue;
+      checkBatchFits(plan, planBatches(plan, sizes, batchSize));
+    }
+  } catch (err) {
+    if (err instanceof EnergyScoreError) {
+      throw new EnergyScoreError(err.kind, `${name} (${precision}): ${err.message}`, err.hint);
+    }
+    throw err;
+  }
+}
+
 function skippedResult(
   name: string,
   argument: string,
@@ -151,6 +179,7 @@ export function newDocument(options: BenchOptions, environment: Environment): Ru
     tool: { name: 'energy-score', version: TOOL_VERSION },
     createdAt: new Date().toISOString(),
     interrupted: false,
+    complete: false,
     settings: {
       queries: options.queries ?? null,
       warmup: options.warmup,

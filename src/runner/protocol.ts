@@ -101,18 +101,34 @@ export async function readAll(
   return Promise.all(meters.map((m, i) => m.between(from[i]!, to[i]!)));
 }
 
-/** Idle power per meter (by index), measured while the process waits. */
+/**
+ * Idle power per meter (by index), measured while the process waits. A meter that fails gives
+ * null and is reported through `onFailure`, so one broken meter does not stop the others.
+ */
 export async function measureIdle(
   meters: readonly EnergyMeter[],
   seconds: number,
   wait: (ms: number) => Promise<unknown> = sleep,
+  onFailure?: (index: number, error: unknown) => void,
 ): Promise<(number | null)[]> {
   if (seconds <= 0 || meters.length === 0) return meters.map(() => null);
-  const from = await markAll(meters);
+  const from = await Promise.allSettled(meters.map((m) => m.mark()));
   await wait(seconds * 1000);
-  const to = await markAll(meters);
-  const readings = await readAll(meters, from, to);
-  return readings.map((r) => r.avgPowerW);
+  const to = await Promise.allSettled(meters.map((m) => m.mark()));
+  return Promise.all(
+    meters.map(async (meter, i) => {
+      const a = from[i]!;
+      const b = to[i]!;
+      try {
+        if (a.status === 'rejected') throw a.reason;
+        if (b.status === 'rejected') throw b.reason;
+        return (await meter.between(a.value, b.value)).avgPowerW;
+      } catch (err) {
+        onFailure?.(i, err);
+        return null;
+      }
+    }),
+  );
 }
 
 /** The domains the headline figures add up: the device's own, as AI Energy Score rates GPU energy. */
