@@ -2,17 +2,41 @@
 import type { ConfigResult, RunDocument } from './result.js';
 
 export function energySummary(document: RunDocument): string {
-  const measured = document.results.find((r) => r.energy.status !== 'not-measured');
-  if (!measured || measured.energy.status === 'not-measured') {
-    const reason = document.results.find((r) => r.energy.status === 'not-measured')?.energy;
-    return reason && reason.status === 'not-measured' ? `not measured (${reason.reason})` : 'not measured';
+  const kinds = new Map<string, number>();
+  for (const r of document.results) {
+    if (r.status !== 'ok') continue;
+    const key = describeEnergy(r);
+    kinds.set(key, (kinds.get(key) ?? 0) + 1);
   }
-  const e = measured.energy;
+  if (kinds.size === 0) return 'not measured';
+  if (kinds.size === 1) return [...kinds.keys()][0]!;
+  // Rows measured differently (another device, a meter dropped) are never summarised as one.
+  return `mixed: ${[...kinds].map(([text, n]) => `${n} row(s) ${text}`).join('; ')}`;
+}
+
+/** How one configuration's energy was obtained. */
+export function describeEnergy(result: ConfigResult): string {
+  const e = result.energy;
+  if (e.status === 'not-measured') return `not measured: ${e.reason}`;
   const meters = e.meters.map((m) => `${m.name} (${m.domain}, ${m.method})`).join(', ');
-  const basis = e.basis.domains.join('+') || 'none';
   const idle = e.idleSeconds > 0 ? `; net figures subtract idle power measured over ${e.idleSeconds} s` : '';
-  const label = e.status === 'estimated' ? 'ESTIMATED, not measured' : 'measured';
-  return `${label} with ${meters}; headline = gross ${basis} energy${idle}`;
+  const label = e.status === 'estimated' ? 'ESTIMATED (not measured)' : 'measured';
+  return `${label}: ${meters}; headline = gross ${e.basis.domains.join('+')} energy${idle}`;
+}
+
+/** Energy warnings that every measured row shares (said once), and the rest by row. */
+export function energyWarnings(results: readonly ConfigResult[]): {
+  shared: string[];
+  byRow: [string, string][];
+} {
+  const measured = results.filter((r) => r.energy.status !== 'not-measured');
+  const lists = measured.map((r) => (r.energy.status === 'not-measured' ? [] : r.energy.warnings));
+  const shared = (lists[0] ?? []).filter((w) => lists.every((l) => l.includes(w)));
+  const byRow: [string, string][] = [];
+  measured.forEach((r, i) => {
+    for (const w of lists[i]!) if (!shared.includes(w)) byRow.push([r.id, w]);
+  });
+  return { shared, byRow };
 }
 
 /** "0.123 J" or "0.123 J (est.)": estimated figures never appear without their label. */

@@ -1,6 +1,6 @@
 /** Machine formats of a run document: JSON (the contract), CSV and Markdown (its flattenings). */
 import { stringify } from 'csv-stringify/sync';
-import { energySummary, formatSig } from './energy-text.js';
+import { energySummary, energyWarnings, formatSig } from './energy-text.js';
 import { FLAT_COLUMNS, flatten } from './flatten.js';
 import type { RunDocument } from './result.js';
 
@@ -39,7 +39,13 @@ const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] 
         ? r.energy_status
         : `${formatSig(r.energy_wh_per_1k, 3)}${r.energy_status === 'estimated' ? ' (estimated)' : ''}`,
   ],
-  ['J/query', (r) => (r.energy_per_query_j === null ? '–' : formatSig(r.energy_per_query_j, 3))],
+  [
+    'J/query',
+    (r) =>
+      r.energy_per_query_j === null
+        ? '–'
+        : `${formatSig(r.energy_per_query_j, 3)}${r.energy_status === 'estimated' ? ' (estimated)' : ''}`,
+  ],
   ['stars', (r) => (r.stars === null ? r.rating_status : '★'.repeat(r.stars))],
 ];
 
@@ -66,9 +72,14 @@ export function toMarkdown(document: RunDocument): string {
     const flat = flatten(result);
     lines.push(`| ${MARKDOWN_COLUMNS.map(([, cell]) => escapeMarkdown(cell(flat))).join(' | ')} |`);
     if (result.reason) notes.push(`- ${escapeMarkdown(result.id)}: ${escapeMarkdown(result.reason)}`);
+    for (const w of result.warnings) notes.push(`- ${escapeMarkdown(result.id)}: ${escapeMarkdown(w)}`);
   }
+  const energyNotes = energyWarnings(document.results);
+  for (const [id, w] of energyNotes.byRow)
+    notes.push(`- ${escapeMarkdown(id)}: energy: ${escapeMarkdown(w)}`);
   if (notes.length) lines.push('', ...notes);
   lines.push('', `Energy: ${escapeMarkdown(energySummary(document))}.`);
+  for (const w of energyNotes.shared) lines.push('', `Energy: ${escapeMarkdown(w)}.`);
   if (document.interrupted)
     lines.push(
       '',

@@ -29,6 +29,7 @@ export interface FlatRow {
   cpu_j_per_query: number | null;
   dram_j_per_query: number | null;
   energy_meters: string;
+  energy_warnings: string;
   rating_status: string;
   stars: number | null;
   reason: string;
@@ -68,6 +69,7 @@ export function flatten(result: ConfigResult): FlatRow {
     cpu_j_per_query: measured?.domains.cpu?.perQueryJ ?? null,
     dram_j_per_query: measured?.domains.dram?.perQueryJ ?? null,
     energy_meters: measured ? measured.meters.map((m) => `${m.name}:${m.domain}:${m.method}`).join(' ') : '',
+    energy_warnings: measured ? measured.warnings.join(' | ') : '',
     rating_status: result.rating.status,
     stars: result.rating.stars,
     reason: result.reason ?? '',
@@ -104,6 +106,7 @@ export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
   'cpu_j_per_query',
   'dram_j_per_query',
   'energy_meters',
+  'energy_warnings',
   'rating_status',
   'stars',
   'reason',

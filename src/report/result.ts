@@ -166,7 +166,7 @@ export interface RunDocument {
 
 export const ENERGY_NOT_MEASURED: EnergyNotMeasured = {
   status: 'not-measured',
-  reason: 'no energy meter was used (--meter none)',
+  reason: '--meter none: no energy meter was used',
   perQueryJ: null,
   whPer1k: null,
   queriesPerJ: null,

@@ -1,6 +1,6 @@
 /** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { energyCell, energySummary } from './energy-text.js';
+import { energyCell, energySummary, energyWarnings } from './energy-text.js';
 import type { ConfigResult, RunDocument } from './result.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -74,12 +74,14 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   });
 
   const notes = document.results.filter((r) => r.reason || r.warnings.length);
-  if (notes.length) lines.push('');
+  const energyNotes = energyWarnings(document.results);
+  if (notes.length || energyNotes.byRow.length) lines.push('');
   for (const r of notes) {
     if (r.reason)
       lines.push(`${r.status === 'failed' ? chalk.red('✗') : chalk.yellow('–')} ${r.id}: ${r.reason}`);
     for (const w of r.warnings) lines.push(`${chalk.yellow('!')} ${r.id}: ${w}`);
   }
+  for (const [id, w] of energyNotes.byRow) lines.push(`${chalk.yellow('!')} ${id}: energy: ${w}`);
 
   const first = document.results.find((r) => r.inputs);
   if (first?.inputs && Object.keys(first.inputs.dims).length > 0) {
@@ -91,6 +93,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   const line = verdict(document.results);
   if (line) lines.push('', line);
   lines.push(chalk.dim(`energy: ${energySummary(document)}`));
+  for (const w of energyNotes.shared) lines.push(chalk.dim(`energy: ${w}`));
   for (const note of document.energyNotes) lines.push(chalk.dim(`meters: ${note}`));
   if (document.interrupted)
     lines.push(
@@ -110,7 +113,12 @@ const label = (r: ConfigResult) =>
  */
 export function verdict(results: ConfigResult[]): string | undefined {
   const ok = results.filter((r) => r.status === 'ok');
-  const withEnergy = ok.filter((r) => r.energy.status !== 'not-measured' && (r.energy.perQueryJ ?? 0) > 0);
+  // Only like with like: the same task and the same energy basis (CPU+DRAM is not GPU energy).
+  const basisOf = (r: ConfigResult) =>
+    `${r.task}|${r.energy.status === 'not-measured' ? '' : r.energy.basis.domains.join('+')}`;
+  const measured = ok.filter((r) => r.energy.status !== 'not-measured' && (r.energy.perQueryJ ?? 0) > 0);
+  const firstBasis = measured[0] ? basisOf(measured[0]) : '';
+  const withEnergy = measured.filter((r) => basisOf(r) === firstBasis);
   if (withEnergy.length >= 2) {
     const perQuery = (r: ConfigResult) => r.energy.perQueryJ!;
     const sorted = [...withEnergy].sort((a, b) => perQuery(a) - perQuery(b));

@@ -126,7 +126,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
   const shapes = planBatches(plan, querySizes, spec.batchSize);
   const largestBatchBytes = checkBatchFits(plan, shapes);
 
-  const { pool, poolIndex } = buildInputPool(plan, shapes, largestBatchBytes, spec.seed);
+  const { pool, poolIndex, cycled } = buildInputPool(plan, shapes, largestBatchBytes, spec.seed);
   const tokenCounts = querySizes.flatMap((q) => (q.tokens !== undefined ? [q.tokens] : []));
   result.inputs = {
     dims: plan.dimsUsed,
@@ -165,7 +165,11 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
         const bad = findNonFinite(outputs);
         if (bad) {
           return fail(
-            `output '${bad.name}' holds ${bad.kind} (${bad.count} of ${bad.total} values): the model or its ${spec.precision} conversion is numerically broken`,
+            `output '${bad.name}' holds ${bad.kind} (${bad.count} of ${bad.total} values): ${
+              spec.precision === 'fp32'
+                ? 'the model is numerically broken on these inputs'
+                : `the model or its ${spec.precision} variant is numerically broken`
+            }`,
           );
         }
       }
@@ -309,6 +313,11 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
         `${outliers} of ${latenciesMs.length} batches were latency outliers (modified z-score above 14): another process may have interfered`,
       );
     }
+    if (cycled) {
+      warnings.push(
+        `the suite's inputs exceed ${INPUT_POOL_BYTES / 1024 / 1024} MiB, so its first ${pool.length} batches were cycled in place of all ${batchCount}`,
+      );
+    }
     if (spec.precision === 'fp16' && spec.device === 'cpu') {
       warnings.push('fp16 on CPU: ONNX Runtime computes most fp16 ops in fp32 behind inserted casts');
     }
@@ -356,7 +365,7 @@ export function buildInputPool(
   shapes: BatchShape[],
   largestBatchBytes: number,
   seed: number,
-): { pool: Batch[]; poolIndex: number[] } {
+): { pool: Batch[]; poolIndex: number[]; cycled: boolean } {
   const key = (s: BatchShape) =>
     `${s.queries}|${s.tokens}|${s.audioSamples}|${s.queryTokens.join(',')}|${s.queryAudioSamples.join(',')}`;
   const uniqueIndex = new Map<string, number>();
@@ -372,7 +381,11 @@ export function buildInputPool(
   });
   const uniqueBytes = uniqueShapes.reduce((sum, shape) => sum + batchBytes(plan, shape), 0);
   if (uniqueBytes <= INPUT_POOL_BYTES) {
-    return { pool: uniqueShapes.map((shape, i) => buildBatch(plan, shape, seed + i)), poolIndex };
+    return {
+      pool: uniqueShapes.map((shape, i) => buildBatch(plan, shape, seed + i)),
+      poolIndex,
+      cycled: false,
+    };
   }
   const size = Math.max(
     1,
@@ -381,6 +394,7 @@ export function buildInputPool(
   return {
     pool: shapes.slice(0, size).map((shape, i) => buildBatch(plan, shape, seed + i)),
     poolIndex: shapes.map((_, i) => i % size),
+    cycled: true,
   };
 }
 

@@ -1,0 +1,147 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { energySummary, energyWarnings, formatSig } from '../src/report/energy-text.js';
+import { toCsv, toMarkdown } from '../src/report/exporters.js';
+import {
+  blankResult,
+  type ConfigResult,
+  type EnergyMeasured,
+  type RunDocument,
+} from '../src/report/result.js';
+import { verdict } from '../src/report/table.js';
+
+function energy(
+  perQueryJ: number,
+  status: 'measured' | 'estimated',
+  domains: string[],
+  warnings: string[] = [],
+): EnergyMeasured {
+  return {
+    status,
+    basis: { domains, figure: 'gross' },
+    perQueryJ,
+    whPer1k: (perQueryJ * 1000) / 3600,
+    queriesPerJ: 1 / perQueryJ,
+    ci95PerQueryJ: null,
+    ci95Relative: null,
+    net: { perQueryJ, whPer1k: (perQueryJ * 1000) / 3600 },
+    avgPowerW: 10,
+    peakPowerW: null,
+    trials: 3,
+    windowSeconds: 1,
+    idleSeconds: 0,
+    domains: {},
+    meters: [
+      {
+        name: status === 'estimated' ? 'cpu-estimate' : 'nvml',
+        domain: domains[0]!,
+        method: status === 'estimated' ? 'estimated' : 'counter',
+        devices: [],
+        details: {},
+      },
+    ],
+    warnings,
+  };
+}
+
+function row(id: string, device: string, e: EnergyMeasured, task = 'text-classification'): ConfigResult {
+  const [model, precision, batch] = id.split('/');
+  return {
+    ...blankResult({
+      id,
+      model: { name: model!, path: '', file: '', sha256: null, fileSizeBytes: null, parameters: null },
+      task,
+      taskSource: 'test',
+      device,
+      precision: precision!,
+      batchSize: Number(batch!.slice(1)),
+      threads: null,
+    }),
+    energy: e,
+    throughputQps: 100,
+  };
+}
+
+function doc(results: ConfigResult[]): RunDocument {
+  return {
+    schemaVersion: 1,
+    tool: { name: 'energy-score', version: 'test' },
+    createdAt: '2026-11-26T00:00:00.000Z',
+    interrupted: false,
+    complete: true,
+    settings: {
+      queries: null,
+      warmup: 1,
+      threads: null,
+      seed: 0,
+      batchSizes: [1],
+      devices: ['cpu'],
+      precisions: null,
+    },
+    environment: {
+      os: 'Linux',
+      platform: 'linux',
+      arch: 'x64',
+      cpu: 'CPU',
+      cpuCores: 2,
+      memoryGB: 1,
+      nodeVersion: 'v20',
+      onnxruntimeVersion: '1.30.0',
+      toolVersion: 'test',
+      hostname: 'h',
+      gpus: [],
+    },
+    energyNotes: [],
+    results,
+  };
+}
+
+describe('reports', () => {
+  test('significant digits without exponents', () => {
+    assert.equal(formatSig(0.000123456, 3), '0.000123');
+    assert.equal(formatSig(1234.5, 3), '1235');
+    assert.equal(formatSig(0, 3), '0');
+  });
+
+  test('the verdict compares only rows of the same task and energy basis', () => {
+    const cpuA = row('a/fp32/b1/cpu', 'cpu', energy(2, 'estimated', ['cpu', 'dram']));
+    const cpuB = row('b/fp32/b1/cpu', 'cpu', energy(0.5, 'estimated', ['cpu', 'dram']));
+    const gpu = row('a/fp32/b1/cuda', 'cuda', energy(0.01, 'measured', ['gpu']));
+    assert.equal(
+      verdict([cpuA, gpu, cpuB]),
+      'b fp32 at batch 1 uses 4.0× less energy per query than a fp32 at batch 1 (estimated energy)',
+    );
+  });
+
+  test('a run measured two ways is summarised as mixed, never as one', () => {
+    const cpu = row('a/fp32/b1/cpu', 'cpu', energy(2, 'estimated', ['cpu']));
+    const gpu = row('a/fp32/b1/cuda', 'cuda', energy(0.01, 'measured', ['gpu']));
+    assert.match(energySummary(doc([cpu])), /^ESTIMATED \(not measured\): cpu-estimate \(cpu, estimated\)/);
+    assert.match(
+      energySummary(doc([cpu, gpu])),
+      /^mixed: 1 row\(s\) ESTIMATED \(not measured\).*; 1 row\(s\) measured: nvml/,
+    );
+  });
+
+  test('energy warnings shared by every row are said once; the rest by row', () => {
+    const a = row(
+      'a/fp32/b1/cpu',
+      'cpu',
+      energy(1, 'estimated', ['cpu'], ['estimated: model', 'high variance: ±9 %']),
+    );
+    const b = row('b/fp32/b1/cpu', 'cpu', energy(1, 'estimated', ['cpu'], ['estimated: model']));
+    assert.deepEqual(energyWarnings([a, b]), {
+      shared: ['estimated: model'],
+      byRow: [['a/fp32/b1/cpu', 'high variance: ±9 %']],
+    });
+  });
+
+  test('Markdown labels every estimated figure; CSV carries the energy warnings', () => {
+    const a = row('a/fp32/b1/cpu', 'cpu', energy(0.0036, 'estimated', ['cpu'], ['estimated: model']));
+    const md = toMarkdown(doc([a]));
+    assert.match(md, /\| 0\.00100 \(estimated\) \| 0\.00360 \(estimated\) \|/);
+    const csv = toCsv(doc([a]));
+    assert.match(csv.split('\n')[1]!, /,estimated: model,/);
+  });
+});
