@@ -2,6 +2,8 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 import * as ort from 'onnxruntime-node';
 
@@ -67,6 +69,7 @@ describe('encoder-tiny with text-classification', () => {
           { role: 'tokens', value: 0, name: 'sequence_length' },
         ],
         fill: { kind: 'token-ids', vocab: 1000 },
+        padding: 'tokens',
       },
       {
         name: 'attention_mask',
@@ -76,11 +79,12 @@ describe('encoder-tiny with text-classification', () => {
           { role: 'tokens', value: 0, name: 'sequence_length' },
         ],
         fill: { kind: 'attention-mask' },
+        padding: 'tokens',
       },
     ]);
     assert.equal(plan.fixedBatch, undefined);
     assert.equal(plan.maxTokens, undefined);
-    assert.equal(plan.fixedTokens, undefined);
+    assert.ok(!('fixedTokens' in plan), 'no dead fixedTokens field');
     assert.equal(plan.fixedAudioSamples, undefined);
     assert.deepEqual(plan.dimsUsed, {
       batch_size: '<batch>',
@@ -213,7 +217,6 @@ describe('encoder-tiny with text-classification', () => {
       assert.deepEqual(input.dims[1], { role: 'pinned', value: 16, name: 'sequence_length' });
     }
     assert.equal(pinned.maxTokens, 16);
-    assert.equal(pinned.fixedTokens, 16);
     assert.deepEqual(pinned.dimsUsed, { batch_size: '<batch>', sequence_length: 16 });
 
     // The suite's queries are capped at 16.
@@ -516,7 +519,6 @@ describe('planInputs rejects bad pins with usage errors', () => {
   test('an int input with a fixed dim 1 that is not text does not cap token lengths', () => {
     const plan = planInputs(dtypes, custom, NO_OVERRIDES);
     assert.equal(plan.maxTokens, undefined);
-    assert.equal(plan.fixedTokens, undefined);
   });
 
   test('a --shape of the wrong rank', () => {
@@ -605,4 +607,321 @@ test('formatBytes', () => {
     [4096 * 1024 ** 5, '4096.0 PiB'],
   ];
   for (const [bytes, text] of cases) assert.equal(formatBytes(bytes), text, String(bytes));
+});
+
+/** A ModelInfo with only what planInputs reads: tensor inputs, no embedding tables. */
+function handModel(
+  inputs: { name: string; dtype: string; shape: (number | string | null)[] }[],
+  path?: string,
+) {
+  return {
+    path,
+    inputs: inputs.map((i) => ({ kind: 'tensor', ...i })),
+    embeddingVocab: {},
+  } as unknown as ModelInfo;
+}
+
+/** Row r of a [rows, ...] tensor of any numeric type as numbers (fp16 decoded). */
+function numbers(tensor: ort.Tensor, r: number): number[] {
+  const cols = tensor.dims.slice(1).reduce((a, b) => a * b, 1);
+  const data = tensor.data as ArrayLike<number | bigint>;
+  const all =
+    tensor.type === 'float16'
+      ? Array.from(data as Uint16Array, float16BitsToFloat32)
+      : Array.from(data, (v) => Number(v));
+  return all.slice(r * cols, (r + 1) * cols);
+}
+
+const asr = getTask('automatic-speech-recognition');
+const captioning = getTask('image-captioning');
+const ones = (real: number, length: number) => Array.from({ length }, (_, i) => (i < real ? 1 : 0));
+
+describe('a named dim is one size across all inputs', () => {
+  const asrModel = (maskType = 'int64') =>
+    handModel([
+      { name: 'input_values', dtype: 'float32', shape: ['batch_size', 'sequence_length'] },
+      { name: 'attention_mask', dtype: maskType, shape: ['batch_size', 'sequence_length'] },
+    ]);
+  const clips: QuerySize[] = [{ audioSamples: 5 }, { audioSamples: 9 }, { audioSamples: 3 }];
+
+  test('ASR: attention_mask follows the audio dim it shares with input_values', () => {
+    const plan = planInputs(asrModel(), asr, NO_OVERRIDES);
+    for (const input of plan.inputs) {
+      assert.deepEqual(
+        input.dims.map((d) => d.role),
+        ['batch', 'audio'],
+        input.name,
+      );
+      assert.equal(input.padding, 'audio', input.name);
+    }
+    assert.deepEqual(plan.dimsUsed, {
+      batch_size: '<batch>',
+      sequence_length: 'per batch: longest clip (1-30 s at 16000 Hz)',
+    });
+    assert.equal(plan.maxTokens, undefined);
+    assert.equal(plan.fixedAudioSamples, undefined);
+
+    const [shape] = planBatches(plan, clips, 3);
+    const feeds = buildBatch(plan, shape!, 0).feeds;
+    assert.deepEqual(feeds.input_values!.dims, [3, 9]);
+    assert.deepEqual(feeds.attention_mask!.dims, [3, 9]);
+    [5, 9, 3].forEach((real, r) => {
+      assert.deepEqual(numbers(feeds.attention_mask!, r), ones(real, 9), `mask row ${r}`);
+      const audio = numbers(feeds.input_values!, r);
+      assert.ok(
+        audio.slice(0, real).every((v) => v !== 0),
+        `samples of row ${r}`,
+      );
+      assert.ok(
+        audio.slice(real).every((v) => v === 0),
+        `silence after row ${r}`,
+      );
+    });
+  });
+
+  test('ASR with a --shape pin: the mask takes the pinned size too, all real like the audio', () => {
+    const plan = planInputs(asrModel(), asr, overrides({ shape: ['input_values=1x8'] }));
+    for (const input of plan.inputs) {
+      assert.deepEqual(input.dims[1], { role: 'pinned', value: 8, name: 'sequence_length' }, input.name);
+    }
+    assert.equal(plan.fixedAudioSamples, 8);
+    assert.equal(plan.maxTokens, undefined, 'a pinned audio dim does not cap tokens');
+    assert.deepEqual(plan.dimsUsed, { batch_size: '<batch>', sequence_length: 8 });
+    const [shape] = planBatches(plan, clips, 3);
+    const feeds = buildBatch(plan, shape!, 0).feeds;
+    assert.deepEqual(feeds.attention_mask!.dims, [3, 8]);
+    for (let r = 0; r < 3; r++) {
+      assert.deepEqual(numbers(feeds.attention_mask!, r), ones(8, 8));
+      assert.ok(numbers(feeds.input_values!, r).every((v) => v !== 0));
+    }
+  });
+
+  test('two pins that size one dim differently are a usage error', () => {
+    assert.throws(
+      () => planInputs(asrModel(), asr, overrides({ shape: ['input_values=1x8', 'attention_mask=1x16'] })),
+      isUsageError(
+        /--shape input_values=1x8 sets sequence_length to 8 but --shape attention_mask=1x16 sets it to 16/,
+      ),
+    );
+    assert.throws(
+      () =>
+        planInputs(asrModel(), asr, overrides({ shape: ['input_values=1x8'], dim: ['sequence_length=9'] })),
+      isUsageError(/sets sequence_length to 8 but --dim sequence_length=9 sets it to 9/),
+    );
+    // The same size twice is fine.
+    const plan = planInputs(
+      asrModel(),
+      asr,
+      overrides({ shape: ['input_values=1x8'], dim: ['sequence_length=8'] }),
+    );
+    assert.equal(plan.fixedAudioSamples, 8);
+  });
+
+  test('captioning: pixel_mask takes the image size from pixel_values, not the prompt tokens', () => {
+    const model = handModel([
+      { name: 'pixel_values', dtype: 'float32', shape: ['batch_size', 3, 'height', 'width'] },
+      { name: 'pixel_mask', dtype: 'int64', shape: ['batch_size', 'height', 'width'] },
+      { name: 'input_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
+    ]);
+    const plan = planInputs(model, captioning, NO_OVERRIDES);
+    const mask = plan.inputs.find((i) => i.name === 'pixel_mask')!;
+    assert.deepEqual(mask.dims, [
+      { role: 'batch', value: 0, name: 'batch_size' },
+      { role: 'image', value: 224, name: 'height' },
+      { role: 'image', value: 224, name: 'width' },
+    ]);
+    assert.equal(mask.padding, 'none');
+    assert.deepEqual(plan.dimsUsed, {
+      batch_size: '<batch>',
+      height: 224,
+      width: 224,
+      sequence_length: '16 tokens',
+    });
+    const [shape] = planBatches(plan, suiteQuerySizes(plan, captioning, 2, 0), 2);
+    const feeds = buildBatch(plan, shape!, 0).feeds;
+    assert.deepEqual(feeds.pixel_values!.dims, [2, 3, 224, 224]);
+    assert.deepEqual(feeds.pixel_mask!.dims, [2, 224, 224]);
+    assert.ok(Array.from(feeds.pixel_mask!.data as BigInt64Array).every((v) => v === 1n));
+    assert.deepEqual(feeds.input_ids!.dims, [2, 16]);
+  });
+});
+
+describe('masks of every numeric type are 1 on real positions and 0 on padding', () => {
+  const types = [
+    'float32',
+    'float16',
+    'float64',
+    'int8',
+    'uint8',
+    'int16',
+    'uint16',
+    'int32',
+    'uint32',
+    'int64',
+    'uint64',
+    'bool',
+  ];
+  const queries: QuerySize[] = [{ tokens: 2 }, { tokens: 5 }];
+  for (const dtype of types) {
+    test(dtype, () => {
+      const model = handModel([
+        { name: 'input_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
+        { name: 'attention_mask', dtype, shape: ['batch_size', 'sequence_length'] },
+      ]);
+      const plan = planInputs(model, textClassification, NO_OVERRIDES);
+      assert.deepEqual(plan.inputs[1]!.fill, { kind: 'attention-mask' });
+      const [shape] = planBatches(plan, queries, 2);
+      const mask = buildBatch(plan, shape!, 0).feeds.attention_mask!;
+      assert.equal(mask.type, dtype);
+      assert.deepEqual(numbers(mask, 0), ones(2, 5));
+      assert.deepEqual(numbers(mask, 1), ones(5, 5));
+    });
+  }
+
+  test('an ASR model with a float mask', () => {
+    const model = handModel([
+      { name: 'input_values', dtype: 'float32', shape: ['batch_size', 'sequence_length'] },
+      { name: 'attention_mask', dtype: 'float32', shape: ['batch_size', 'sequence_length'] },
+    ]);
+    const plan = planInputs(model, asr, NO_OVERRIDES);
+    const [shape] = planBatches(plan, [{ audioSamples: 4 }, { audioSamples: 2 }], 2);
+    const mask = buildBatch(plan, shape!, 0).feeds.attention_mask!;
+    assert.deepEqual(Array.from(mask.data as Float32Array), [1, 1, 1, 1, 1, 1, 0, 0]);
+  });
+});
+
+describe('a pin of 0', () => {
+  let encoder: ModelInfo;
+  before(async () => {
+    encoder = await inspectModel(fixture('zoo/encoder-tiny/model.onnx'));
+  });
+
+  test('is a usage error for a token, audio, image or batch dim', () => {
+    const image = handModel([
+      { name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, 'height', 'width'] },
+    ]);
+    const audio = handModel([{ name: 'input_values', dtype: 'float32', shape: ['batch', 'samples'] }]);
+    const cases: [ModelInfo, string, InputOverrides, RegExp][] = [
+      [
+        encoder,
+        'text-classification',
+        overrides({ dim: ['sequence_length=0'] }),
+        /--dim sequence_length=0: a sequence needs at least one token/,
+      ],
+      [
+        encoder,
+        'text-classification',
+        overrides({ dim: ['batch_size=0'] }),
+        /--dim batch_size=0: a batch needs at least one query/,
+      ],
+      [
+        encoder,
+        'text-classification',
+        overrides({ shape: ['attention_mask=1x0'] }),
+        /--shape attention_mask=1x0: dim 1 is 0, but a sequence needs at least one token/,
+      ],
+      [
+        image,
+        'object-detection',
+        overrides({ dim: ['height=0'] }),
+        /--dim height=0: an image needs at least one pixel/,
+      ],
+      [
+        audio,
+        'automatic-speech-recognition',
+        overrides({ dim: ['samples=0'] }),
+        /--dim samples=0: a clip needs at least one sample/,
+      ],
+    ];
+    for (const [model, task, pins, pattern] of cases) {
+      assert.throws(() => planInputs(model, getTask(task), pins), isUsageError(pattern), String(pattern));
+    }
+  });
+
+  test('is fine for a past or cache dim', () => {
+    const model = handModel([
+      { name: 'input_ids', dtype: 'int64', shape: ['batch_size', 'sequence_length'] },
+      { name: 'past_key', dtype: 'float32', shape: ['batch_size', 2, 'past_sequence_length', 4] },
+    ]);
+    const plan = planInputs(model, textClassification, overrides({ dim: ['past_sequence_length=0'] }));
+    assert.deepEqual(plan.inputs[1]!.dims[2], { role: 'pinned', value: 0, name: 'past_sequence_length' });
+    const [shape] = planBatches(plan, [{ tokens: 3 }], 1);
+    assert.deepEqual(buildBatch(plan, shape!, 0).feeds.past_key!.dims, [1, 2, 0, 4]);
+  });
+
+  test('a model-fixed token cap of 0 still caps (no truthiness test on maxTokens)', () => {
+    const plan: SynthesisPlan = {
+      inputs: [],
+      dimsUsed: {},
+      fixedBatch: undefined,
+      maxTokens: 0,
+      fixedAudioSamples: undefined,
+    };
+    assert.deepEqual(
+      planBatches(plan, [{ tokens: 5 }, { tokens: 7 }], 2).map((b) => [b.tokens, b.queryTokens]),
+      [[0, [0, 0]]],
+    );
+    assert.ok(suiteQuerySizes(plan, textClassification, 5, 0).every((q) => q.tokens === 0));
+  });
+});
+
+describe('planInputs errors name the model', () => {
+  test("the model's path by default, or the name given", async () => {
+    const encoder = await inspectModel(fixture('zoo/encoder-tiny/model.onnx'));
+    const pins = overrides({ dim: ['seq_len=16'] });
+    assert.throws(
+      () => planInputs(encoder, textClassification, pins),
+      (err: unknown) => {
+        isUsageError(/no dynamic dim named 'seq_len'/)(err);
+        const message = (err as EnergyScoreError).message;
+        assert.ok(
+          message.startsWith(`${encoder.path}: the model has no dynamic dim named 'seq_len'`),
+          message,
+        );
+        assert.equal((err as EnergyScoreError).hint, 'its named dims are: batch_size, sequence_length');
+        return true;
+      },
+    );
+    assert.throws(
+      () => planInputs(encoder, textClassification, pins, 'encoder-tiny fp32'),
+      isUsageError(/^encoder-tiny fp32: the model has no dynamic dim named 'seq_len'$/),
+    );
+    assert.throws(
+      () => planInputs(encoder, textClassification, overrides({ fill: ['input_ids=abc'] }), 'encoder-tiny'),
+      isUsageError(/^encoder-tiny: --fill input_ids=abc: not a number$/),
+    );
+    // A model with no path and no name given: the message as it was.
+    assert.throws(
+      () => planInputs(handModel([{ name: 'x', dtype: 'float32', shape: ['n'] }]), custom, pins),
+      isUsageError(/^the model has no dynamic dim named 'seq_len'$/),
+    );
+  });
+});
+
+describe('buildBatch memory', () => {
+  test('keeps values off the JS heap: one typed array per input, no boxed copy', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    // Young-generation garbage comes and goes; a boxed copy of the batch lands in old or large-object space.
+    const settledHeap = () =>
+      v8
+        .getHeapSpaceStatistics()
+        .filter((s) => s.space_name !== 'new_space')
+        .reduce((n, s) => n + s.space_used_size, 0);
+    const model = await inspectModel(fixture('zoo/cnn-small/model.onnx'));
+    const task = getTask('image-classification');
+    const plan = planInputs(model, task, NO_OVERRIDES);
+    const [shape] = planBatches(plan, suiteQuerySizes(plan, task, 8, 0), 8);
+    gc();
+    const before = settledHeap();
+    const batch = buildBatch(plan, shape!, 0);
+    const grown = settledHeap() - before;
+    assert.equal(batch.bytes, 8 * 3 * 224 * 224 * 4);
+    assert.equal((batch.feeds.pixel_values!.data as Float32Array).byteLength, batch.bytes);
+    // Boxing every value grew this heap by ~10x the tensor; in place it grows by a few hundred KiB.
+    assert.ok(
+      grown < batch.bytes / 4,
+      `heap grew ${formatBytes(grown)} for a ${formatBytes(batch.bytes)} batch`,
+    );
+  });
 });

@@ -60,7 +60,12 @@ export function registerBench(program: Command): void {
       "queries per configuration (default: the task's suite, 1000)",
       positiveInt('--queries'),
     )
-    .option('--warmup <n>', 'batches run before timing starts (at least 1: its outputs are checked for NaN)', nonNegativeInt('--warmup'), 5)
+    .option(
+      '--warmup <n>',
+      'batches run before timing starts (at least 1: its outputs are checked for NaN)',
+      nonNegativeInt('--warmup'),
+      5,
+    )
     .option(
       '--threads <n>',
       "ONNX Runtime intra-op threads (default: ONNX Runtime's, one per core)",

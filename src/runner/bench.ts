@@ -136,18 +136,22 @@ function checkInputs(
   task: TaskDefinition,
   options: BenchOptions,
 ): void {
-  try {
-    const plan = planInputs(model, task, options.overrides);
-    const sizes = suiteQuerySizes(plan, task, options.queries ?? task.queries, options.seed);
-    for (const batchSize of options.batchSizes) {
-      if (plan.fixedBatch !== undefined && plan.fixedBatch !== batchSize) continue;
+  const plan = planInputs(model, task, options.overrides, `${name} (${precision})`);
+  const sizes = suiteQuerySizes(plan, task, options.queries ?? task.queries, options.seed);
+  for (const batchSize of options.batchSizes) {
+    if (plan.fixedBatch !== undefined && plan.fixedBatch !== batchSize) continue;
+    try {
       checkBatchFits(plan, planBatches(plan, sizes, batchSize));
+    } catch (err) {
+      if (err instanceof EnergyScoreError) {
+        throw new EnergyScoreError(
+          err.kind,
+          `${name} (${precision}) at batch ${batchSize}: ${err.message}`,
+          err.hint,
+        );
+      }
+      throw err;
     }
-  } catch (err) {
-    if (err instanceof EnergyScoreError) {
-      throw new EnergyScoreError(err.kind, `${name} (${precision}): ${err.message}`, err.hint);
-    }
-    throw err;
   }
 }
 

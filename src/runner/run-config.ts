@@ -116,7 +116,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
   const skip = (reason: string): ConfigResult => ({ ...result, status: 'skipped', reason });
   const fail = (reason: string): ConfigResult => ({ ...result, status: 'failed', reason });
 
-  const plan = planInputs(spec.model, spec.task, spec.overrides);
+  const plan = planInputs(spec.model, spec.task, spec.overrides, `${spec.modelName} (${spec.precision})`);
   if (plan.fixedBatch !== undefined && plan.fixedBatch !== spec.batchSize) {
     return skip(
       `the model's inputs have no dynamic batch dim (batch is fixed at ${plan.fixedBatch}); only --batch ${plan.fixedBatch} can run`,

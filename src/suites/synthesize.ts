@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { usageError } from '../errors.js';
+import { EnergyScoreError, usageError } from '../errors.js';
 import { inputBytesPerElement, isOrtInputType, type OrtDType } from '../model/dtypes.js';
 import type { ModelInfo, TensorInfo } from '../model/inspect.js';
 import { float32ToFloat16Bits } from '../util/float16.js';
@@ -34,11 +34,18 @@ export type FillKind =
   | { kind: 'random-bool' }
   | { kind: 'text' };
 
+/**
+ * Which per-query length an input's dim 1 follows: positions past a query's tokens or audio
+ * samples are padding (id 0, mask 0, silence). 'none' when every position is real.
+ */
+export type Padding = 'tokens' | 'audio' | 'none';
+
 export interface InputPlan {
   name: string;
   dtype: OrtDType;
   dims: DimPlan[];
   fill: FillKind;
+  padding: Padding;
 }
 
 export interface SynthesisPlan {
@@ -49,8 +56,6 @@ export interface SynthesisPlan {
   fixedBatch: number | undefined;
   /** Cap on tokens per query: the model's fixed or pinned sequence dim. */
   maxTokens: number | undefined;
-  /** Sequence dim fixed by the model or a pin: batches are padded to it, not to their longest query. */
-  fixedTokens: number | undefined;
   fixedAudioSamples: number | undefined;
 }
 
@@ -75,7 +80,8 @@ function classifyFill(input: TensorInfo, dtype: OrtDType, model: ModelInfo, task
   const name = input.name;
   const isInt = /int/.test(dtype);
   if (dtype === 'string') return { kind: 'text' };
-  if (MASK_INPUT.test(name) && (isInt || dtype === 'bool')) return { kind: 'attention-mask' };
+  // A mask is 1 on real positions and 0 on padding, whatever its numeric type (float masks too).
+  if (MASK_INPUT.test(name)) return { kind: 'attention-mask' };
   if (isInt && /token_type|segment/i.test(name)) return { kind: 'zeros' };
   if (isInt && /position_ids/i.test(name)) return { kind: 'positions' };
   if (isInt && /sample_rate/i.test(name)) return { kind: 'constant', text: '16000' };
@@ -105,10 +111,68 @@ const INT_RANGES: Partial<Record<OrtDType, [number, number]>> = {
 };
 
 /**
- * Decides every input's dims and fill. Throws a usage error for pins that name no input or dim,
- * or that contradict the model.
+ * When inputs disagree about a dim they share by name (an audio model's attention_mask looks
+ * like text, a pixel_mask's height like a token dim), the strongest role sizes it everywhere.
  */
-export function planInputs(model: ModelInfo, task: TaskDefinition, overrides: InputOverrides): SynthesisPlan {
+const ROLE_STRENGTH: Record<DimRole, number> = {
+  batch: 8,
+  pinned: 7,
+  fixed: 6,
+  audio: 5,
+  tokens: 4,
+  image: 3,
+  past: 2,
+  default: 1,
+};
+
+/** Roles that need at least one element per query: a pin of 0 for them cannot run. */
+const AT_LEAST_ONE: Partial<Record<DimRole, string>> = {
+  batch: 'a batch needs at least one query',
+  tokens: 'a sequence needs at least one token',
+  audio: 'a clip needs at least one sample',
+  image: 'an image needs at least one pixel',
+};
+
+/** Roles under which a fixed or pinned dim 1 of ids or a mask is still the token dim. */
+const TOKEN_LIKE: ReadonlySet<DimRole> = new Set<DimRole>(['fixed', 'tokens', 'default']);
+
+/** One input as the first pass sees it: its own roles, before dims shared by name are unified. */
+interface Draft {
+  input: TensorInfo;
+  dtype: OrtDType;
+  fill: FillKind;
+  shape: (number | string | null)[];
+  pinnedShape: number[] | undefined;
+  /** Roles with the user's pins. */
+  dims: DimPlan[];
+  /** Roles the dims would have without pins (what a pin of 0 is checked against). */
+  natural: DimPlan[];
+  /** Where each pinned dim's value came from, for conflict messages. */
+  pinSource: (string | null)[];
+}
+
+/**
+ * Decides every input's dims and fill. Throws a usage error for pins that name no input or dim,
+ * or that contradict the model; its messages start with `modelName` (by default the model's
+ * path) so that a run over several models says which one.
+ */
+export function planInputs(
+  model: ModelInfo,
+  task: TaskDefinition,
+  overrides: InputOverrides,
+  modelName: string | undefined = model.path,
+): SynthesisPlan {
+  try {
+    return planModelInputs(model, task, overrides);
+  } catch (err) {
+    if (err instanceof EnergyScoreError && err.kind === 'usage' && modelName) {
+      throw usageError(`${modelName}: ${err.message}`, err.hint);
+    }
+    throw err;
+  }
+}
+
+function planModelInputs(model: ModelInfo, task: TaskDefinition, overrides: InputOverrides): SynthesisPlan {
   const inputNames = model.inputs.map((i) => i.name);
   const namedDims = new Set(
     model.inputs.flatMap((i) => (i.shape ?? []).filter((d) => typeof d === 'string')),
@@ -134,98 +198,62 @@ export function planInputs(model: ModelInfo, task: TaskDefinition, overrides: In
     fixedBatch = first ? (first.shape![0] as number) : 1;
   }
 
-  const dimsUsed: Record<string, number | string> = {};
-  const inputs: InputPlan[] = [];
-  let fixedTokens: number | undefined;
-  let fixedAudioSamples: number | undefined;
+  // First pass: each input's roles on its own, as its name, dtype and shape suggest.
+  const drafts = model.inputs.map((input) => draftInput(input, model, task, overrides, batchIsDynamic));
 
-  for (const input of model.inputs) {
-    if (input.kind !== 'tensor' || !isOrtInputType(input.dtype)) {
-      throw usageError(
-        `input '${input.name}' is a ${input.kind === 'tensor' ? input.dtype : input.kind}, which onnxruntime-node cannot feed`,
-        'export the model with tensor inputs of a standard type',
-      );
-    }
-    const dtype = input.dtype;
-    const fill = classifyFill(input, dtype, model, task);
-    const pinnedShape = own(overrides.shapes, input.name);
-    const shape = input.shape ?? (pinnedShape ? pinnedShape.map(() => null) : []);
-    if (pinnedShape && pinnedShape.length !== shape.length) {
-      throw usageError(
-        `--shape ${input.name} has ${pinnedShape.length} dims but the input has ${shape.length}`,
-        `the model declares ${input.name} as [${shape.map((d) => d ?? '?').join(', ')}]`,
-      );
-    }
-    const isTextInput =
-      fill.kind === 'token-ids' ||
-      fill.kind === 'attention-mask' ||
-      fill.kind === 'positions' ||
-      fill.kind === 'zeros';
-    const dims: DimPlan[] = shape.map((dim, index): DimPlan => {
-      const name = typeof dim === 'string' ? dim : null;
-      if (index === 0 && batchIsDynamic && typeof dim !== 'number') return { role: 'batch', value: 0, name };
-      if (pinnedShape) {
-        if (typeof dim === 'number' && dim !== pinnedShape[index]) {
-          throw usageError(
-            `--shape ${input.name} sets dim ${index} to ${pinnedShape[index]} but the model fixes it at ${dim}`,
-            'pin only the dynamic dims',
-          );
-        }
-        return { role: 'pinned', value: pinnedShape[index]!, name };
-      }
-      if (typeof dim === 'number') return { role: 'fixed', value: dim, name };
-      const pinnedDim = name !== null ? own(overrides.dims, name) : undefined;
-      if (pinnedDim !== undefined) return { role: 'pinned', value: pinnedDim, name };
-      if (name !== null && PAST_DIM.test(name)) return { role: 'past', value: 0, name };
-      const dist = task.distribution;
-      const tokenish = (name !== null && TOKEN_DIM.test(name)) || (isTextInput && index === 1);
-      if (dist.kind === 'audio' && dtype.startsWith('float') && shape.length === 2 && index === 1) {
-        return { role: 'audio', value: 0, name };
-      }
-      if (
-        tokenish &&
-        (dist.kind === 'tokens' || task.promptTokens !== undefined || task.modality === 'any')
-      ) {
-        return { role: 'tokens', value: 0, name };
-      }
-      if (name !== null && IMAGE_DIM.test(name) && dist.kind === 'image')
-        return { role: 'image', value: dist.sizePx, name };
-      if (dist.kind === 'image' && shape.length === 4 && index >= 2 && dtype.startsWith('float')) {
-        return { role: 'image', value: dist.sizePx, name };
-      }
-      return { role: 'default', value: DEFAULT_OTHER_DIM, name };
-    });
+  // Second pass: a dim name is one size everywhere, set by the strongest role that any input gives it.
+  const unified = unifyNamedDims(drafts, (d) => d.dims, true);
+  const unifiedNatural = unifyNamedDims(drafts, (d) => d.natural, false);
+  for (const draft of drafts) {
+    draft.dims = draft.dims.map((d) => (d.name !== null ? { ...unified.get(d.name)!, name: d.name } : d));
+    draft.natural = draft.natural.map((d) =>
+      d.name !== null ? { ...unifiedNatural.get(d.name)!, name: d.name } : d,
+    );
+  }
+  checkZeroPins(drafts, overrides, unifiedNatural);
+
+  let maxTokens: number | undefined;
+  let fixedAudioSamples: number | undefined;
+  const inputs: InputPlan[] = [];
+  for (const { input, dtype, fill, shape, dims, natural } of drafts) {
+    const seq = dims[1];
+    const seqIsTokens = seq !== undefined && TOKEN_LIKE.has(natural[1]!.role);
+    const textFill = fill.kind === 'token-ids' || fill.kind === 'attention-mask';
     // A sequence dim that the model or a pin fixes caps every query's length.
-    if (
-      (fill.kind === 'token-ids' || fill.kind === 'attention-mask') &&
-      shape.length >= 2 &&
-      dims[1] &&
-      (dims[1].role === 'fixed' || dims[1].role === 'pinned')
-    ) {
-      fixedTokens = dims[1].value;
+    if (textFill && seqIsTokens && (seq.role === 'fixed' || seq.role === 'pinned')) {
+      maxTokens = seq.value;
     }
     if (
       task.distribution.kind === 'audio' &&
       dtype.startsWith('float') &&
+      fill.kind !== 'attention-mask' &&
       shape.length === 2 &&
-      dims[1]?.role !== 'audio'
+      seq?.role !== 'audio'
     ) {
-      fixedAudioSamples = dims[1]?.value;
+      fixedAudioSamples = seq?.value;
     }
     const constant = own(overrides.fills, input.name);
-    inputs.push({
-      name: input.name,
-      dtype,
-      dims,
-      fill: constant !== undefined ? { kind: 'constant', text: constant } : fill,
-    });
+    const finalFill: FillKind = constant !== undefined ? { kind: 'constant', text: constant } : fill;
+    let padding: Padding = 'none';
+    if (seq !== undefined && dims[0]?.role === 'batch') {
+      if (seq.role === 'tokens') padding = 'tokens';
+      else if (seq.role === 'audio') padding = 'audio';
+      else if (
+        (finalFill.kind === 'token-ids' || finalFill.kind === 'attention-mask') &&
+        seqIsTokens &&
+        (seq.role === 'fixed' || seq.role === 'pinned')
+      ) {
+        padding = 'tokens';
+      }
+    }
+    inputs.push({ name: input.name, dtype, dims, fill: finalFill, padding });
   }
 
   for (const input of inputs) {
     if (input.fill.kind === 'constant') parseConstant(input.fill.text, input.dtype, input.name);
   }
 
-  const anyTokens = inputs.some((i) => i.dims.some((d) => d.role === 'tokens'));
+  const dimsUsed: Record<string, number | string> = {};
   const dist = task.distribution;
   for (const input of inputs) {
     input.dims.forEach((d, index) => {
@@ -233,7 +261,7 @@ export function planInputs(model: ModelInfo, task: TaskDefinition, overrides: In
       if (d.role === 'batch') dimsUsed[key] = fixedBatch ?? '<batch>';
       else if (d.role === 'tokens' && dist.kind === 'tokens') {
         dimsUsed[key] =
-          `per batch: longest query (${dist.minTokens}-${Math.min(dist.maxTokens, fixedTokens ?? Infinity)} tokens, mean ${dist.meanTokens})`;
+          `per batch: longest query (${dist.minTokens}-${Math.min(dist.maxTokens, maxTokens ?? Infinity)} tokens, mean ${dist.meanTokens})`;
       } else if (d.role === 'tokens') dimsUsed[key] = `${task.promptTokens ?? DEFAULT_OTHER_DIM} tokens`;
       else if (d.role === 'audio' && dist.kind === 'audio') {
         dimsUsed[key] =
@@ -241,14 +269,141 @@ export function planInputs(model: ModelInfo, task: TaskDefinition, overrides: In
       } else if (d.role !== 'fixed') dimsUsed[key] = d.value;
     });
   }
-  return {
-    inputs,
-    dimsUsed,
-    fixedBatch,
-    maxTokens: fixedTokens,
-    fixedTokens: anyTokens ? undefined : fixedTokens,
-    fixedAudioSamples,
-  };
+  return { inputs, dimsUsed, fixedBatch, maxTokens, fixedAudioSamples };
+}
+
+/** The first pass over one input: its fill, and each dim's role with and without the user's pins. */
+function draftInput(
+  input: TensorInfo,
+  model: ModelInfo,
+  task: TaskDefinition,
+  overrides: InputOverrides,
+  batchIsDynamic: boolean,
+): Draft {
+  if (input.kind !== 'tensor' || !isOrtInputType(input.dtype)) {
+    throw usageError(
+      `input '${input.name}' is a ${input.kind === 'tensor' ? input.dtype : input.kind}, which onnxruntime-node cannot feed`,
+      'export the model with tensor inputs of a standard type',
+    );
+  }
+  const dtype = input.dtype;
+  const fill = classifyFill(input, dtype, model, task);
+  const pinnedShape = own(overrides.shapes, input.name);
+  const shape = input.shape ?? (pinnedShape ? pinnedShape.map(() => null) : []);
+  if (pinnedShape && pinnedShape.length !== shape.length) {
+    throw usageError(
+      `--shape ${input.name} has ${pinnedShape.length} dims but the input has ${shape.length}`,
+      `the model declares ${input.name} as [${shape.map((d) => d ?? '?').join(', ')}]`,
+    );
+  }
+  const isTextInput =
+    fill.kind === 'token-ids' ||
+    fill.kind === 'attention-mask' ||
+    fill.kind === 'positions' ||
+    fill.kind === 'zeros';
+  const dist = task.distribution;
+  const natural = shape.map((dim, index): DimPlan => {
+    const name = typeof dim === 'string' ? dim : null;
+    if (index === 0 && batchIsDynamic && typeof dim !== 'number') return { role: 'batch', value: 0, name };
+    if (typeof dim === 'number') return { role: 'fixed', value: dim, name };
+    if (name !== null && PAST_DIM.test(name)) return { role: 'past', value: 0, name };
+    const imageNamed = name !== null && IMAGE_DIM.test(name);
+    // Dim 1 of a text-like input is its sequence, unless its name says it is an image's.
+    const tokenish = (name !== null && TOKEN_DIM.test(name)) || (isTextInput && index === 1 && !imageNamed);
+    if (dist.kind === 'audio' && dtype.startsWith('float') && shape.length === 2 && index === 1) {
+      return { role: 'audio', value: 0, name };
+    }
+    if (tokenish && (dist.kind === 'tokens' || task.promptTokens !== undefined || task.modality === 'any')) {
+      return { role: 'tokens', value: 0, name };
+    }
+    if (imageNamed && dist.kind === 'image') return { role: 'image', value: dist.sizePx, name };
+    if (dist.kind === 'image' && shape.length === 4 && index >= 2 && dtype.startsWith('float')) {
+      return { role: 'image', value: dist.sizePx, name };
+    }
+    return { role: 'default', value: DEFAULT_OTHER_DIM, name };
+  });
+  const pinSource: (string | null)[] = [];
+  const dims = shape.map((dim, index): DimPlan => {
+    const base = natural[index]!;
+    pinSource.push(null);
+    if (base.role === 'batch') return base;
+    if (pinnedShape) {
+      if (typeof dim === 'number' && dim !== pinnedShape[index]) {
+        throw usageError(
+          `--shape ${input.name} sets dim ${index} to ${pinnedShape[index]} but the model fixes it at ${dim}`,
+          'pin only the dynamic dims',
+        );
+      }
+      pinSource[index] = `--shape ${input.name}=${pinnedShape.join('x')}`;
+      return { role: 'pinned', value: pinnedShape[index]!, name: base.name };
+    }
+    if (base.role === 'fixed') return base;
+    const pinnedDim = base.name !== null ? own(overrides.dims, base.name) : undefined;
+    if (pinnedDim !== undefined) {
+      pinSource[index] = `--dim ${base.name}=${pinnedDim}`;
+      return { role: 'pinned', value: pinnedDim, name: base.name };
+    }
+    return base;
+  });
+  return { input, dtype, fill, shape, pinnedShape, dims, natural, pinSource };
+}
+
+/**
+ * The role and size of every named dim: the strongest role any input gives it. Two pins that give
+ * one name different sizes are a usage error.
+ */
+function unifyNamedDims(
+  drafts: Draft[],
+  dimsOf: (draft: Draft) => DimPlan[],
+  withPins: boolean,
+): Map<string, DimPlan> {
+  const chosen = new Map<string, { dim: DimPlan; source: string | null }>();
+  for (const draft of drafts) {
+    dimsOf(draft).forEach((dim, index) => {
+      if (dim.name === null) return;
+      const source = withPins ? draft.pinSource[index]! : null;
+      const current = chosen.get(dim.name);
+      if (current === undefined || ROLE_STRENGTH[dim.role] > ROLE_STRENGTH[current.dim.role]) {
+        chosen.set(dim.name, { dim, source });
+      } else if (dim.role === 'pinned' && current.dim.role === 'pinned' && dim.value !== current.dim.value) {
+        throw usageError(
+          `${current.source} sets ${dim.name} to ${current.dim.value} but ${source} sets it to ${dim.value}`,
+          `every input with the dim ${dim.name} takes one size: pin it once with --dim ${dim.name}=N`,
+        );
+      }
+    });
+  }
+  return new Map([...chosen].map(([name, { dim }]) => [name, dim]));
+}
+
+/** A pin of 0 is fine for a cache (past_sequence_length=0), not for a batch, sequence, clip or image. */
+function checkZeroPins(
+  drafts: Draft[],
+  overrides: InputOverrides,
+  naturalByName: Map<string, DimPlan>,
+): void {
+  for (const [name, value] of Object.entries(overrides.dims)) {
+    const why = value === 0 ? AT_LEAST_ONE[naturalByName.get(name)?.role ?? 'default'] : undefined;
+    if (why !== undefined) {
+      throw usageError(
+        `--dim ${name}=0: ${why}`,
+        `pin ${name} to 1 or more; only past or cache dims may be 0`,
+      );
+    }
+  }
+  for (const { input, pinnedShape, natural } of drafts) {
+    if (!pinnedShape) continue;
+    pinnedShape.forEach((value, index) => {
+      const role = natural[index]!.role;
+      const why = value === 0 && role !== 'batch' ? AT_LEAST_ONE[role] : undefined;
+      if (why !== undefined) {
+        throw usageError(
+          `--shape ${input.name}=${pinnedShape.join('x')}: dim ${index} is 0, but ${why}`,
+          'pin it to 1 or more; only past or cache dims may be 0',
+        );
+      }
+    });
+  }
 }
 
 /** Checks a --fill value against the input's type and returns it typed. */
@@ -300,6 +455,7 @@ export function planBatches(plan: SynthesisPlan, querySizes: QuerySize[], batchS
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw usageError(`batch size ${batchSize} is not a whole number of at least 1`);
   }
+  const maxTokens = plan.maxTokens;
   const shapes: BatchShape[] = [];
   for (let start = 0; start < querySizes.length; start += batchSize) {
     const group = querySizes.slice(start, start + batchSize);
@@ -307,9 +463,9 @@ export function planBatches(plan: SynthesisPlan, querySizes: QuerySize[], batchS
     const queryAudioSamples = group.map((q) => q.audioSamples ?? 0);
     shapes.push({
       queries: group.length,
-      tokens: plan.maxTokens ?? Math.max(...queryTokens),
+      tokens: maxTokens ?? Math.max(...queryTokens),
       audioSamples: plan.fixedAudioSamples ?? Math.max(...queryAudioSamples),
-      queryTokens: plan.maxTokens ? queryTokens.map((t) => Math.min(t, plan.maxTokens!)) : queryTokens,
+      queryTokens: maxTokens !== undefined ? queryTokens.map((t) => Math.min(t, maxTokens)) : queryTokens,
       queryAudioSamples,
     });
   }
@@ -385,124 +541,208 @@ export function buildBatch(plan: SynthesisPlan, batch: BatchShape, seed: number)
     const rng = new SeededRandom(seedFrom(input.name, seed));
     const shape = inputShape(input, batch);
     const count = shape.reduce((n, d) => n * d, 1);
-    const values = fillValues(input, shape, count, batch, rng);
-    feeds[input.name] = makeTensor(input.dtype, values, shape);
+    feeds[input.name] = buildTensor(input, shape, count, batch, rng);
     bytes += count * inputBytesPerElement(input.dtype);
   }
   return { queries: batch.queries, feeds, bytes };
 }
 
-type Value = number | bigint | boolean | string;
+/**
+ * A tensor's data, written in place: one typed array of the input's type, never a JS array of
+ * values (which grew RSS by ~13x the tensor's bytes and so made checkBatchFits' guard wrong).
+ */
+interface Sink {
+  /** Element i = value, converted to the tensor's type. */
+  set(i: number, value: number): void;
+  /** Elements [start, end) = value. */
+  fill(value: number, start: number, end: number): void;
+  /** Every element = a --fill constant (a bigint keeps int64 values beyond 2^53 exact). */
+  fillConstant(value: number | bigint | boolean | string): void;
+  tensor(shape: number[]): ort.Tensor;
+}
 
-/** Fills row-major values; for [batch, seq, ...] inputs the row is the query and the column the token. */
-function fillValues(
+type NumberArray =
+  Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+const toNumber = (v: number | bigint | boolean | string): number =>
+  typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
+
+function numberSink<T extends NumberArray>(data: T, make: (data: T, shape: number[]) => ort.Tensor): Sink {
+  return {
+    set: (i, value) => {
+      data[i] = value;
+    },
+    fill: (value, start, end) => {
+      data.fill(value, start, end);
+    },
+    fillConstant: (value) => {
+      data.fill(toNumber(value));
+    },
+    tensor: (shape) => make(data, shape),
+  };
+}
+
+function bigIntSink<T extends BigInt64Array | BigUint64Array>(
+  data: T,
+  make: (data: T, shape: number[]) => ort.Tensor,
+): Sink {
+  return {
+    set: (i, value) => {
+      data[i] = BigInt(value);
+    },
+    fill: (value, start, end) => {
+      data.fill(BigInt(value), start, end);
+    },
+    fillConstant: (value) => {
+      data.fill(typeof value === 'bigint' ? value : BigInt(toNumber(value)));
+    },
+    tensor: (shape) => make(data, shape),
+  };
+}
+
+function sinkFor(dtype: OrtDType, count: number): Sink {
+  switch (dtype) {
+    case 'float32':
+      return numberSink(new Float32Array(count), (d, s) => new ort.Tensor('float32', d, s));
+    case 'float64':
+      return numberSink(new Float64Array(count), (d, s) => new ort.Tensor('float64', d, s));
+    case 'float16': {
+      // Node 20 has no Float16Array: fp16 travels as uint16 bits.
+      const data = new Uint16Array(count);
+      return {
+        set: (i, value) => {
+          data[i] = float32ToFloat16Bits(value);
+        },
+        fill: (value, start, end) => {
+          data.fill(float32ToFloat16Bits(value), start, end);
+        },
+        fillConstant: (value) => {
+          data.fill(float32ToFloat16Bits(toNumber(value)));
+        },
+        tensor: (shape) => new ort.Tensor('float16', data, shape),
+      };
+    }
+    case 'int8':
+      return numberSink(new Int8Array(count), (d, s) => new ort.Tensor('int8', d, s));
+    case 'uint8':
+      return numberSink(new Uint8Array(count), (d, s) => new ort.Tensor('uint8', d, s));
+    case 'int16':
+      return numberSink(new Int16Array(count), (d, s) => new ort.Tensor('int16', d, s));
+    case 'uint16':
+      return numberSink(new Uint16Array(count), (d, s) => new ort.Tensor('uint16', d, s));
+    case 'int32':
+      return numberSink(new Int32Array(count), (d, s) => new ort.Tensor('int32', d, s));
+    case 'uint32':
+      return numberSink(new Uint32Array(count), (d, s) => new ort.Tensor('uint32', d, s));
+    case 'int64':
+      return bigIntSink(new BigInt64Array(count), (d, s) => new ort.Tensor('int64', d, s));
+    case 'uint64':
+      return bigIntSink(new BigUint64Array(count), (d, s) => new ort.Tensor('uint64', d, s));
+    case 'bool': {
+      const data = new Uint8Array(count);
+      return {
+        set: (i, value) => {
+          data[i] = value ? 1 : 0;
+        },
+        fill: (value, start, end) => {
+          data.fill(value ? 1 : 0, start, end);
+        },
+        fillConstant: (value) => {
+          data.fill(toNumber(value) ? 1 : 0);
+        },
+        tensor: (shape) => new ort.Tensor('bool', data, shape),
+      };
+    }
+    case 'string': {
+      const data = new Array<string>(count).fill('');
+      return {
+        set: (i, value) => {
+          data[i] = String(value);
+        },
+        fill: (value, start, end) => {
+          data.fill(String(value), start, end);
+        },
+        fillConstant: (value) => {
+          data.fill(String(value));
+        },
+        tensor: (shape) => new ort.Tensor('string', data, shape),
+      };
+    }
+  }
+}
+
+/**
+ * Fills row-major values in place; for [batch, seq, ...] inputs the row is the query and dim 1
+ * its tokens or samples, real up to the query's length and padding (0) after it.
+ */
+function buildTensor(
   input: InputPlan,
   shape: number[],
   count: number,
   batch: BatchShape,
   rng: SeededRandom,
-): Value[] {
+): ort.Tensor {
   const fill = input.fill;
-  const out = new Array<Value>(count);
-  const rowLength = shape.length >= 2 ? shape.slice(1).reduce((n, d) => n * d, 1) : 1;
+  const sink = sinkFor(input.dtype, count);
+  const rowLength = shape.length >= 2 ? shape.slice(1).reduce((n, d) => n * d, 1) : count;
   const seqLength = shape.length >= 2 ? shape[1]! : 1;
-  const innerLength = shape.length >= 2 ? rowLength / Math.max(1, seqLength) : 1;
-  const hasBatch = input.dims[0]?.role === 'batch';
-  // Position of element i along the batch and sequence dims, and whether it is a real token.
-  const isReal = (i: number): boolean => {
-    if (!hasBatch || shape.length < 2) return true;
-    const row = Math.floor(i / rowLength);
-    const position = Math.floor((i % rowLength) / innerLength);
-    const seqDim = input.dims[1]?.role;
-    // A fixed or pinned dim 1 is a token dim only for text inputs (not an image's channels).
-    const textFill = fill.kind === 'token-ids' || fill.kind === 'attention-mask';
-    if (seqDim === 'tokens' || (textFill && (seqDim === 'fixed' || seqDim === 'pinned')))
-      return position < (batch.queryTokens[row] ?? seqLength);
-    if (seqDim === 'audio') return position < (batch.queryAudioSamples[row] ?? seqLength);
-    return true;
-  };
-  const constant = fill.kind === 'constant' ? parseConstant(fill.text, input.dtype, input.name) : undefined;
-  for (let i = 0; i < count; i++) {
-    switch (fill.kind) {
-      case 'constant':
-        out[i] = constant!;
-        break;
-      case 'token-ids':
-        // Padding uses id 0; real tokens avoid it so the mask and the ids agree.
-        out[i] = isReal(i) ? rng.int(Math.min(1, fill.vocab - 1), fill.vocab - 1) : 0;
-        break;
-      case 'attention-mask':
-        out[i] = isReal(i) ? 1 : 0;
-        break;
-      case 'zeros':
-        out[i] = 0;
-        break;
-      case 'positions':
-        out[i] = Math.floor((i % rowLength) / innerLength);
-        break;
-      case 'uniform-int':
-        out[i] = rng.int(fill.min, fill.max);
-        break;
-      case 'random-bool':
-        out[i] = rng.next() < 0.5;
-        break;
-      case 'text':
-        out[i] = 'energy';
-        break;
-      case 'normal':
-        out[i] = isReal(i) ? rng.normal() * fill.scale : 0;
-        break;
-    }
-  }
-  return out;
-}
+  const innerLength = shape.length >= 2 ? rowLength / Math.max(1, seqLength) : count;
+  const rows = rowLength > 0 ? count / rowLength : 0;
+  const lengths =
+    input.padding === 'tokens'
+      ? batch.queryTokens
+      : input.padding === 'audio'
+        ? batch.queryAudioSamples
+        : undefined;
+  /** Elements of row r that are real: up to its query's length along dim 1, all when unpadded. */
+  const realEnd = (r: number): number =>
+    r * rowLength + (lengths ? Math.min(seqLength, lengths[r] ?? seqLength) * innerLength : rowLength);
 
-function makeTensor(dtype: OrtDType, values: Value[], shape: number[]): ort.Tensor {
-  const num = (v: Value) => (typeof v === 'boolean' ? (v ? 1 : 0) : Number(v));
-  switch (dtype) {
-    case 'float32':
-      return new ort.Tensor('float32', Float32Array.from(values, num), shape);
-    case 'float64':
-      return new ort.Tensor('float64', Float64Array.from(values, num), shape);
-    case 'float16':
-      return new ort.Tensor(
-        'float16',
-        Uint16Array.from(values, (v) => float32ToFloat16Bits(num(v))),
-        shape,
-      );
-    case 'int8':
-      return new ort.Tensor('int8', Int8Array.from(values, num), shape);
-    case 'uint8':
-      return new ort.Tensor('uint8', Uint8Array.from(values, num), shape);
-    case 'int16':
-      return new ort.Tensor('int16', Int16Array.from(values, num), shape);
-    case 'uint16':
-      return new ort.Tensor('uint16', Uint16Array.from(values, num), shape);
-    case 'int32':
-      return new ort.Tensor('int32', Int32Array.from(values, num), shape);
-    case 'uint32':
-      return new ort.Tensor('uint32', Uint32Array.from(values, num), shape);
-    case 'int64':
-      return new ort.Tensor(
-        'int64',
-        BigInt64Array.from(values, (v) => BigInt(typeof v === 'bigint' ? v : num(v))),
-        shape,
-      );
-    case 'uint64':
-      return new ort.Tensor(
-        'uint64',
-        BigUint64Array.from(values, (v) => BigInt(typeof v === 'bigint' ? v : num(v))),
-        shape,
-      );
-    case 'bool':
-      return new ort.Tensor(
-        'bool',
-        Uint8Array.from(values, (v) => (num(v) ? 1 : 0)),
-        shape,
-      );
-    case 'string':
-      return new ort.Tensor('string', values.map(String), shape);
+  switch (fill.kind) {
+    case 'constant':
+      sink.fillConstant(parseConstant(fill.text, input.dtype, input.name));
+      break;
+    case 'text':
+      sink.fillConstant('energy');
+      break;
+    case 'zeros':
+      break;
+    case 'token-ids': {
+      // Padding uses id 0; real tokens avoid it so the mask and the ids agree.
+      const min = Math.min(1, fill.vocab - 1);
+      const max = fill.vocab - 1;
+      for (let r = 0; r < rows; r++) {
+        for (let i = r * rowLength, end = realEnd(r); i < end; i++) sink.set(i, rng.int(min, max));
+      }
+      break;
+    }
+    case 'attention-mask':
+      for (let r = 0; r < rows; r++) sink.fill(1, r * rowLength, realEnd(r));
+      break;
+    case 'normal':
+      for (let r = 0; r < rows; r++) {
+        for (let i = r * rowLength, end = realEnd(r); i < end; i++) sink.set(i, rng.normal() * fill.scale);
+      }
+      break;
+    case 'positions':
+      // Each element holds its index along dim 1 (0 for inputs of rank below 2).
+      if (shape.length >= 2) {
+        for (let r = 0; r < rows; r++) {
+          for (let p = 1; p < seqLength; p++) {
+            const start = r * rowLength + p * innerLength;
+            sink.fill(p, start, start + innerLength);
+          }
+        }
+      }
+      break;
+    case 'uniform-int':
+      for (let i = 0; i < count; i++) sink.set(i, rng.int(fill.min, fill.max));
+      break;
+    case 'random-bool':
+      for (let i = 0; i < count; i++) sink.set(i, rng.next() < 0.5 ? 1 : 0);
+      break;
   }
+  return sink.tensor(shape);
 }
 
 /** The query sizes of the suite, capped at what the model takes. */
@@ -512,5 +752,10 @@ export function suiteQuerySizes(
   queries: number,
   seed: number,
 ): QuerySize[] {
-  return sampleQuerySizes(task, queries, seed, plan.maxTokens ? { maxTokens: plan.maxTokens } : {});
+  return sampleQuerySizes(
+    task,
+    queries,
+    seed,
+    plan.maxTokens !== undefined ? { maxTokens: plan.maxTokens } : {},
+  );
 }
