@@ -2,12 +2,12 @@
  * Meter overhead, two figures:
  *  1. sampling cost: this process's CPU time while meters run and nothing else does, as a share
  *     of one core (target ≤ 1 %);
- *  2. measurement cost: wall time per query of a configuration measured with meters (marks,
- *     readings and sampling included) against a bare timing run (target ≤ 2 % more).
+ *  2. measurement cost: wall time per query of a whole configuration measured with meters
+ *     against the same trials with a meter that costs nothing (target ≤ 2 % more).
  * Meters: the ones `--meter auto` picks here, plus the nvidia-smi stream fed by the fake that
  * replays the recorded H100 trace (our side of the stream: reading and parsing 10 lines a second).
  *
- *   npm run build && node dist/benchmarks/meter-overhead.js [--seconds 10] [--rounds 3]
+ *   npm run build && node dist/benchmarks/meter-overhead.js [--seconds 10] [--rounds 3] [--window 1]
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +23,15 @@ import { median } from '../src/stats/summary.js';
 import { getTask } from '../src/suites/tasks.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    window: { type: 'string', default: '1' },
+  },
 });
 const idleSeconds = Number(values.seconds);
 const rounds = Number(values.rounds);
+const minWindowS = Number(values.window);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 async function cpuShareWhile(meters: EnergyMeter[], seconds: number): Promise<number> {
@@ -84,47 +89,31 @@ const spec: ConfigSpec = {
   overrides: { dims: { sequence_length: 128 }, shapes: {}, fills: {} },
 };
 
-/** Wraps a meter to add up the time its marks and readings take (they happen between windows). */
-function timed(meter: EnergyMeter, spent: { ms: number }): EnergyMeter {
-  const time = async <T>(call: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await call();
-    } finally {
-      spent.ms += performance.now() - t0;
-    }
-  };
-  return {
-    info: meter.info,
-    start: () => meter.start(),
-    stop: () => meter.stop(),
-    mark: () => time(() => meter.mark()),
-    between: (a, b) => time(() => meter.between(a, b)),
-  };
-}
-
 /**
- * Milliseconds per query of the measured part: the timed loop plus the meters' calls. The bare
- * run goes through the same trials with a meter that costs nothing (a constant-power fake), so
- * the difference is what real meters add.
+ * Wall milliseconds per query of a whole configuration (load, warm-up and trials), metered by
+ * `meters`. The bare run uses a meter that costs nothing (a constant-power fake) with the same
+ * update period, so both run the same trials and windows and differ only in the meters' cost:
+ * their marks, readings, waits and background sampling.
  */
 async function msPerQuery(meters: readonly EnergyMeter[]): Promise<number> {
-  const spent = { ms: 0 };
+  const start = performance.now();
   const result = await runConfiguration({
     ...spec,
     energy: {
-      meters: meters.map((m) => timed(m, spent)),
+      meters: [...meters],
       idlePowerW: meters.map(() => null),
       idleSeconds: 0,
-      protocol: { ...DEFAULT_PROTOCOL, minTrials: 3, maxTrials: 3, minWindowS: 1 },
+      protocol: { ...DEFAULT_PROTOCOL, minTrials: 3, maxTrials: 3, minWindowS },
     },
   });
-  if (result.status !== 'ok' || result.measuredSeconds === null) throw new Error(result.reason);
-  return (result.measuredSeconds * 1000 + spent.ms) / result.queries;
+  if (result.status !== 'ok') throw new Error(result.reason);
+  return (performance.now() - start) / result.queries;
 }
 
 console.log('');
-console.log('2. measurement cost (encoder-small fp32, 128 tokens, batch 8, 1 thread)');
+console.log(
+  `2. measurement cost (encoder-small fp32, 128 tokens, batch 8, 1 thread; 3 trials, windows of at least ${minWindowS} s)`,
+);
 for (const [label, meters] of [
   ['auto meters', auto.meters],
   ['nvidia-smi stream (fake)', [smi]],
@@ -134,7 +123,9 @@ for (const [label, meters] of [
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
     // Paired rounds, alternating which goes first: the machine's speed drifts between rounds.
-    const runBare = () => msPerQuery([new FakeMeter({ powerW: 0 })]);
+    const updatePeriodS = Math.max(...meters.map((m) => m.info.updatePeriodS));
+    const runBare = () =>
+      msPerQuery([new FakeMeter({ domain: meters[0]!.info.domain, powerW: 0, updatePeriodS })]);
     const runMeasured = () => msPerQuery(meters);
     const [b, m] = r % 2 === 0 ? [await runBare(), await runMeasured()] : [0, 0];
     const [m2, b2] = r % 2 === 1 ? [await runMeasured(), await runBare()] : [m, b];

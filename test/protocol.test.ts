@@ -68,6 +68,9 @@ describe('protocol arithmetic', () => {
     assert.equal(trialsDone([1, 2, 1, 2, 1], 0, settings), true, 'trial cap');
     assert.equal(trialsDone([1, 2, 1], 10, settings), true, 'time budget');
     assert.equal(trialsDone([1, 2], 10, settings), false, 'the budget never cuts below the minimum');
+    // A trial still being read counts towards the minimum and the cap, not towards the interval.
+    assert.equal(trialsDone([1, 1], 0, settings, 3), true, 'identical values, third trial pending');
+    assert.equal(trialsDone([1, 2, 1, 2], 0, settings, 5), true, 'cap reached with one pending');
   });
 
   test('headline domains follow the device', () => {

@@ -78,14 +78,19 @@ export function relativeCi(values: readonly number[]): number {
   return values.length < 2 || m === 0 ? NaN : ci95HalfWidth(values) / Math.abs(m);
 }
 
+/**
+ * Whether to stop repeating trials. `trialsRun` counts a trial whose reading is still being
+ * read (the runner reads a window while the next one runs), so it can exceed the values given.
+ */
 export function trialsDone(
   perQueryJ: readonly number[],
   elapsedS: number,
   settings: ProtocolSettings,
+  trialsRun: number = perQueryJ.length,
 ): boolean {
-  if (perQueryJ.length >= settings.maxTrials) return true;
+  if (trialsRun >= settings.maxTrials) return true;
   // The time budget never cuts a configuration below the minimum: an interval needs trials.
-  if (perQueryJ.length < settings.minTrials) return false;
+  if (trialsRun < settings.minTrials) return false;
   return elapsedS >= settings.maxSeconds || relativeCi(perQueryJ) <= settings.targetCi;
 }
 

@@ -243,16 +243,11 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
       const trials: Trial[] = [];
       let perTrialJ: number[] = [];
       const temperaturesBefore = (await energy.gpuTemperaturesC?.()) ?? null;
-      const trialsStart = performance.now();
-      while (!trialsDone(perTrialJ, (performance.now() - trialsStart) / 1000, energy.protocol)) {
-        const from = await Promise.allSettled(meters.map((m) => m.mark()));
-        const pass = await runBatches(batchCount, windowS);
-        const to = await Promise.allSettled(meters.map((m) => m.mark()));
-        if (!pass.completed) break;
-        queriesDone += pass.queries;
-        loopSeconds += pass.seconds;
-        // A meter that fails drops out of this configuration; the others carry on.
-        const readings = await Promise.all(
+      const markAll = () => Promise.allSettled(meters.map((m) => m.mark()));
+      type Marks = Awaited<ReturnType<typeof markAll>>;
+      // A meter that fails drops out of this configuration; the others carry on.
+      const readWindow = (from: Marks, to: Marks) =>
+        Promise.all(
           meters.map(async (meter, i) => {
             const a = from[i]!;
             const b = to[i]!;
@@ -270,11 +265,33 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
             }
           }),
         );
-        trials.push({ queries: pass.queries, readings });
+      // Windows are back to back (one window's end mark is the next one's start), and each is
+      // read while the next one runs: a polled meter waits for a sample after the window's end,
+      // and that wait must not stall the work.
+      let pending: { queries: number; readings: Promise<Trial['readings']> } | null = null;
+      const collect = async () => {
+        if (!pending) return;
+        trials.push({ queries: pending.queries, readings: await pending.readings });
+        pending = null;
         // Recomputed over every trial from the meters still working, as the reported figures are.
         const headline = headlineNow();
         perTrialJ = trials.map((t) => trialPerQueryJ(t, headline));
+      };
+      const trialsStart = performance.now();
+      let from = await markAll();
+      for (;;) {
+        const pass = await runBatches(batchCount, windowS);
+        const to = await markAll();
+        await collect();
+        if (!pass.completed) break;
+        queriesDone += pass.queries;
+        loopSeconds += pass.seconds;
+        pending = { queries: pass.queries, readings: readWindow(from, to) };
+        from = to;
+        const elapsedS = (performance.now() - trialsStart) / 1000;
+        if (trialsDone(perTrialJ, elapsedS, energy.protocol, trials.length + 1)) break;
       }
+      await collect();
       if (hooks.signal?.aborted)
         return { ...result, status: 'interrupted', reason: 'stopped before the trials finished' };
       energyWarnings.push(
