@@ -139,4 +139,48 @@ for (const [label, meters] of [
     `   ${label.padEnd(26)} bare ${median(bare).toFixed(4)} ms/query, measured ${median(measured).toFixed(4)} ms/query: ${((ratio - 1) * 100).toFixed(2)} % (median of per-round ratios)`,
   );
 }
+/** Wraps a meter to add up the time the runner waits in its calls. */
+function timed(meter: EnergyMeter, spent: { ms: number; calls: number }): EnergyMeter {
+  const time = async <T>(call: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await call();
+    } finally {
+      spent.ms += performance.now() - t0;
+      spent.calls++;
+    }
+  };
+  return {
+    info: meter.info,
+    start: () => meter.start(),
+    stop: () => meter.stop(),
+    mark: () => time(() => meter.mark()),
+    between: (a, b) => time(() => meter.between(a, b)),
+  };
+}
+
+// The machine's noise (± several % between rounds) hides small costs in figure 2; this one is
+// direct: the time spent inside the meters' marks, against the windows' length. Readings
+// overlap the next window's work, so this is an upper bound on what they add.
+console.log('');
+console.log('3. time inside meter calls (marks and readings), share of the measured windows');
+for (const [label, meters] of [
+  ['auto meters', auto.meters],
+  ['nvidia-smi stream (fake)', [smi]],
+] as const) {
+  const spent = { ms: 0, calls: 0 };
+  const result = await runConfiguration({
+    ...spec,
+    energy: {
+      meters: meters.map((m) => timed(m, spent)),
+      idlePowerW: meters.map(() => null),
+      idleSeconds: 0,
+      protocol: { ...DEFAULT_PROTOCOL, minTrials: 3, maxTrials: 3, minWindowS },
+    },
+  });
+  const windowMs = (result.measuredSeconds ?? 0) * 1000;
+  console.log(
+    `   ${label.padEnd(26)} ${spent.ms.toFixed(1)} ms in ${spent.calls} calls over ${(windowMs / 1000).toFixed(1)} s of windows: ${((spent.ms / windowMs) * 100).toFixed(2)} %`,
+  );
+}
 await stopMeters([...auto.meters, smi]);
