@@ -114,10 +114,16 @@ describe('measure', { concurrency: true }, () => {
     assert.match(run.stdout, /^energy: not measured/m);
   });
 
-  test('a command that does not exist is a usage error naming it', async () => {
-    const run = await cli(['measure', '--idle', '0', '--', 'no-such-command-xyz', '--flag'], ENV);
+  test('a command that does not exist is a usage error naming it, before the idle wait', async () => {
+    const started = performance.now();
+    const run = await cli(['measure', '--idle', '5', '--', 'no-such-command-xyz', '--flag'], ENV);
     assertUsageError(run, /command not found: no-such-command-xyz/);
     assert.equal(run.stdout, '');
+    assert.ok(performance.now() - started < 4000, 'it did not wait out the 5 s idle measurement');
+    assertUsageError(
+      await cli(['measure', '--idle', '0', '--', './no/such/path'], ENV),
+      /command not found: .\/no\/such\/path/,
+    );
   });
 
   test('nothing after -- is a usage error', async () => {

@@ -7,7 +7,12 @@ import { usageError } from '../errors.js';
 import { stopMeters } from '../meters/registry.js';
 import { formatSig } from '../report/energy-text.js';
 import { makeChalk } from '../report/table.js';
-import { measureCommand, shellExitCode, type MeasureDocument } from '../runner/measure-command.js';
+import {
+  findCommand,
+  measureCommand,
+  shellExitCode,
+  type MeasureDocument,
+} from '../runner/measure-command.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { addMeterOptions, startMeters, type EnergyFlags } from './energy-options.js';
 
@@ -52,6 +57,7 @@ async function measure(commandLine: string[], flags: MeasureFlags): Promise<numb
     );
   }
   if (flags.json !== undefined && flags.json !== '-') await checkWritableFolder(flags.json);
+  await findCommand(commandLine[0]!);
 
   // 'system': the command is another process, so the CPU estimate follows the whole machine.
   const started = await startMeters(flags, 'system', (seconds) => {

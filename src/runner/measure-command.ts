@@ -5,6 +5,8 @@
  * is a usage error.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
 import os from 'node:os';
 import { errorMessage, runError, usageError } from '../errors.js';
 import { collectEnvironment } from '../env/environment.js';
@@ -208,6 +210,29 @@ async function markEach(
       }
     }),
   );
+}
+
+/**
+ * Finds the command the way spawn will (a path as given, a bare name on PATH), so a misspelt
+ * command fails at once instead of after the idle measurement.
+ */
+export async function findCommand(file: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const hint = 'check its spelling, or give its path (it runs without a shell: no aliases or shell builtins)';
+  const candidates = file.includes('/')
+    ? [file]
+    : (env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, file));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK);
+      return;
+    } catch {
+      // try the next directory
+    }
+  }
+  throw usageError(`command not found: ${file}`, hint);
 }
 
 /** Starts the command with inherited stdio and no shell; resolves once it runs. */
