@@ -4,7 +4,6 @@
  * which meter `--meter auto` picks per domain, and the GPUs nvidia-smi lists. It reports; it
  * never fails because something is missing.
  */
-import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { onnxruntimeVersion } from '../env/environment.js';
@@ -19,7 +18,7 @@ import {
 } from '../meters/registry.js';
 import type { EnergyDomain, MeterMethod, MeterName } from '../meters/types.js';
 import { makeChalk } from '../report/table.js';
-import { CUDA_INSTALL_COMMAND, cudaProviderInstalled, ortBinaryDir } from '../runner/providers.js';
+import { cudaProviderStatus } from '../runner/providers.js';
 
 export interface ProviderStatus {
   name: 'cpu' | 'cuda';
@@ -119,41 +118,27 @@ function cpuProvider(): ProviderStatus {
 }
 
 function cudaProvider(driverPresent: boolean, driverReason: string | null): ProviderStatus {
-  const binaryDir = process.env.ENERGY_SCORE_ORT_BIN_DIR ?? ortBinaryDir();
-  const library =
-    process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-  const details = { binaryDir };
-  if (!cudaProviderInstalled(binaryDir)) {
-    if (process.platform !== 'linux' || process.arch !== 'x64') {
-      return {
-        name: 'cuda',
-        available: false,
-        details,
-        reason: `onnxruntime-node has no CUDA provider for ${process.platform}/${process.arch}`,
-        fix: 'use --device cpu, or a Linux x64 machine with an NVIDIA GPU',
-      };
-    }
+  const status = cudaProviderStatus();
+  if (!status.installed) {
     return {
       name: 'cuda',
       available: false,
-      details,
-      reason:
-        `not installed: no ${library} in ${binaryDir} (skipped at install time because it downloads ` +
-        'from outside the npm registry; needs an NVIDIA GPU, CUDA 12 and cuDNN 9)',
-      fix: CUDA_INSTALL_COMMAND,
+      details: { binaryDir: status.binaryDir },
+      reason: status.reason,
+      fix: status.fix,
     };
   }
-  const installed = { ...details, library: path.join(binaryDir, library) };
+  const details = { binaryDir: status.binaryDir, library: status.library };
   if (!driverPresent) {
     return {
       name: 'cuda',
       available: false,
-      details: installed,
+      details,
       reason: `installed, but no NVIDIA driver${driverReason ? ` (${driverReason})` : ''}`,
       fix: NVIDIA_SMI_FIX,
     };
   }
-  return { name: 'cuda', available: true, details: installed };
+  return { name: 'cuda', available: true, details };
 }
 
 // ---------------------------------------------------------------------------------------------
