@@ -17,7 +17,7 @@ import { nvidiaSmiMeterFactory } from '../src/meters/nvidia-smi.js';
 import { FakeMeter } from '../src/meters/fake.js';
 import type { EnergyMeter } from '../src/meters/types.js';
 import { inspectModel } from '../src/model/inspect.js';
-import { DEFAULT_PROTOCOL, markAll, readAll } from '../src/runner/protocol.js';
+import { DEFAULT_PROTOCOL, measureIdle } from '../src/runner/protocol.js';
 import { runConfiguration, type ConfigSpec } from '../src/runner/run-config.js';
 import { median } from '../src/stats/summary.js';
 import { getTask } from '../src/suites/tasks.js';
@@ -34,14 +34,14 @@ const rounds = Number(values.rounds);
 const minWindowS = Number(values.window);
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
+/** This process's CPU share while the meters run an idle window, as the idle measurement does. */
 async function cpuShareWhile(meters: EnergyMeter[], seconds: number): Promise<number> {
-  const from = await markAll(meters);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  if (meters.length > 0) await measureIdle(meters, seconds);
+  else await new Promise((r) => setTimeout(r, seconds * 1000));
   const cpu = process.cpuUsage(cpu0);
   const wallS = (performance.now() - t0) / 1000;
-  await readAll(meters, from, await markAll(meters));
   return (cpu.user + cpu.system) / 1e6 / wallS;
 }
 

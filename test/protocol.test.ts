@@ -11,6 +11,9 @@ import {
   energyFigures,
   headlineDomains,
   headlineMeterIndexes,
+  markEach,
+  netEnergyJ,
+  readEach,
   measureIdle,
   relativeCi,
   trialsDone,
@@ -179,6 +182,35 @@ class FailingMeter implements EnergyMeter {
   }
   async stop() {}
 }
+
+describe('reading several meters', () => {
+  test('net of idle: gross less idle power over the window, floored at zero', () => {
+    assert.equal(netEnergyJ(100, 20, 3), 40);
+    assert.equal(netEnergyJ(100, 50, 3), 0);
+    assert.equal(netEnergyJ(100, null, 3), 100);
+  });
+
+  test('a failing meter gives null and is reported; the others are read', async () => {
+    const good = new FakeMeter({ domain: 'cpu', powerW: 10 });
+    const bad = new FailingMeter();
+    const meters = [good, bad];
+    const failures: number[] = [];
+    const from = await markEach(meters);
+    const to = await markEach(meters);
+    const readings = await readEach(meters, from, to, (i) => failures.push(i));
+    assert.equal(readings[0]?.meter, 'fake');
+    assert.equal(readings[1], null);
+    assert.deepEqual(failures, [1]);
+    const skipped = await readEach(
+      meters,
+      from,
+      to,
+      () => assert.fail('not read'),
+      () => true,
+    );
+    assert.deepEqual(skipped, [null, null]);
+  });
+});
 
 describe('runConfiguration with meters', () => {
   const spec = async (): Promise<ConfigSpec> => ({

@@ -10,13 +10,12 @@ import path from 'node:path';
 import os from 'node:os';
 import { errorMessage, runError, usageError } from '../errors.js';
 import { collectEnvironment } from '../env/environment.js';
+import { markEach, netEnergyJ, readEach } from './protocol.js';
 import type { Environment } from '../report/result.js';
 import {
   nowS,
   type EnergyDomain,
   type EnergyMeter,
-  type EnergyReading,
-  type Mark,
   type MeterMethod,
   type MeterName,
 } from '../meters/types.js';
@@ -97,7 +96,7 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
   const warnings = new Set<string>();
   const label = (m: EnergyMeter) => `${m.info.name} (${m.info.domain})`;
 
-  const from = await markEach(meters, warnings, label);
+  const from = await markEach(meters);
   const startedAt = new Date().toISOString();
   const t0 = nowS();
   const child = await spawnCommand(file, args);
@@ -116,20 +115,9 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
     for (const s of signals) process.off(s, forward);
   }
   const durationS = nowS() - t0;
-  const to = await markEach(meters, warnings, label);
-
-  const readings = await Promise.all(
-    meters.map(async (meter, i): Promise<EnergyReading | null> => {
-      const a = from[i];
-      const b = to[i];
-      if (!a || !b) return null;
-      try {
-        return await meter.between(a, b);
-      } catch (err) {
-        warnings.add(`${label(meter)}: could not read energy: ${errorMessage(err)}`);
-        return null;
-      }
-    }),
+  const to = await markEach(meters);
+  const readings = await readEach(meters, from, to, (i, err) =>
+    warnings.add(`${label(meters[i]!)}: could not read energy: ${errorMessage(err)}`),
   );
 
   const domains: MeasuredDomain[] = [];
@@ -139,15 +127,14 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
     const reading = readings[i];
     if (!reading) return;
     const idleW = options.idlePowerW[i] ?? null;
-    const netEnergyJ =
-      idleW === null ? reading.energyJ : Math.max(0, reading.energyJ - idleW * reading.durationS);
+    const net = netEnergyJ(reading.energyJ, idleW, reading.durationS);
     const entry: MeasuredDomain = {
       meter: meter.info.name,
       domain: meter.info.domain,
       method: meter.info.method,
       devices: meter.info.devices,
       energyJ: reading.energyJ,
-      netEnergyJ,
+      netEnergyJ: net,
       avgPowerW: reading.avgPowerW,
       peakPowerW: reading.peakPowerW,
       idlePowerW: idleW,
@@ -195,22 +182,6 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
 }
 
 /** A mark per meter; a meter that cannot mark is left out of the readings with a warning. */
-async function markEach(
-  meters: readonly EnergyMeter[],
-  warnings: Set<string>,
-  label: (m: EnergyMeter) => string,
-): Promise<(Mark | null)[]> {
-  return Promise.all(
-    meters.map(async (meter) => {
-      try {
-        return await meter.mark();
-      } catch (err) {
-        warnings.add(`${label(meter)}: could not mark: ${errorMessage(err)}`);
-        return null;
-      }
-    }),
-  );
-}
 
 /**
  * Finds the command the way spawn will (a path as given, a bare name on PATH), so a misspelt

@@ -94,16 +94,45 @@ export function trialsDone(
   return elapsedS >= settings.maxSeconds || relativeCi(perQueryJ) <= settings.targetCi;
 }
 
-export async function markAll(meters: readonly EnergyMeter[]): Promise<Mark[]> {
-  return Promise.all(meters.map((m) => m.mark()));
+/** Marks every meter; a meter whose mark fails shows as rejected, and the others still mark. */
+export type Marks = PromiseSettledResult<Mark>[];
+
+export function markEach(meters: readonly EnergyMeter[]): Promise<Marks> {
+  return Promise.allSettled(meters.map((m) => m.mark()));
 }
 
-export async function readAll(
+/**
+ * Each meter's energy between two sets of marks. A meter that fails (its mark or its reading)
+ * gives null and is reported through `onFailure`, so one broken meter never stops the others;
+ * meters for which `skip` says so (already dropped) give null without being read.
+ */
+export function readEach(
   meters: readonly EnergyMeter[],
-  from: Mark[],
-  to: Mark[],
-): Promise<EnergyReading[]> {
-  return Promise.all(meters.map((m, i) => m.between(from[i]!, to[i]!)));
+  from: Marks,
+  to: Marks,
+  onFailure: (index: number, error: unknown) => void,
+  skip: (index: number) => boolean = () => false,
+): Promise<(EnergyReading | null)[]> {
+  return Promise.all(
+    meters.map(async (meter, i) => {
+      if (skip(i)) return null;
+      const a = from[i]!;
+      const b = to[i]!;
+      try {
+        if (a.status === 'rejected') throw a.reason;
+        if (b.status === 'rejected') throw b.reason;
+        return await meter.between(a.value, b.value);
+      } catch (err) {
+        onFailure(i, err);
+        return null;
+      }
+    }),
+  );
+}
+
+/** Energy net of idle: gross less idle power over the window, never below zero; gross when idle is unknown. */
+export function netEnergyJ(energyJ: number, idlePowerW: number | null, seconds: number): number {
+  return idlePowerW === null ? energyJ : Math.max(0, energyJ - idlePowerW * seconds);
 }
 
 /**
@@ -114,26 +143,13 @@ export async function measureIdle(
   meters: readonly EnergyMeter[],
   seconds: number,
   wait: (ms: number) => Promise<unknown> = sleep,
-  onFailure?: (index: number, error: unknown) => void,
+  onFailure: (index: number, error: unknown) => void = () => undefined,
 ): Promise<(number | null)[]> {
   if (seconds <= 0 || meters.length === 0) return meters.map(() => null);
-  const from = await Promise.allSettled(meters.map((m) => m.mark()));
+  const from = await markEach(meters);
   await wait(seconds * 1000);
-  const to = await Promise.allSettled(meters.map((m) => m.mark()));
-  return Promise.all(
-    meters.map(async (meter, i) => {
-      const a = from[i]!;
-      const b = to[i]!;
-      try {
-        if (a.status === 'rejected') throw a.reason;
-        if (b.status === 'rejected') throw b.reason;
-        return (await meter.between(a.value, b.value)).avgPowerW;
-      } catch (err) {
-        onFailure?.(i, err);
-        return null;
-      }
-    }),
-  );
+  const readings = await readEach(meters, from, await markEach(meters), onFailure);
+  return readings.map((r) => r?.avgPowerW ?? null);
 }
 
 /** The domains the headline figures add up: the device's own, as AI Energy Score rates GPU energy. */
@@ -169,7 +185,7 @@ export function energyFigures(
     const energyJ = readings.reduce((s, r) => s + r.energyJ, 0);
     const seconds = readings.reduce((s, r) => s + r.durationS, 0);
     const idleW = idlePowerW[i] ?? null;
-    const netJ = idleW === null ? energyJ : Math.max(0, energyJ - idleW * seconds);
+    const netJ = netEnergyJ(energyJ, idleW, seconds);
     const peaks = readings.map((r) => r.peakPowerW).filter((p): p is number => p !== null);
     const domain = meter.info.domain;
     // One meter per domain is the rule (the registry picks the best); a second one is ignored.

@@ -26,6 +26,9 @@ import { executionProviders, type Device } from './providers.js';
 import {
   energyFigures,
   headlineMeterIndexes,
+  markEach,
+  readEach,
+  type Marks,
   trialPerQueryJ,
   trialsDone,
   windowSeconds,
@@ -243,27 +246,19 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
       const trials: Trial[] = [];
       let perTrialJ: number[] = [];
       const temperaturesBefore = (await energy.gpuTemperaturesC?.()) ?? null;
-      const markAll = () => Promise.allSettled(meters.map((m) => m.mark()));
-      type Marks = Awaited<ReturnType<typeof markAll>>;
       // A meter that fails drops out of this configuration; the others carry on.
       const readWindow = (from: Marks, to: Marks) =>
-        Promise.all(
-          meters.map(async (meter, i) => {
-            const a = from[i]!;
-            const b = to[i]!;
-            if (failed.has(i)) return null;
-            try {
-              if (a.status === 'rejected') throw a.reason;
-              if (b.status === 'rejected') throw b.reason;
-              return await meter.between(a.value, b.value);
-            } catch (err) {
-              failed.add(i);
-              energyWarnings.push(
-                `meter ${meter.info.name} failed and was dropped: ${firstLine(errorMessage(err))}`,
-              );
-              return null;
-            }
-          }),
+        readEach(
+          meters,
+          from,
+          to,
+          (i, err) => {
+            failed.add(i);
+            energyWarnings.push(
+              `meter ${meters[i]!.info.name} failed and was dropped: ${firstLine(errorMessage(err))}`,
+            );
+          },
+          (i) => failed.has(i),
         );
       // Windows are back to back (one window's end mark is the next one's start), and each is
       // read while the next one runs: a polled meter waits for a sample after the window's end,
@@ -278,10 +273,10 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
         perTrialJ = trials.map((t) => trialPerQueryJ(t, headline));
       };
       const trialsStart = performance.now();
-      let from = await markAll();
+      let from = await markEach(meters);
       for (;;) {
         const pass = await runBatches(batchCount, windowS);
-        const to = await markAll();
+        const to = await markEach(meters);
         await collect();
         if (!pass.completed) break;
         queriesDone += pass.queries;
