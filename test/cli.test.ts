@@ -4,22 +4,26 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 
 import { FLAT_COLUMNS } from '../src/report/flatten.js';
 import type { ConfigResult, RunDocument } from '../src/report/result.js';
 import { DEFAULT_OTHER_DIM } from '../src/suites/synthesize.js';
+import {
+  assertExit,
+  cli as cliIn,
+  cliEnv,
+  REPO_ROOT,
+  startCli as startCliIn,
+  type RunOutput,
+} from './helpers/cli.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(repoRoot, 'bin', 'energy-score.js');
-const ENV: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-delete ENV.FORCE_COLOR;
+const repoRoot = REPO_ROOT;
+const ENV: NodeJS.ProcessEnv = cliEnv({});
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-cli-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -27,42 +31,8 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** Options that keep every bench short. */
 const QUICK = ['--warmup', '1', '--meter', 'none'];
 
-interface RunOutput {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function startCli(args: string[], env: NodeJS.ProcessEnv = ENV) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: repoRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const done = new Promise<RunOutput>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
-}
-
-function cli(args: string[], env?: NodeJS.ProcessEnv): Promise<RunOutput> {
-  return startCli(args, env).done;
-}
-
-/** Asserts the exit code, and shows what the CLI printed when it is wrong. */
-function assertExit(run: RunOutput, code: number): void {
-  assert.equal(
-    run.code,
-    code,
-    `exit code ${run.code}, expected ${code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`,
-  );
-}
+const startCli = (args: string[], env: NodeJS.ProcessEnv = ENV) => startCliIn(args, env);
+const cli = (args: string[], env: NodeJS.ProcessEnv = ENV): Promise<RunOutput> => cliIn(args, env);
 
 function readJson(file: string): RunDocument {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as RunDocument;

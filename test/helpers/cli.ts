@@ -23,7 +23,8 @@ export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<RunOutput> {
+/** Starts the CLI and gives the child (to signal it) and its outcome. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv) {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: REPO_ROOT,
     env,
@@ -33,10 +34,15 @@ export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<RunOutput> 
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise<RunOutput>((resolve, reject) => {
+  const done = new Promise<RunOutput>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+  return { child, done };
+}
+
+export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<RunOutput> {
+  return startCli(args, env).done;
 }
 
 /** Asserts the exit code, and shows what the CLI printed when it is wrong. */
