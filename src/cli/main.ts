@@ -3,9 +3,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { EnergyScoreError, errorMessage } from '../errors.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { registerBench } from './bench.js';
+import { registerCheck } from './check.js';
+import { registerCompare } from './compare.js';
 import { registerDoctor } from './doctor.js';
 import { registerInspect } from './inspect.js';
+import { registerLabel } from './label.js';
+import { registerLeaderboard } from './leaderboard.js';
 import { registerMeasure } from './measure.js';
+import { registerRate } from './rate.js';
 
 const EXIT_USAGE = 2;
 const EXIT_RUN = 1;
@@ -26,6 +31,11 @@ export function buildProgram(): Command {
       outputError: (text, write) => write(text.replace(/^error: /, 'energy-score: error: ')),
     });
   registerBench(program);
+  registerRate(program);
+  registerLabel(program);
+  registerLeaderboard(program);
+  registerCheck(program);
+  registerCompare(program);
   registerInspect(program);
   registerMeasure(program);
   registerDoctor(program);

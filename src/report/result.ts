@@ -3,6 +3,8 @@
  * always present; until a meter or a cohort fills them they say so instead of holding numbers.
  */
 import type { GpuInventoryEntry } from '../meters/gpu-inventory.js';
+import type { SizeClass } from '../rating/cohort.js';
+import type { Band, ScaleName, Stars } from '../rating/scales.js';
 import type { Summary } from '../stats/summary.js';
 
 export const SCHEMA_VERSION = 1;
@@ -43,6 +45,8 @@ export interface EnergyMeasured {
   /** 95 % confidence interval half-width of perQueryJ over the trials, and relative to it. */
   ci95PerQueryJ: number | null;
   ci95Relative: number | null;
+  /** Each trial's headline energy per query, in order (for tests between runs). Absent in older files. */
+  perTrialJ?: number[];
   net: { perQueryJ: number; whPer1k: number };
   avgPowerW: number;
   peakPowerW: number | null;
@@ -62,10 +66,46 @@ export interface EnergyMeasured {
 
 export interface RatingUnrated {
   status: 'unrated';
+  /** Why there is no rating, and how to get one. */
   reason: string;
   stars: null;
   scale: null;
 }
+
+/** The cohort a configuration was rated among. */
+export interface RatingCohort {
+  /** `reference`: a cohort shipped with the tool; `within-run`: this run's results; `user`: --cohort files. */
+  kind: 'reference' | 'within-run' | 'user';
+  /** Provenance in words, e.g. "AI Energy Score v1 leaderboard (February 2025)" or the files read. */
+  source: string;
+  task: string;
+  hardware: string;
+  /** Text generation only: AI Energy Score's model-size class. */
+  sizeClass: SizeClass | null;
+  /** Entries in the cohort (configurations or models). */
+  size: number;
+  /** The cohort's lowest and highest energy, kWh per 1,000 queries. */
+  rangeKwhPer1k: [number, number];
+}
+
+export interface RatingRated {
+  status: 'rated';
+  stars: Stars;
+  /** 0 (least energy, 5 stars) to 4 (most energy, 1 star). */
+  band: Band;
+  scale: ScaleName;
+  /** Set when the energy lay outside the cohort's range and was put in the nearest band. */
+  clamped: 'below' | 'above' | null;
+  /** True when the cohort holds one entry: a rating against nobody else. */
+  singleton: boolean;
+  /** The energy that was rated (the headline figure), kWh per 1,000 queries: AI Energy Score's unit. */
+  energyKwhPer1k: number;
+  /** Whether that energy was measured or estimated: a rating is only as good as its energy. */
+  energyStatus: 'measured' | 'estimated';
+  cohort: RatingCohort;
+}
+
+export type Rating = RatingUnrated | RatingRated;
 
 export interface LatencyFigures {
   mean: number;
@@ -120,7 +160,7 @@ export interface ConfigResult {
   outlierBatches: number | null;
   warnings: string[];
   energy: EnergyNotMeasured | EnergyMeasured;
-  rating: RatingUnrated;
+  rating: Rating;
 }
 
 export interface Environment {

@@ -239,6 +239,7 @@ export function energyFigures(
     queriesPerJ: perQueryJ > 0 ? 1 / perQueryJ : 0,
     ci95PerQueryJ: ciHalf,
     ci95Relative: ciRelative,
+    perTrialJ: perTrial,
     net: { perQueryJ: netPerQueryJ, whPer1k: (netPerQueryJ * 1000) / J_PER_WH },
     avgPowerW: totalSeconds > 0 ? (perQueryJ * totalQueries) / totalSeconds : 0,
     peakPowerW: peaks.length ? peaks.reduce((a, b) => a + b, 0) : null,
