@@ -140,11 +140,11 @@ describe('bench encoder-tiny with JSON, CSV and Markdown files', () => {
 
   test('exits 0 and prints the table on stdout', () => {
     assertExit(run, 0);
-    assert.match(run.stdout, /^model\s+precision\s+batch\s+device\s+Wh\/1k\s+J\/query/m);
+    assert.match(run.stdout, /^model\s+precision\s+batch\s+device\s+stars\s+Wh\/1k\s+J\/query/m);
     for (const precision of ['fp32', 'fp16', 'q8']) {
       assert.match(
         run.stdout,
-        new RegExp(`^encoder-tiny\\s+${precision}\\s+1\\s+cpu\\s+–\\s+–\\s+–\\s+–\\s+\\d`, 'm'),
+        new RegExp(`^encoder-tiny\\s+${precision}\\s+1\\s+cpu\\s+unrated\\s+–\\s+–\\s+–\\s+–\\s+\\d`, 'm'),
       );
     }
     assert.equal(run.stderr, '', 'nothing on stderr off a terminal');

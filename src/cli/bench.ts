@@ -19,10 +19,14 @@ import {
   type EnergyFlags,
 } from './energy-options.js';
 import { OutputWriter } from './outputs.js';
+import { addRatingOptions, ratingPlan, type RatingFlags } from './rating-options.js';
+import { rateItems, type RatingPlan } from '../rating/assign.js';
+import type { RunDocument } from '../report/result.js';
 import { collect, list, nonNegativeInt, positiveInt } from './parse.js';
 import { createProgress } from './progress.js';
 
-interface BenchFlags extends EnergyFlags {
+interface BenchFlags extends EnergyFlags, RatingFlags {
+  rateWithinRun?: boolean;
   task?: string;
   device?: Device[];
   precision?: Precision[];
@@ -87,6 +91,11 @@ export function registerBench(program: Command): void {
     .option('--csv <file|->', 'write one CSV row per configuration')
     .option('--markdown <file|->', 'write a Markdown report (for a pull request or CI summary)');
   addProtocolOptions(addMeterOptions(command));
+  command.option(
+    '--rate-within-run',
+    'rate the configurations of this run among themselves (the demo does); needs energy',
+  );
+  addRatingOptions(command);
   command
     .addHelpText(
       'after',
@@ -97,18 +106,25 @@ Examples:
   energy-score bench ./my-model --precision fp32,int8 --queries 200 --csv -
   energy-score bench model.onnx --device cuda --meter nvml --gpus 0 --target-ci 1
   energy-score bench vit.onnx --task image-classification --dim height=384 --dim width=384
+  energy-score bench a.onnx b.onnx --rate-within-run   star ratings among this run's configurations
+  energy-score bench model.onnx --cohort earlier/*.json --scale log
 
 Energy: the best meter per domain is picked (NVML, nvidia-smi, RAPL, else an estimate from
 the CPU's TDP and load, labelled estimated). Idle power is measured first; each configuration
 runs whole passes of the suite in windows of at least --min-window seconds, repeated until the
 95 % interval of energy per query is within --target-ci percent.
-Results are written after every configuration, so Ctrl-C keeps what was measured.`,
+Results are written after every configuration, so Ctrl-C keeps what was measured.
+
+Ratings: measured GPU energy on an H100 is rated against the shipped AI Energy Score v1
+leaderboard; anything else needs a cohort (--rate-within-run, --cohort) or stays unrated.`,
     )
     .action(async (models: string[], flags: BenchFlags, cmd: Command) => {
       // The demo caps trials so a first run finishes in about a minute, unless told otherwise.
       if (models.length === 0 && cmd.getOptionValueSource('maxSeconds') === 'default') {
         flags.maxSeconds = DEMO_MAX_SECONDS;
       }
+      // The demo compares its bundled models, so it rates them among themselves.
+      if (models.length === 0 && flags.rateWithinRun === undefined) flags.rateWithinRun = true;
       process.exitCode = await bench(models, flags);
     });
 }
@@ -143,8 +159,18 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
   let meters: EnergyMeter[] = [];
   try {
     const planned = await planBench(options);
+    // Cohort files are read before anything is measured: a bad one fails now, not after the run.
+    const plan = await ratingPlan(flags, {
+      enabled: Boolean(flags.rateWithinRun),
+      source: 'this run',
+      flag: '--rate-within-run',
+    });
     const document = newDocument(options, await collectEnvironment());
-    await writer.writeFiles(document);
+    const save = async () => {
+      rate(document, plan);
+      await writer.writeFiles(document);
+    };
+    await save();
 
     const started = await startMeters(flags, 'process', (seconds) => {
       if (process.stderr.isTTY)
@@ -179,7 +205,7 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
         onProgress: (done, total) => progress.update(done, total),
         onConfigEnd: async () => {
           progress.clear();
-          await writer.writeFiles(document);
+          await save();
         },
       },
       energy,
@@ -187,7 +213,7 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
     if (abort.signal.aborted) document.interrupted = true;
     // Only the last write says the run is complete: a crash or a kill leaves complete: false.
     document.complete = !document.interrupted;
-    await writer.writeFiles(document);
+    await save();
 
     const tableStream = writer.stdoutFormat ? process.stderr : process.stdout;
     tableStream.write(renderTable(document, makeChalk(tableStream)));
@@ -200,4 +226,11 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+function rate(document: RunDocument, plan: RatingPlan): void {
+  rateItems(
+    document.results.map((result) => ({ result, document, source: 'this run' })),
+    plan,
+  );
 }

@@ -1,12 +1,83 @@
-/** `energy-score leaderboard`: registered here; its implementation follows. */
-import type { Command } from 'commander';
-import { runError } from '../errors.js';
+/** `energy-score leaderboard`: merge results from many machines into one rated CSV. */
+import { Option, type Command } from 'commander';
+
+import { usageError } from '../errors.js';
+import { toLeaderboardCsv } from '../leaderboard/csv.js';
+import { buildBoard, toLeaderboardMarkdown } from '../leaderboard/merge.js';
+import { parseScaleName, SCALE_NAMES, type ScaleName } from '../rating/scales.js';
+import { readRowFiles } from '../rating/sources.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+interface LeaderboardFlags {
+  output: string;
+  markdown?: string;
+  scale: ScaleName;
+}
 
 export function registerLeaderboard(program: Command): void {
   program
     .command('leaderboard')
-    .description('(not available yet)')
-    .action(() => {
-      throw runError('leaderboard is not available yet');
+    .description('merge results from many machines into one rated leaderboard CSV')
+    .argument('<files...>', 'result documents (.json) and leaderboard or AI Energy Score CSVs (.csv)')
+    .option('-o, --output <file|->', 'the CSV to write (atomically), or - for stdout', '-')
+    .option('--markdown <file|->', 'also write the board as a Markdown table')
+    .addOption(
+      new Option('--scale <scale>', `star scale: ${SCALE_NAMES.join(', ')}`)
+        .default('aies')
+        .argParser(parseScaleName),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  energy-score leaderboard results/*.json -o leaderboard.csv
+  energy-score leaderboard leaderboard.csv new-run.json -o leaderboard.csv --markdown board.md
+  energy-score leaderboard a.json b.json --scale quantile
+
+One row per model (by sha256) and configuration on each hardware: where several runs give the
+same one, the newest is kept. Stars are recomputed within each cohort of the merged rows (one
+task on one hardware, same energy basis and method). The CSV starts with AI Energy Score's
+columns (model,total_gpu_energy,energy_score; kWh per 1,000 queries), then ours. Cells a
+spreadsheet would run as formulas are defused with a leading quote.`,
+    )
+    .action(async (files: string[], flags: LeaderboardFlags) => {
+      await leaderboard(files, flags);
     });
+}
+
+async function leaderboard(files: string[], flags: LeaderboardFlags): Promise<void> {
+  if (flags.output === '-' && flags.markdown === '-')
+    throw usageError('only one of -o and --markdown can be -', 'send the other to a file');
+  const read = await readRowFiles(files);
+  const rows = read.flatMap((f) => f.rows);
+  for (const f of read) {
+    for (const left of f.left) process.stderr.write(`${f.file}: ${left.id} left out: ${left.reason}\n`);
+  }
+  if (rows.length === 0) {
+    throw usageError(
+      `no rated energy in ${files.join(', ')}: every configuration was skipped, failed or had no energy measured`,
+      'bench with an energy meter (see energy-score doctor) and merge the JSON it writes',
+    );
+  }
+  const board = buildBoard(rows, flags.scale);
+  const csv = toLeaderboardCsv(board.rows);
+  const markdown = flags.markdown ? toLeaderboardMarkdown(board) : '';
+  if (flags.output === '-') process.stdout.write(csv);
+  else await writeFileAtomic(flags.output, csv);
+  if (flags.markdown === '-') process.stdout.write(markdown);
+  else if (flags.markdown) await writeFileAtomic(flags.markdown, markdown);
+  const written = [
+    flags.output === '-' ? '' : flags.output,
+    flags.markdown && flags.markdown !== '-' ? flags.markdown : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  process.stderr.write(
+    `${board.rows.length} rows in ${board.cohorts.length} cohort${board.cohorts.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}` +
+      (board.duplicatesDropped ? `; ${board.duplicatesDropped} older duplicate run(s) left out` : '') +
+      (written ? `; wrote ${written}` : '') +
+      '\n',
+  );
+  for (const c of board.cohorts.filter((c) => c.size === 1))
+    process.stderr.write(`note: ${c.name} has one row: its 5 stars are against nobody else\n`);
 }

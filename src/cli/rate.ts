@@ -1,12 +1,92 @@
-/** `energy-score rate`: registered here; its implementation follows. */
+/** `energy-score rate`: re-rate stored results against cohorts, or among themselves. */
 import type { Command } from 'commander';
-import { runError } from '../errors.js';
+
+import { rateItems, type RatedItem } from '../rating/assign.js';
+import { readRunDocument } from '../report/read-result.js';
+import { toJson } from '../report/exporters.js';
+import { ratingCell } from '../report/table.js';
+import { formatSig } from '../report/energy-text.js';
+import type { RunDocument } from '../report/result.js';
+import { usageError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { addRatingOptions, ratingPlan, type RatingFlags } from './rating-options.js';
+
+interface RateFlags extends RatingFlags {
+  within?: boolean;
+  inPlace?: boolean;
+  json?: string;
+}
 
 export function registerRate(program: Command): void {
-  program
+  const command = program
     .command('rate')
-    .description('(not available yet)')
-    .action(() => {
-      throw runError('rate is not available yet');
-    });
+    .description('rate stored results: against cohorts, the shipped reference, or among themselves')
+    .argument('<results...>', 'result documents written by bench --json')
+    .option('--within', 'rate the given results among themselves as cohorts')
+    .option('--in-place', 'write the new ratings back into each result file (atomically)')
+    .option('--json <file|->', 'write the rated documents as JSON: one document, or an array for several');
+  addRatingOptions(command).addHelpText(
+    'after',
+    `
+Examples:
+  energy-score rate result.json                            H100 GPU results: against AI Energy Score v1
+  energy-score rate laptop.json --cohort old/*.json        against earlier results from this CPU
+  energy-score rate runs/*.json --within --scale quantile  among themselves, quintiles
+  energy-score rate result.json --cohort board.csv --in-place
+
+A configuration is rated among its cohort: one task on one hardware, the same energy basis
+(GPU, or CPU+DRAM) and method (measured or estimated). Where none fits it stays unrated and
+says why; a star is never made up.`,
+  );
+  command.action(async (files: string[], flags: RateFlags) => {
+    await rate(files, flags);
+  });
+}
+
+async function rate(files: string[], flags: RateFlags): Promise<void> {
+  const documents: { file: string; document: RunDocument }[] = [];
+  for (const file of files) documents.push({ file, document: await readRunDocument(file) });
+  const plan = await ratingPlan(flags, {
+    enabled: Boolean(flags.within),
+    source: 'the results given',
+    flag: '--within',
+  });
+  const items: RatedItem[] = documents.flatMap(({ file, document }) =>
+    document.results.map((result) => ({ result, document, source: file })),
+  );
+  if (items.length === 0) throw usageError(`${files.join(', ')}: no configurations to rate`);
+  rateItems(items, plan);
+
+  const out = flags.json === '-' ? process.stderr : process.stdout;
+  for (const { file, document } of documents) {
+    out.write(`${file}\n`);
+    for (const result of document.results) {
+      const energy =
+        result.energy.status === 'not-measured'
+          ? 'energy not measured'
+          : `${formatSig(result.energy.whPer1k, 3)} Wh/1k${result.energy.status === 'estimated' ? ' (est.)' : ''}`;
+      const r = result.rating;
+      const detail =
+        r.status === 'rated'
+          ? `${r.scale} scale, ${r.cohort.kind === 'reference' ? r.cohort.source : `${r.cohort.size} in cohort (${r.cohort.source})`}${r.clamped ? `, clamped: ${r.clamped} the cohort's range` : ''}${r.singleton ? ', alone in its cohort' : ''}`
+          : r.reason;
+      out.write(`  ${result.id}  ${energy}  ${ratingCell(result)}  ${detail}\n`);
+    }
+  }
+  if (flags.inPlace) {
+    for (const { file, document } of documents) await writeFileAtomic(file, toJson(document));
+    out.write(`ratings written back into ${files.length} file${files.length === 1 ? '' : 's'}\n`);
+  }
+  if (flags.json) {
+    const text =
+      documents.length === 1
+        ? toJson(documents[0]!.document)
+        : JSON.stringify(
+            documents.map((d) => d.document),
+            null,
+            2,
+          ) + '\n';
+    if (flags.json === '-') process.stdout.write(text);
+    else await writeFileAtomic(flags.json, text);
+  }
 }

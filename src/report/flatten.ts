@@ -1,5 +1,5 @@
 /** One flat row per configuration: the shape shared by CSV and Markdown. */
-import type { ConfigResult } from './result.js';
+import type { ConfigResult, RatingRated } from './result.js';
 
 export interface FlatRow {
   id: string;
@@ -32,6 +32,9 @@ export interface FlatRow {
   energy_warnings: string;
   rating_status: string;
   stars: number | null;
+  rating_scale: string;
+  rating_cohort: string;
+  rating_note: string;
   reason: string;
   warnings: string;
 }
@@ -72,6 +75,10 @@ export function flatten(result: ConfigResult): FlatRow {
     energy_warnings: measured ? measured.warnings.join(' | ') : '',
     rating_status: result.rating.status,
     stars: result.rating.stars,
+    rating_scale: result.rating.scale ?? '',
+    rating_cohort:
+      result.rating.status === 'rated' ? `${result.rating.cohort.source} (${result.rating.cohort.size})` : '',
+    rating_note: result.rating.status === 'rated' ? ratedNote(result.rating) : result.rating.reason,
     reason: result.reason ?? '',
     warnings: result.warnings.join(' | '),
   };
@@ -109,6 +116,17 @@ export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
   'energy_warnings',
   'rating_status',
   'stars',
+  'rating_scale',
+  'rating_cohort',
+  'rating_note',
   'reason',
   'warnings',
 ];
+
+/** What qualifies a star rating: outside the cohort's range, or a cohort of one. */
+export function ratedNote(rating: RatingRated): string {
+  const notes: string[] = [];
+  if (rating.clamped) notes.push(`${rating.clamped} the cohort's range: put in the nearest band`);
+  if (rating.singleton) notes.push('alone in its cohort: a rating against nobody else');
+  return notes.join('; ');
+}

@@ -1,6 +1,7 @@
 /** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { energyCell, energySummary, energyWarnings } from './energy-text.js';
+import { ratedNote } from './flatten.js';
 import type { ConfigResult, RunDocument } from './result.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -18,11 +19,19 @@ interface Column {
 const num = (value: number | null | undefined, digits: number) =>
   value === null || value === undefined ? '–' : value.toFixed(digits);
 
+/** Five stars, the earned ones filled; "unrated" where there is no rating. */
+export function ratingCell(r: ConfigResult): string {
+  return r.rating.status === 'rated'
+    ? '★'.repeat(r.rating.stars) + '☆'.repeat(5 - r.rating.stars)
+    : 'unrated';
+}
+
 const COLUMNS: Column[] = [
   { title: 'model', align: 'left', cell: (r) => r.model.name },
   { title: 'precision', align: 'left', cell: (r) => r.precision },
   { title: 'batch', align: 'right', cell: (r) => String(r.batchSize) },
   { title: 'device', align: 'left', cell: (r) => r.device },
+  { title: 'stars', align: 'left', cell: ratingCell },
   { title: 'Wh/1k', align: 'right', cell: (r) => energyCell(r, (x) => x.energy.whPer1k, 3) },
   { title: 'J/query', align: 'right', cell: (r) => energyCell(r, (x) => x.energy.perQueryJ, 3) },
   { title: 'queries/J', align: 'right', cell: (r) => energyCell(r, (x) => x.energy.queriesPerJ, 3) },
@@ -38,6 +47,7 @@ const COLUMNS: Column[] = [
   { title: 'p50 ms/query', align: 'right', cell: (r) => num(r.latencyPerQueryMs?.p50, 3) },
   { title: 'p95 ms/batch', align: 'right', cell: (r) => num(r.latencyMs?.p95, 3) },
   { title: 'peak RSS MB', align: 'right', cell: (r) => num(r.peakRssMB, 0) },
+  { title: 'method', align: 'left', cell: (r) => r.energy.status },
 ];
 
 function pad(text: string, width: number, align: 'left' | 'right'): string {
@@ -82,6 +92,10 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
     for (const w of r.warnings) lines.push(`${chalk.yellow('!')} ${r.id}: ${w}`);
   }
   for (const [id, w] of energyNotes.byRow) lines.push(`${chalk.yellow('!')} ${id}: energy: ${w}`);
+  for (const r of document.results) {
+    const note = r.rating.status === 'rated' ? ratedNote(r.rating) : '';
+    if (note) lines.push(`${chalk.yellow('!')} ${r.id}: rating: ${note}`);
+  }
 
   const first = document.results.find((r) => r.inputs);
   if (first?.inputs && Object.keys(first.inputs.dims).length > 0) {
@@ -92,6 +106,8 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   }
   const line = verdict(document.results);
   if (line) lines.push('', line);
+  const ratings = ratingSummary(document.results);
+  if (ratings) lines.push(chalk.dim(`ratings: ${ratings}`));
   lines.push(chalk.dim(`energy: ${energySummary(document)}`));
   for (const w of energyNotes.shared) lines.push(chalk.dim(`energy: ${w}`));
   for (const note of document.energyNotes) lines.push(chalk.dim(`meters: ${note}`));
@@ -134,4 +150,24 @@ export function verdict(results: ConfigResult[]): string | undefined {
   const worst = sorted[sorted.length - 1]!;
   const ratio = best.throughputQps! / worst.throughputQps!;
   return `${label(best)} serves ${ratio.toFixed(1)}× the queries per second of ${label(worst)} (energy not measured)`;
+}
+
+/**
+ * How the configurations were rated, in one line: each distinct scale and cohort source, or the
+ * reason they were not (the same reason once, however many configurations share it).
+ */
+export function ratingSummary(results: readonly ConfigResult[]): string | undefined {
+  const ok = results.filter((r) => r.status === 'ok');
+  if (ok.length === 0) return undefined;
+  const parts = new Set<string>();
+  for (const r of ok) {
+    const rating = r.rating;
+    if (rating.status === 'rated') {
+      const energy = rating.energyStatus === 'estimated' ? ', on estimated energy' : '';
+      parts.add(`${rating.scale} scale against ${rating.cohort.source} (${rating.cohort.kind})${energy}`);
+    } else {
+      parts.add(`unrated: ${rating.reason}`);
+    }
+  }
+  return [...parts].join('; ');
 }

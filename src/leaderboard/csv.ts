@@ -1,0 +1,183 @@
+/**
+ * The leaderboard CSV: AI Energy Score's columns first (`model,total_gpu_energy,energy_score`, kWh
+ * per 1,000 queries, 1–5 stars), then ours. Numbers are written in full (String(n)) so a file read
+ * back gives the same rows, and merging a leaderboard with its own inputs changes nothing.
+ *
+ * `total_gpu_energy` holds GPU energy only: a CPU configuration (energy_basis cpu+dram) leaves it
+ * empty and its energy is in `energy_kwh_per_1k`, which every row has.
+ */
+import { stringify } from 'csv-stringify/sync';
+
+import { usageError } from '../errors.js';
+import { checkEnergyKwhPer1k, SIZE_CLASSES, type SizeClass } from '../rating/cohort.js';
+import type { EnergyRow } from '../rating/rows.js';
+import type { ScaleName, StarRating } from '../rating/scales.js';
+import { parseCsv } from '../rating/reference.js';
+
+export const LEADERBOARD_COLUMNS = [
+  'model',
+  'total_gpu_energy',
+  'energy_score',
+  'task',
+  'hardware',
+  'device',
+  'precision',
+  'batch_size',
+  'energy_kwh_per_1k',
+  'wh_per_1k',
+  'energy_method',
+  'energy_basis',
+  'size_class',
+  'j_per_query',
+  'ci95_relative',
+  'throughput_qps',
+  'latency_p50_ms_per_query',
+  'parameters',
+  'sha256',
+  'rating_scale',
+  'cohort_size',
+  'rating_note',
+  'created_at',
+  'tool_version',
+  'source',
+] as const;
+
+export type LeaderboardColumn = (typeof LEADERBOARD_COLUMNS)[number];
+
+/** A row of the board: its energy row and its rating within the board's cohort. */
+export interface BoardRow {
+  row: EnergyRow;
+  rating: StarRating;
+  scale: ScaleName;
+  cohortSize: number;
+}
+
+/** Spreadsheets run a cell starting with = + - @ tab or CR as a formula; a leading quote defuses it. */
+export function defuseFormula(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/** The inverse of defuseFormula, for reading our own files back. */
+export function undefuseFormula(text: string): string {
+  return /^'[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
+}
+
+export function ratingNote(rating: StarRating): string {
+  const notes: string[] = [];
+  if (rating.singleton) notes.push('cohort of one');
+  if (rating.clamped) notes.push(`clamped ${rating.clamped} range`);
+  return notes.join('; ');
+}
+
+function cells(board: BoardRow): Record<LeaderboardColumn, string | number | null> {
+  const r = board.row;
+  return {
+    model: r.model,
+    total_gpu_energy: r.energyBasis === 'gpu' ? r.energyKwhPer1k : null,
+    energy_score: board.rating.stars,
+    task: r.task,
+    hardware: r.hardware,
+    device: r.device,
+    precision: r.precision,
+    batch_size: r.batchSize,
+    energy_kwh_per_1k: r.energyKwhPer1k,
+    // Derived for people; 12 digits hide the float noise of the conversion (0.21602200000000002).
+    wh_per_1k: Number((r.energyKwhPer1k * 1000).toPrecision(12)),
+    energy_method: r.energyStatus,
+    energy_basis: r.energyBasis,
+    size_class: r.sizeClass,
+    j_per_query: r.perQueryJ,
+    ci95_relative: r.ci95Relative,
+    throughput_qps: r.throughputQps,
+    latency_p50_ms_per_query: r.latencyP50MsPerQuery,
+    parameters: r.parameters,
+    sha256: r.sha256,
+    rating_scale: board.scale,
+    cohort_size: board.cohortSize,
+    rating_note: ratingNote(board.rating),
+    created_at: r.createdAt,
+    tool_version: r.toolVersion,
+    source: r.source,
+  };
+}
+
+export function toLeaderboardCsv(rows: readonly BoardRow[]): string {
+  const records = rows.map((board) => {
+    const c = cells(board);
+    return LEADERBOARD_COLUMNS.map((name) => {
+      const value = c[name];
+      return typeof value === 'string' ? defuseFormula(value) : value;
+    });
+  });
+  return stringify(records, {
+    header: true,
+    columns: [...LEADERBOARD_COLUMNS],
+    cast: { number: (n) => String(n) },
+  });
+}
+
+/** Whether a CSV header is our leaderboard's (rather than an AI Energy Score file's). */
+export function isLeaderboardHeader(names: readonly string[]): boolean {
+  return ['task', 'hardware', 'energy_kwh_per_1k', 'energy_method', 'energy_basis'].every((c) =>
+    names.includes(c),
+  );
+}
+
+/** Reads our leaderboard CSV back into rows; `file` names it in errors. */
+export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
+  const [header, ...records] = parseCsv(text, file);
+  if (header === undefined) throw usageError(`${file}: the file is empty`);
+  const names = header.fields.map((f) => f.trim());
+  const missing = LEADERBOARD_COLUMNS.filter((c) => !names.includes(c));
+  if (missing.length) {
+    throw usageError(
+      `${file}: not an energy-score leaderboard: no ${missing.map((c) => `'${c}'`).join(', ')} column${missing.length > 1 ? 's' : ''}`,
+      'write one with `energy-score leaderboard results/*.json -o leaderboard.csv`',
+    );
+  }
+  return records.map((record) => {
+    const where = `${file} line ${record.line}`;
+    if (record.fields.length !== names.length)
+      throw usageError(`${where}: ${record.fields.length} fields, the header has ${names.length}`);
+    const get = (c: LeaderboardColumn): string => undefuseFormula(record.fields[names.indexOf(c)] ?? '');
+    const model = get('model');
+    if (model.trim() === '') throw usageError(`${where}: no model name`);
+    const named = `${where} (model '${model}')`;
+    const num = (c: LeaderboardColumn): number | null => optionalNumber(get(c), `${named}: ${c}`);
+    const method = get('energy_method');
+    if (method !== 'measured' && method !== 'estimated')
+      throw usageError(`${named}: energy_method must be measured or estimated, got '${method}'`);
+    const sizeClass = get('size_class');
+    if (sizeClass !== '' && !(SIZE_CLASSES as readonly string[]).includes(sizeClass))
+      throw usageError(`${named}: size_class must be one of ${SIZE_CLASSES.join(', ')} or empty`);
+    const batch = num('batch_size');
+    return {
+      model,
+      sha256: get('sha256') || null,
+      task: get('task'),
+      hardware: get('hardware'),
+      device: get('device'),
+      precision: get('precision'),
+      batchSize: batch,
+      energyKwhPer1k: checkEnergyKwhPer1k(get('energy_kwh_per_1k'), named),
+      energyStatus: method,
+      energyBasis: get('energy_basis'),
+      sizeClass: sizeClass === '' ? null : (sizeClass as SizeClass),
+      parameters: num('parameters'),
+      perQueryJ: num('j_per_query'),
+      ci95Relative: num('ci95_relative'),
+      throughputQps: num('throughput_qps'),
+      latencyP50MsPerQuery: num('latency_p50_ms_per_query'),
+      createdAt: get('created_at'),
+      toolVersion: get('tool_version'),
+      source: get('source') || file,
+    };
+  });
+}
+
+function optionalNumber(text: string, where: string): number | null {
+  if (text.trim() === '') return null;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw usageError(`${where} is not a number: ${JSON.stringify(text)}`);
+  return n;
+}

@@ -1,0 +1,153 @@
+/**
+ * Giving configurations their ratings. Each configuration is rated among its cohort (same task,
+ * hardware, energy basis and method; see rows.ts), taken from, in order:
+ *
+ * 1. the rows of --cohort files and, when asked, the results being rated themselves (one pool,
+ *    de-duplicated: the newest run of a configuration counts once);
+ * 2. the shipped reference (AI Energy Score v1), for measured GPU energy on an H100;
+ *
+ * and otherwise is left unrated, with a reason that says how to get a rating. Never a made-up star.
+ */
+import type { ConfigResult, Rating, RatingCohort, RatingUnrated, RunDocument } from '../report/result.js';
+import { isH100 } from '../report/hardware.js';
+import { rateAgainst } from './cohort.js';
+import { AIES_V1_FILES, type ReferenceCohort } from './reference.js';
+import {
+  cohortKey,
+  dedupeRows,
+  describeCohortKey,
+  identityKey,
+  isRow,
+  rowLabel,
+  rowOfResult,
+  type EnergyRow,
+} from './rows.js';
+import { makeRater, type ScaleName } from './scales.js';
+
+export interface RatingPlan {
+  scale: ScaleName;
+  /** Rows read from --cohort files. */
+  cohortRows: readonly EnergyRow[];
+  /** The --cohort files in words, for the rating's provenance. */
+  cohortSource: string;
+  /** Rate the given results among themselves as well (bench --rate-within-run, rate --within). */
+  within: boolean;
+  /** What `within` covers, in words: "this run", "the results given". */
+  withinSource: string;
+  /** The shipped reference cohorts; empty to rate without them. */
+  reference: readonly ReferenceCohort[];
+  /** How to get a rating, for the unrated: the flags of the command at hand. */
+  hint: string;
+}
+
+export interface RatedItem {
+  result: ConfigResult;
+  document: RunDocument;
+  /** The file the document came from, or "this run". */
+  source: string;
+}
+
+function unrated(reason: string): RatingUnrated {
+  return { status: 'unrated', reason, stars: null, scale: null };
+}
+
+/** Why the shipped reference does not apply to a row, or null when it does. */
+function referenceMismatch(row: EnergyRow): string | null {
+  if (!Object.values(AIES_V1_FILES).includes(row.task as never))
+    return `the shipped reference (AI Energy Score v1) has no ${row.task} cohort`;
+  if (row.energyBasis !== 'gpu' || !isH100(row.hardware))
+    return 'the shipped reference (AI Energy Score v1) rates GPU energy measured on an NVIDIA H100';
+  if (row.energyStatus !== 'measured')
+    return 'the shipped reference (AI Energy Score v1) rates measured energy, not estimates';
+  if (row.task === 'text-generation' && row.sizeClass === null)
+    return 'text generation is rated within a size class, and the model’s parameter count is unknown';
+  return null;
+}
+
+/** Sets `rating` on every item, in place. */
+export function rateItems(items: readonly RatedItem[], plan: RatingPlan): void {
+  const rows = items.map((item) => rowOfResult(item.result, item.document, item.source));
+  const ownRows = rows.filter(isRow);
+  const ownKeys = new Set(ownRows.map(identityKey));
+  const pool = dedupeRows([...plan.cohortRows, ...(plan.within ? ownRows : [])]).rows;
+  const groups = new Map<string, EnergyRow[]>();
+  for (const row of pool) {
+    const key = cohortKey(row);
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+
+  items.forEach((item, i) => {
+    const row = rows[i]!;
+    item.result.rating = isRow(row)
+      ? rateRow(row, groups.get(cohortKey(row)), ownKeys, plan)
+      : unrated(`not rated: ${row.reason}`);
+  });
+}
+
+function rateRow(
+  row: EnergyRow,
+  group: readonly EnergyRow[] | undefined,
+  ownKeys: ReadonlySet<string>,
+  plan: RatingPlan,
+): Rating {
+  const base = { task: row.task, hardware: row.hardware, sizeClass: row.sizeClass };
+  if (group) {
+    const energies = group.map((r) => r.energyKwhPer1k);
+    const rate = makeRater(energies, plan.scale, group.map(rowLabel));
+    const fromFiles = group.some((r) => !ownKeys.has(identityKey(r)));
+    const fromOwn = group.some((r) => ownKeys.has(identityKey(r)));
+    const source = [fromOwn ? plan.withinSource : '', fromFiles ? plan.cohortSource : '']
+      .filter(Boolean)
+      .join(' and ');
+    const cohort: RatingCohort = {
+      kind: fromFiles ? 'user' : 'within-run',
+      source,
+      ...base,
+      size: group.length,
+      rangeKwhPer1k: [Math.min(...energies), Math.max(...energies)],
+    };
+    return rated(rate(row.energyKwhPer1k, rowLabel(row)), row, plan.scale, cohort);
+  }
+  const mismatch = referenceMismatch(row);
+  const reference =
+    mismatch === null
+      ? plan.reference.find(
+          (c) => c.task === row.task && (row.task !== 'text-generation' || c.sizeClass === row.sizeClass),
+        )
+      : undefined;
+  if (!reference) {
+    const why = mismatch ?? `the shipped reference cohorts were not used`;
+    return unrated(`no cohort for ${describeCohortKey(row)}: ${why}. ${plan.hint}`);
+  }
+  const energies = reference.entries.map((e) => e.energyKwhPer1k);
+  const cohort: RatingCohort = {
+    kind: 'reference',
+    source: reference.source,
+    ...base,
+    hardware: reference.hardware,
+    size: reference.entries.length,
+    rangeKwhPer1k: [Math.min(...energies), Math.max(...energies)],
+  };
+  return rated(rateAgainst(reference, row.energyKwhPer1k, plan.scale), row, plan.scale, cohort);
+}
+
+function rated(
+  star: ReturnType<typeof rateAgainst>,
+  row: EnergyRow,
+  scale: ScaleName,
+  cohort: RatingCohort,
+): Rating {
+  return {
+    status: 'rated',
+    stars: star.stars,
+    band: star.band,
+    scale,
+    clamped: star.clamped,
+    singleton: star.singleton,
+    energyKwhPer1k: row.energyKwhPer1k,
+    energyStatus: row.energyStatus,
+    cohort,
+  };
+}

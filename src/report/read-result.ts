@@ -1,0 +1,76 @@
+/**
+ * Reads a result document written by `bench --json`. Anything that is not one (a missing or
+ * empty file, broken JSON, another tool's JSON, another schema version) is a usage error, so a
+ * gate never passes on a file it could not read.
+ */
+import { readFile } from 'node:fs/promises';
+import { errorMessage, usageError } from '../errors.js';
+import { SCHEMA_VERSION, type RunDocument } from './result.js';
+
+const HINT_BENCH = 'write one with `energy-score bench model.onnx --json result.json`';
+
+export async function readRunDocument(path: string): Promise<RunDocument> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const detail =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : errorMessage(err);
+    throw usageError(`cannot read ${path}: ${detail}`, HINT_BENCH);
+  }
+  return parseRunDocument(text, path);
+}
+
+/** Parses and checks a document's text; `source` names it in messages. */
+export function parseRunDocument(text: string, source: string): RunDocument {
+  if (text.trim() === '') {
+    throw usageError(
+      `${source} is empty`,
+      'a run that was killed before its first write leaves an empty file; run bench again',
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${source} is not valid JSON: ${errorMessage(err)}`, HINT_BENCH);
+  }
+  if (!isRecord(value) || !isRecord(value.tool) || value.tool.name !== 'energy-score') {
+    throw usageError(`${source} is not an energy-score result document`, HINT_BENCH);
+  }
+  if (value.schemaVersion !== SCHEMA_VERSION) {
+    throw usageError(
+      `${source} has schema version ${JSON.stringify(value.schemaVersion)}, but this version of energy-score reads version ${SCHEMA_VERSION}`,
+      'read it with the energy-score version that wrote it, or bench again with this one',
+    );
+  }
+  if (!Array.isArray(value.results) || !value.results.every(isConfigLike)) {
+    throw usageError(`${source} has no valid results list`, HINT_BENCH);
+  }
+  return value as unknown as RunDocument;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Enough of a configuration for every reader: its identity, status and the two verdict blocks. */
+function isConfigLike(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.status === 'string' &&
+    isRecord(value.model) &&
+    typeof value.model.name === 'string' &&
+    typeof value.task === 'string' &&
+    isRecord(value.energy) &&
+    isRecord(value.rating)
+  );
+}
