@@ -203,19 +203,29 @@ describe('rating configurations', () => {
     );
   });
 
-  test('text generation needs a size class: by parameter count, else unrated', () => {
-    const doc = gpuDocument('NVIDIA H100 80GB HBM3', [1.313333, 1.313333]);
-    for (const r of doc.results) r.task = 'text-generation';
+  test('generative tasks are not rated against the reference: one pass is not a generation', () => {
+    const doc = gpuDocument('NVIDIA H100 80GB HBM3', [1.313333]);
+    doc.results[0]!.task = 'text-generation';
     doc.results[0]!.model.parameters = 82e6;
-    doc.results[1]!.model.parameters = null;
     rate(doc, plan());
-    const [withParams, without] = doc.results.map((r) => r.rating);
-    assert.equal(withParams?.status, 'rated');
-    if (withParams?.status === 'rated') {
-      assert.equal(withParams.cohort.sizeClass, 'A');
-      assert.equal(withParams.stars, 5, 'distilgpt2’s own energy in class A');
-    }
-    assert.match((without as { reason: string }).reason, /parameter count is unknown/);
+    assert.match(
+      (doc.results[0]!.rating as { reason: string }).reason,
+      /^no cohort for text-generation class A on NVIDIA H100 80GB HBM3 \(gpu energy, measured\): the text-generation suite runs one forward pass per query where AI Energy Score measured whole generations/,
+    );
+  });
+
+  test('text generation is rated within its size class', () => {
+    const doc = recordedDocument();
+    doc.results = doc.results.slice(0, 3);
+    for (const r of doc.results) r.task = 'text-generation';
+    doc.results[0]!.model.parameters = 7e9;
+    doc.results[1]!.model.parameters = 20e9;
+    doc.results[2]!.model.parameters = 30e9;
+    rate(doc, plan({ within: true }));
+    const cohorts = doc.results.map((r) =>
+      r.rating.status === 'rated' ? `${r.rating.cohort.sizeClass}:${r.rating.cohort.size}` : 'unrated',
+    );
+    assert.deepEqual(cohorts, ['A:2', 'A:2', 'B:1']);
   });
 
   test('a cohort of one is flagged', () => {

@@ -51,16 +51,29 @@ function unrated(reason: string): RatingUnrated {
   return { status: 'unrated', reason, stars: null, scale: null };
 }
 
+/**
+ * Tasks whose suites run one forward pass per query where AI Energy Score measured whole
+ * generations (10 new tokens, full transcriptions, captions, diffusion runs): a figure of ours is
+ * a fraction of theirs, so rating it against theirs would flatter it.
+ */
+const ONE_PASS_TASKS: readonly string[] = [
+  'summarization',
+  'text-generation',
+  'automatic-speech-recognition',
+  'image-captioning',
+  'image-generation',
+];
+
 /** Why the shipped reference does not apply to a row, or null when it does. */
 function referenceMismatch(row: EnergyRow): string | null {
   if (!Object.values(AIES_V1_FILES).includes(row.task as never))
     return `the shipped reference (AI Energy Score v1) has no ${row.task} cohort`;
+  if (ONE_PASS_TASKS.includes(row.task))
+    return `the ${row.task} suite runs one forward pass per query where AI Energy Score measured whole generations, so the shipped reference does not compare`;
   if (row.energyBasis !== 'gpu' || !isH100(row.hardware))
     return 'the shipped reference (AI Energy Score v1) rates GPU energy measured on an NVIDIA H100';
   if (row.energyStatus !== 'measured')
     return 'the shipped reference (AI Energy Score v1) rates measured energy, not estimates';
-  if (row.task === 'text-generation' && row.sizeClass === null)
-    return 'text generation is rated within a size class, and the model’s parameter count is unknown';
   return null;
 }
 
