@@ -599,7 +599,7 @@ describe('energy', () => {
     assert.ok(e.warnings.some((w) => w.startsWith('estimated')));
     assert.ok(doc.energyNotes.some((n) => /rapl is unavailable/.test(n)));
     // Every estimated figure in the table carries its label.
-    assert.match(run.stdout, /^encoder-tiny\s+fp32\s+1\s+cpu\s+[\d.]+ est\.\s+[\d.]+ est\./m);
+    assert.match(run.stdout, /^encoder-tiny\s+fp32\s+1\s+cpu\s+unrated\s+[\d.]+ est\.\s+[\d.]+ est\./m);
     assert.match(run.stdout, /energy: ESTIMATED \(not measured\)/);
   });
 

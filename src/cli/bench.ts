@@ -19,13 +19,18 @@ import {
   type EnergyFlags,
 } from './energy-options.js';
 import { OutputWriter } from './outputs.js';
+import { appendStepSummary } from '../gate/github.js';
+import { toMarkdown } from '../report/exporters.js';
+import { renderHtmlReport } from '../report/html.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { addRatingOptions, ratingPlan, type RatingFlags } from './rating-options.js';
+import { addCarbonOptions, carbonFrom, type CarbonFlags } from './carbon-options.js';
 import { rateItems, type RatingPlan } from '../rating/assign.js';
 import type { RunDocument } from '../report/result.js';
 import { collect, list, nonNegativeInt, positiveInt } from './parse.js';
 import { createProgress } from './progress.js';
 
-interface BenchFlags extends EnergyFlags, RatingFlags {
+interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags {
   rateWithinRun?: boolean;
   task?: string;
   device?: Device[];
@@ -41,6 +46,7 @@ interface BenchFlags extends EnergyFlags, RatingFlags {
   json?: string;
   csv?: string;
   markdown?: string;
+  html?: string;
 }
 
 export function registerBench(program: Command): void {
@@ -89,13 +95,15 @@ export function registerBench(program: Command): void {
     )
     .option('--json <file|->', 'write the result JSON (the full record) to a file, or - for stdout')
     .option('--csv <file|->', 'write one CSV row per configuration')
-    .option('--markdown <file|->', 'write a Markdown report (for a pull request or CI summary)');
+    .option('--markdown <file|->', 'write a Markdown report (for a pull request or CI summary)')
+    .option('--html <file>', 'write a self-contained HTML report: table, plots, label, carbon (at the end)');
   addProtocolOptions(addMeterOptions(command));
   command.option(
     '--rate-within-run',
     'rate the configurations of this run among themselves (the demo does); needs energy',
   );
   addRatingOptions(command);
+  addCarbonOptions(command);
   command
     .addHelpText(
       'after',
@@ -108,6 +116,7 @@ Examples:
   energy-score bench vit.onnx --task image-classification --dim height=384 --dim width=384
   energy-score bench a.onnx b.onnx --rate-within-run   star ratings among this run's configurations
   energy-score bench model.onnx --cohort earlier/*.json --scale log
+  energy-score bench model.onnx --batch 1,8,32 --html report.html --region FRA --price 0.25
 
 Energy: the best meter per domain is picked (NVML, nvidia-smi, RAPL, else an estimate from
 the CPU's TDP and load, labelled estimated). Idle power is measured first; each configuration
@@ -165,7 +174,9 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
       source: 'this run',
       flag: '--rate-within-run',
     });
+    const carbon = carbonFrom(flags);
     const document = newDocument(options, await collectEnvironment());
+    document.carbon = carbon;
     const save = async () => {
       rate(document, plan);
       await writer.writeFiles(document);
@@ -218,6 +229,9 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
     const tableStream = writer.stdoutFormat ? process.stderr : process.stdout;
     tableStream.write(renderTable(document, makeChalk(tableStream)));
     writer.writeStdout(document);
+    if (flags.html) await writeFileAtomic(flags.html, await renderHtmlReport(document, { carbon }));
+    // In GitHub Actions the report also goes to the job summary.
+    await appendStepSummary(toMarkdown(document));
     if (document.interrupted) return 130;
     return document.results.some((r) => r.status === 'failed') ? 1 : 0;
   } finally {

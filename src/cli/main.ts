@@ -11,6 +11,7 @@ import { registerLabel } from './label.js';
 import { registerLeaderboard } from './leaderboard.js';
 import { registerMeasure } from './measure.js';
 import { registerRate } from './rate.js';
+import { registerReport } from './report.js';
 
 const EXIT_USAGE = 2;
 const EXIT_RUN = 1;
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     });
   registerBench(program);
   registerRate(program);
+  registerReport(program);
   registerLabel(program);
   registerLeaderboard(program);
   registerCheck(program);

@@ -2,7 +2,9 @@
 import { stringify } from 'csv-stringify/sync';
 import { energySummary, energyWarnings, formatSig } from './energy-text.js';
 import { FLAT_COLUMNS, flatten } from './flatten.js';
+import { carbonFigures, carbonText } from './carbon.js';
 import type { RunDocument } from './result.js';
+import { documentCarbon, ratingSummary, verdict } from './table.js';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown';
 
@@ -46,7 +48,7 @@ const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] 
         ? '–'
         : `${formatSig(r.energy_per_query_j, 3)}${r.energy_status === 'estimated' ? ' (estimated)' : ''}`,
   ],
-  ['stars', (r) => (r.stars === null ? r.rating_status : '★'.repeat(r.stars))],
+  ['stars', (r) => (r.stars === null ? r.rating_status : '★'.repeat(r.stars) + '☆'.repeat(5 - r.stars))],
 ];
 
 function fixed(value: number | null, digits: number): string {
@@ -58,7 +60,22 @@ function escapeMarkdown(text: string): string {
 }
 
 export function toMarkdown(document: RunDocument): string {
-  const header = MARKDOWN_COLUMNS.map(([name]) => name);
+  const carbon = documentCarbon(document);
+  const perMillion = (whPer1k: number | null, status: string, pick: 'gCo2ePerMillion' | 'costPerMillion') => {
+    if (whPer1k === null) return '–';
+    const value = carbonFigures(whPer1k, carbon)[pick];
+    return value === null ? '–' : `${formatSig(value, 3)}${status === 'estimated' ? ' (estimated)' : ''}`;
+  };
+  const columns: typeof MARKDOWN_COLUMNS = [
+    ...MARKDOWN_COLUMNS,
+    ['gCO2e/1M queries', (r) => perMillion(r.energy_wh_per_1k, r.energy_status, 'gCo2ePerMillion')],
+    ...(carbon.pricePerKwh === null
+      ? []
+      : ([
+          ['cost/1M queries', (r) => perMillion(r.energy_wh_per_1k, r.energy_status, 'costPerMillion')],
+        ] as typeof MARKDOWN_COLUMNS)),
+  ];
+  const header = columns.map(([name]) => name);
   const lines = [
     `## energy-score bench`,
     '',
@@ -70,7 +87,7 @@ export function toMarkdown(document: RunDocument): string {
   const notes: string[] = [];
   for (const result of document.results) {
     const flat = flatten(result);
-    lines.push(`| ${MARKDOWN_COLUMNS.map(([, cell]) => escapeMarkdown(cell(flat))).join(' | ')} |`);
+    lines.push(`| ${columns.map(([, cell]) => escapeMarkdown(cell(flat))).join(' | ')} |`);
     if (result.reason) notes.push(`- ${escapeMarkdown(result.id)}: ${escapeMarkdown(result.reason)}`);
     for (const w of result.warnings) notes.push(`- ${escapeMarkdown(result.id)}: ${escapeMarkdown(w)}`);
   }
@@ -78,7 +95,12 @@ export function toMarkdown(document: RunDocument): string {
   for (const [id, w] of energyNotes.byRow)
     notes.push(`- ${escapeMarkdown(id)}: energy: ${escapeMarkdown(w)}`);
   if (notes.length) lines.push('', ...notes);
+  const best = verdict(document.results);
+  if (best) lines.push('', `**${escapeMarkdown(best)}**`);
+  const ratings = ratingSummary(document.results);
+  if (ratings) lines.push('', `Ratings: ${escapeMarkdown(ratings)}.`);
   lines.push('', `Energy: ${escapeMarkdown(energySummary(document))}.`);
+  lines.push('', `Carbon: ${escapeMarkdown(carbonText(carbon))}.`);
   for (const w of energyNotes.shared) lines.push('', `Energy: ${escapeMarkdown(w)}.`);
   if (document.interrupted)
     lines.push(

@@ -4,6 +4,7 @@
  */
 import type { GpuInventoryEntry } from '../meters/gpu-inventory.js';
 import type { SizeClass } from '../rating/cohort.js';
+import type { CarbonSettings } from './carbon.js';
 import type { Band, ScaleName, Stars } from '../rating/scales.js';
 import type { Summary } from '../stats/summary.js';
 
@@ -201,6 +202,8 @@ export interface RunDocument {
   environment: Environment;
   /** How the meters were chosen: fallbacks, and meters unavailable here. */
   energyNotes: string[];
+  /** The grid carbon intensity and electricity price the reports convert energy with. Absent in older files. */
+  carbon?: CarbonSettings;
   results: ConfigResult[];
 }
 

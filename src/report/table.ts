@@ -1,6 +1,7 @@
 /** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { energyCell, energySummary, energyWarnings } from './energy-text.js';
+import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from './carbon.js';
 import { ratedNote } from './flatten.js';
 import type { ConfigResult, RunDocument } from './result.js';
 
@@ -26,7 +27,7 @@ export function ratingCell(r: ConfigResult): string {
     : 'unrated';
 }
 
-const COLUMNS: Column[] = [
+const BASE_COLUMNS: Column[] = [
   { title: 'model', align: 'left', cell: (r) => r.model.name },
   { title: 'precision', align: 'left', cell: (r) => r.precision },
   { title: 'batch', align: 'right', cell: (r) => String(r.batchSize) },
@@ -50,11 +51,37 @@ const COLUMNS: Column[] = [
   { title: 'method', align: 'left', cell: (r) => r.energy.status },
 ];
 
+/** The carbon settings a document's figures are converted with (the world average for older files). */
+export function documentCarbon(document: RunDocument): CarbonSettings {
+  return document.carbon ?? carbonSettings({});
+}
+
+/** Carbon (and, with a price, cost) per million queries, labelled like the energy it comes from. */
+function carbonColumns(carbon: CarbonSettings): Column[] {
+  const columns: Column[] = [
+    {
+      title: 'gCO2e/1M q',
+      align: 'right',
+      cell: (r) => energyCell(r, (x) => carbonFigures(x.energy.whPer1k!, carbon).gCo2ePerMillion, 3),
+    },
+  ];
+  if (carbon.pricePerKwh !== null) {
+    columns.push({
+      title: 'cost/1M q',
+      align: 'right',
+      cell: (r) => energyCell(r, (x) => carbonFigures(x.energy.whPer1k!, carbon).costPerMillion, 3),
+    });
+  }
+  return columns;
+}
+
 function pad(text: string, width: number, align: 'left' | 'right'): string {
   return align === 'left' ? text.padEnd(width) : text.padStart(width);
 }
 
 export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
+  const carbon = documentCarbon(document);
+  const COLUMNS = [...BASE_COLUMNS, ...carbonColumns(carbon)];
   const rows = document.results.map((r) =>
     COLUMNS.map((c) =>
       r.status === 'ok' ||
@@ -109,6 +136,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   const ratings = ratingSummary(document.results);
   if (ratings) lines.push(chalk.dim(`ratings: ${ratings}`));
   lines.push(chalk.dim(`energy: ${energySummary(document)}`));
+  lines.push(chalk.dim(`carbon: ${carbonText(carbon)}`));
   for (const w of energyNotes.shared) lines.push(chalk.dim(`energy: ${w}`));
   for (const note of document.energyNotes) lines.push(chalk.dim(`meters: ${note}`));
   if (document.interrupted)
@@ -141,7 +169,14 @@ export function verdict(results: ConfigResult[]): string | undefined {
     const best = sorted[0]!;
     const worst = sorted[sorted.length - 1]!;
     const estimated = withEnergy.some((r) => r.energy.status === 'estimated') ? ' (estimated energy)' : '';
-    return `${label(best)} uses ${(perQuery(worst) / perQuery(best)).toFixed(1)}× less energy per query than ${label(worst)}${estimated}`;
+    const ci = (r: ConfigResult) => (r.energy.status === 'not-measured' ? null : r.energy.ci95PerQueryJ);
+    const [ciBest, ciWorst] = [ci(best), ci(worst)];
+    // Overlapping 95 % intervals: the ranking may be noise, and the line must say so.
+    const noise =
+      ciBest !== null && ciWorst !== null && perQuery(best) + ciBest >= perQuery(worst) - ciWorst
+        ? ', within the 95 % intervals: not a clear difference'
+        : '';
+    return `${label(best)} uses ${(perQuery(worst) / perQuery(best)).toFixed(1)}× less energy per query than ${label(worst)}${estimated}${noise}`;
   }
   const timed = ok.filter((r) => r.throughputQps);
   if (timed.length < 2) return undefined;

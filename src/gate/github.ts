@@ -1,0 +1,60 @@
+/**
+ * GitHub Actions output: the job summary (a Markdown file named by GITHUB_STEP_SUMMARY) and
+ * `::error::` workflow commands, which GitHub shows as annotations on the run and the pull request.
+ */
+import { appendFile } from 'node:fs/promises';
+import { errorMessage, runError } from '../errors.js';
+
+/**
+ * Appends `markdown` to the job summary when GITHUB_STEP_SUMMARY is set; false when it is not.
+ * Appends, never truncates: other steps of the job write to the same file.
+ */
+export async function appendStepSummary(
+  markdown: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
+  const file = env.GITHUB_STEP_SUMMARY;
+  if (!file) return false;
+  const text = markdown.endsWith('\n') ? markdown : `${markdown}\n`;
+  try {
+    // A blank line first, so a table never runs into what an earlier step left.
+    await appendFile(file, `\n${text}`);
+  } catch (err) {
+    throw runError(
+      `cannot append to the job summary GITHUB_STEP_SUMMARY=${file}: ${errorMessage(err)}`,
+      'unset GITHUB_STEP_SUMMARY outside GitHub Actions',
+      err,
+    );
+  }
+  return true;
+}
+
+/** Whether workflow commands (annotations) should be printed: GitHub sets GITHUB_ACTIONS=true in every job. */
+export function inGitHubActions(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.GITHUB_ACTIONS === 'true';
+}
+
+/** A workflow command's message: %, CR and LF are escaped (GitHub's toolkit escapeData). */
+export function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+/** A workflow command's property value: also : and , (GitHub's toolkit escapeProperty). */
+export function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+export interface AnnotationProperties {
+  title?: string;
+  /** A file in the repository, so the annotation shows on that file in a pull request's diff. */
+  file?: string;
+  line?: number;
+}
+
+/** One `::error ...::message` line, newline included. */
+export function errorAnnotation(message: string, properties: AnnotationProperties = {}): string {
+  const props = (['title', 'file', 'line'] as const)
+    .filter((key) => properties[key] !== undefined && properties[key] !== '')
+    .map((key) => `${key}=${escapeProperty(String(properties[key]))}`);
+  return `::error${props.length ? ` ${props.join(',')}` : ''}::${escapeData(message)}\n`;
+}

@@ -1,0 +1,333 @@
+/**
+ * The report's plots as static SVG: Vega-Lite specs compiled by vega-lite and rendered by vega's
+ * headless view, so a page can carry them inline with no script and no network.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+
+import { formatSig } from './energy-text.js';
+import type { ConfigResult, EnergyMeasured, RunDocument } from './result.js';
+
+/** One configuration as plotted. */
+export interface PlotPoint {
+  id: string;
+  /** What one line of the batch-size plot follows: model and precision, and device when several. */
+  series: string;
+  model: string;
+  precision: string;
+  device: string;
+  batchSize: number;
+  perQueryJ: number;
+  /** The 95 % interval's ends, when the run had one (and, on a log axis, a lower end above 0). */
+  loJ: number | null;
+  hiJ: number | null;
+  throughputQps: number | null;
+  estimated: boolean;
+}
+
+export interface LeftOut {
+  id: string;
+  reason: string;
+}
+
+export interface PlotData {
+  /** Plottable in the batch-size plot, in a stable order. */
+  points: PlotPoint[];
+  /** Configurations neither plot shows, and why. */
+  leftOut: LeftOut[];
+  /** Plotted in the batch-size plot but not against throughput (no throughput figure). */
+  noThroughput: LeftOut[];
+  /** How many plotted points have estimated energy: 'none', 'some' or 'all'. */
+  estimated: 'none' | 'some' | 'all';
+  /** The energy axis is logarithmic when the plotted figures span a factor of 10 or more. */
+  logEnergy: boolean;
+  /** Error bars whose lower end would be at or below 0, left out on a log axis. */
+  droppedErrorBars: number;
+  multiDevice: boolean;
+  multiModel: boolean;
+}
+
+export interface RenderedPlots {
+  data: PlotData;
+  /** Null when nothing can be plotted. */
+  energyByBatchSvg: string | null;
+  energyVsThroughputSvg: string | null;
+}
+
+/** The ratio of the largest to the smallest figure at which an axis goes logarithmic. */
+const LOG_SPAN = 10;
+
+const WIDTH = 480;
+const HEIGHT = 300;
+
+function why(result: ConfigResult): string | null {
+  if (result.status !== 'ok') return result.reason ? `${result.status}: ${result.reason}` : result.status;
+  if (result.energy.status === 'not-measured') return `energy not measured: ${result.energy.reason}`;
+  if (!(result.energy.perQueryJ > 0)) return 'energy per query is 0';
+  return null;
+}
+
+const span = (values: number[]) => Math.max(...values) / Math.min(...values);
+
+/** Plain code-unit order: the same on every machine, whatever its locale. */
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Which configurations the plots show, and which they leave out and why. */
+export function plotData(document: RunDocument): PlotData {
+  const leftOut: LeftOut[] = [];
+  const kept: { result: ConfigResult; energy: EnergyMeasured }[] = [];
+  for (const result of document.results) {
+    const reason = why(result);
+    if (reason === null && result.energy.status !== 'not-measured')
+      kept.push({ result, energy: result.energy });
+    else leftOut.push({ id: result.id, reason: reason ?? '' });
+  }
+  const multiDevice = new Set(kept.map((k) => k.result.device)).size > 1;
+  const multiModel = new Set(kept.map((k) => k.result.model.name)).size > 1;
+  const logEnergy = kept.length > 0 && span(kept.map((k) => k.energy.perQueryJ)) >= LOG_SPAN;
+
+  let droppedErrorBars = 0;
+  const points = kept.map(({ result: r, energy: e }): PlotPoint => {
+    let loJ: number | null = null;
+    let hiJ: number | null = null;
+    const ci = e.ci95PerQueryJ;
+    if (ci !== null && ci > 0) {
+      if (logEnergy && e.perQueryJ - ci <= 0) droppedErrorBars++;
+      else [loJ, hiJ] = [e.perQueryJ - ci, e.perQueryJ + ci];
+    }
+    return {
+      id: r.id,
+      series: `${r.model.name} ${r.precision}${multiDevice ? ` (${r.device})` : ''}`,
+      model: r.model.name,
+      precision: r.precision,
+      device: r.device,
+      batchSize: r.batchSize,
+      perQueryJ: e.perQueryJ,
+      loJ,
+      hiJ,
+      throughputQps: r.throughputQps !== null && r.throughputQps > 0 ? r.throughputQps : null,
+      estimated: e.status === 'estimated',
+    };
+  });
+  // A stable order, whatever order the run wrote its results in.
+  points.sort(
+    (a, b) =>
+      compareText(a.model, b.model) ||
+      compareText(a.device, b.device) ||
+      compareText(a.precision, b.precision) ||
+      a.batchSize - b.batchSize,
+  );
+  const estimatedCount = points.filter((p) => p.estimated).length;
+  return {
+    points,
+    leftOut,
+    noThroughput: points
+      .filter((p) => p.throughputQps === null)
+      .map((p) => ({ id: p.id, reason: 'no throughput figure' })),
+    estimated: estimatedCount === 0 ? 'none' : estimatedCount === points.length ? 'all' : 'some',
+    logEnergy,
+    droppedErrorBars,
+    multiDevice,
+    multiModel,
+  };
+}
+
+/** The energy axis title: estimated figures are never shown without saying so. */
+export function energyAxisTitle(data: PlotData): string {
+  if (data.estimated === 'all') return 'energy per query, J (estimated)';
+  if (data.estimated === 'some') return 'energy per query, J (hollow: estimated)';
+  return 'energy per query, J (measured)';
+}
+
+// Padding (pixels) keeps points and their labels off the frame.
+const scaleFor = (log: boolean) =>
+  log ? { type: 'log' as const, padding: 12 } : { zero: false, padding: 12 };
+
+/** Rows for the specs: plain values only, so nothing in a spec depends on object identity. */
+function rows(points: PlotPoint[]) {
+  return points.map((p) => ({
+    series: p.series,
+    precision: p.precision,
+    device: p.device,
+    model: p.model,
+    batch: p.batchSize,
+    label: `b${p.batchSize}`,
+    j: p.perQueryJ,
+    lo: p.loJ,
+    hi: p.hiJ,
+    qps: p.throughputQps,
+    method: p.estimated ? 'estimated' : 'measured',
+    fillOpacity: p.estimated ? 0 : 1,
+    // What a screen reader says for the point (the page has no script, so no tooltips either).
+    description:
+      `${p.id}: ${formatSig(p.perQueryJ, 3)} J per query (${p.estimated ? 'estimated' : 'measured'})` +
+      (p.throughputQps === null ? '' : `, ${formatSig(p.throughputQps, 3)} queries/s`),
+    interval:
+      p.loJ === null || p.hiJ === null
+        ? ''
+        : `${p.id}: 95 % interval ${formatSig(p.loJ, 3)} to ${formatSig(p.hiJ, 3)} J per query`,
+  }));
+}
+
+const DESCRIPTION = { field: 'description', type: 'nominal' as const };
+
+/** Estimated points are drawn hollow, measured ones filled. */
+const HOLLOW_IF_ESTIMATED = {
+  field: 'fillOpacity',
+  type: 'quantitative' as const,
+  scale: null,
+  legend: null,
+};
+
+const CONFIG = {
+  font: 'system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif',
+  // Model names are long; the default 160 px cut them off in the legend.
+  legend: { labelLimit: 320 },
+};
+
+/** Energy per query against batch size: a line per model and precision (and device). */
+export function energyByBatchSpec(data: PlotData): TopLevelSpec {
+  const y = {
+    field: 'j',
+    type: 'quantitative' as const,
+    title: energyAxisTitle(data),
+    scale: scaleFor(data.logEnergy),
+  };
+  const x = { field: 'batch', type: 'ordinal' as const, title: 'batch size', axis: { labelAngle: 0 } };
+  const color = { field: 'series', type: 'nominal' as const, title: 'model, precision' };
+  const withBars = data.points.some((p) => p.loJ !== null);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    data: { values: rows(data.points) },
+    layer: [
+      ...(withBars
+        ? [
+            {
+              transform: [{ filter: 'datum.lo !== null' }],
+              mark: { type: 'rule' as const, opacity: 0.6, strokeWidth: 1.5 },
+              encoding: {
+                x,
+                y: { ...y, field: 'lo' },
+                y2: { field: 'hi' },
+                color,
+                description: { field: 'interval', type: 'nominal' as const },
+              },
+            },
+          ]
+        : []),
+      {
+        mark: { type: 'line' as const },
+        encoding: { x, y, color, detail: { field: 'series', type: 'nominal' as const } },
+      },
+      {
+        mark: { type: 'point' as const, filled: true, size: 50, strokeWidth: 2 },
+        encoding: {
+          x,
+          y,
+          color,
+          stroke: color,
+          fillOpacity: HOLLOW_IF_ESTIMATED,
+          description: DESCRIPTION,
+        },
+      },
+    ],
+  };
+}
+
+/** Energy per query against throughput: a point per configuration, coloured by precision. */
+export function energyVsThroughputSpec(data: PlotData): TopLevelSpec {
+  const points = data.points.filter((p) => p.throughputQps !== null);
+  const qps = points.map((p) => p.throughputQps!);
+  const x = {
+    field: 'qps',
+    type: 'quantitative' as const,
+    title: 'throughput, queries/s',
+    scale: scaleFor(qps.length > 0 && span(qps) >= LOG_SPAN),
+  };
+  const y = {
+    field: 'j',
+    type: 'quantitative' as const,
+    title: energyAxisTitle(data),
+    scale: scaleFor(data.logEnergy),
+  };
+  const color = { field: 'precision', type: 'nominal' as const, title: 'precision' };
+  const shapeField = data.multiDevice ? 'device' : data.multiModel ? 'model' : null;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    data: { values: rows(points) },
+    layer: [
+      {
+        mark: { type: 'point' as const, filled: true, size: 70, strokeWidth: 2 },
+        encoding: {
+          x,
+          y,
+          color,
+          stroke: color,
+          fillOpacity: HOLLOW_IF_ESTIMATED,
+          description: DESCRIPTION,
+          ...(shapeField
+            ? { shape: { field: shapeField, type: 'nominal' as const, title: shapeField } }
+            : {}),
+        },
+      },
+      {
+        // The batch size beside each point, so a point can be told from its neighbours without a tooltip.
+        mark: { type: 'text' as const, align: 'left' as const, dx: 7, dy: -7, fontSize: 10 },
+        encoding: { x, y, text: { field: 'label', type: 'nominal' as const }, color },
+      },
+    ],
+  };
+}
+
+/**
+ * Vega numbers clip-path ids with a counter global to the process; renumbering them per plot
+ * keeps the output the same from run to run and the ids unique within one page.
+ */
+export function renumberIds(svg: string, prefix: string): string {
+  const ids = new Map<string, string>();
+  for (const match of svg.matchAll(/\sid="([^"]+)"/g)) {
+    if (!ids.has(match[1]!)) ids.set(match[1]!, `${prefix}-${ids.size + 1}`);
+  }
+  if (ids.size === 0) return svg;
+  return svg
+    .replace(/(\sid=")([^"]+)(")/g, (_, a: string, id: string, b: string) => a + (ids.get(id) ?? id) + b)
+    .replace(/url\(#([^)]+)\)/g, (whole, id: string) => (ids.has(id) ? `url(#${ids.get(id)})` : whole))
+    .replace(/(href="#)([^"]+)(")/g, (whole, a: string, id: string, b: string) =>
+      ids.has(id) ? a + ids.get(id) + b : whole,
+    );
+}
+
+/** Compile a Vega-Lite spec and render it to an SVG string, without a browser or a canvas. */
+export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<string> {
+  // Loaded here, not at the top, so commands that draw no plot do not pay for loading vega.
+  const [vegaLite, vega] = await Promise.all([import('vega-lite'), import('vega')]);
+  const errors: unknown[][] = [];
+  const logger = vega.logger(vega.Warn, undefined, (method, _level, args) => {
+    if (method === 'error') errors.push(args);
+  });
+  const compiled = vegaLite.compile(spec, { logger }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger });
+  try {
+    const svg = await view.toSVG();
+    if (errors.length)
+      throw new Error(`vega: ${errors.map((args) => args.map(String).join(' ')).join('; ')}`);
+    return renumberIds(svg, idPrefix);
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Both plots of a run, or null for a plot with nothing to show. */
+export async function renderPlots(document: RunDocument): Promise<RenderedPlots> {
+  const data = plotData(document);
+  const energyByBatchSvg = data.points.length ? await renderSvg(energyByBatchSpec(data), 'plot-batch') : null;
+  const energyVsThroughputSvg = data.points.some((p) => p.throughputQps !== null)
+    ? await renderSvg(energyVsThroughputSpec(data), 'plot-throughput')
+    : null;
+  return { data, energyByBatchSvg, energyVsThroughputSvg };
+}

@@ -1,0 +1,106 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { toMarkdown } from '../src/report/exporters.js';
+import { carbonSettings } from '../src/report/carbon.js';
+import { renderTable, verdict } from '../src/report/table.js';
+import { Chalk } from 'chalk';
+import { assertExit, cli as cliIn, cliEnv } from './helpers/cli.js';
+import { measuredEnergy, recordedDocument } from './helpers/documents.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-report-'));
+const cli = (args: string[], vars: Record<string, string> = {}) => cliIn(args, cliEnv(vars));
+const QUICK_ENERGY = [
+  '--queries',
+  '20',
+  '--warmup',
+  '1',
+  '--idle',
+  '0',
+  '--min-window',
+  '0.1',
+  '--max-trials',
+  '3',
+];
+const plain = new Chalk({ level: 0 });
+
+describe('verdict', () => {
+  test('names the most efficient configuration and the saving', () => {
+    const doc = recordedDocument();
+    // q8 b1 0.00130 Wh/1k against fp16 b8 0.00355: intervals apart.
+    for (const r of doc.results) measuredEnergy(r).ci95PerQueryJ = 0;
+    assert.equal(
+      verdict(doc.results),
+      'encoder-tiny q8 at batch 1 uses 2.7× less energy per query than encoder-tiny fp16 at batch 8 (estimated energy)',
+    );
+  });
+
+  test('says when the two ends overlap within their 95 % intervals', () => {
+    const doc = recordedDocument();
+    const worst = doc.results[3]!;
+    measuredEnergy(worst).ci95PerQueryJ = measuredEnergy(worst).perQueryJ;
+    assert.match(verdict(doc.results)!, /, within the 95 % intervals: not a clear difference$/);
+  });
+});
+
+describe('carbon and cost', () => {
+  test('the table and Markdown convert with the document’s settings', () => {
+    const doc = recordedDocument();
+    doc.results = doc.results.slice(0, 1);
+    // 0.0014643060079033642 Wh/1k × 56.04 g/kWh (FRA) = 0.0821 g per million; × 0.2 = 0.000293.
+    doc.carbon = carbonSettings({ region: 'FRA', price: '0.2' });
+    const table = renderTable(doc, plain);
+    assert.match(table, /gCO2e\/1M q\s+cost\/1M q$/m);
+    assert.match(table, /0\.0821 est\.\s+0\.000293 est\.$/m);
+    assert.match(
+      table,
+      /^carbon: grid carbon intensity 56\.0 gCO2e\/kWh: France \(FRA\), 2023, CodeCarbon global_energy_mix; electricity price 0\.2 per kWh \(your currency\)$/m,
+    );
+    const md = toMarkdown(doc);
+    assert.match(md, /\| gCO2e\/1M queries \| cost\/1M queries \|$/m);
+    assert.match(md, /\| 0\.0821 \(estimated\) \| 0\.000293 \(estimated\) \|$/m);
+  });
+
+  test('older documents without settings use the world average, labelled', () => {
+    const doc = recordedDocument();
+    delete doc.carbon;
+    const table = renderTable(doc, plain);
+    assert.match(
+      table,
+      /^carbon: grid carbon intensity world average 475 gCO2e\/kWh \(CodeCarbon's fallback; pass --region or --carbon-intensity\); no electricity price given/m,
+    );
+    assert.doesNotMatch(table, /cost\/1M q/);
+  });
+
+  test('bad carbon flags are usage errors before anything runs', async () => {
+    for (const [args, pattern] of [
+      [['--carbon-intensity', 'lots'], /--carbon-intensity/],
+      [['--region', 'XYZ'], /unknown region 'XYZ'/],
+      [['--region', 'FRA', '--carbon-intensity', '50'], /both set the grid carbon intensity/],
+      [['--price', '-1'], /--price/],
+    ] as const) {
+      const run = await cli(['bench', 'fixtures/zoo/encoder-tiny', ...args]);
+      assertExit(run, 2);
+      assert.match(run.stderr, pattern);
+    }
+  });
+});
+
+describe('GitHub Actions', () => {
+  test('bench appends its Markdown report to GITHUB_STEP_SUMMARY', async () => {
+    const summary = path.join(tmp, 'summary.md');
+    fs.writeFileSync(summary, '# earlier step\n');
+    const run = await cli(
+      ['bench', 'fixtures/zoo/encoder-tiny', '--precision', 'fp32', ...QUICK_ENERGY, '--region', 'DEU'],
+      { GITHUB_STEP_SUMMARY: summary },
+    );
+    assertExit(run, 0);
+    const text = fs.readFileSync(summary, 'utf8');
+    assert.ok(text.startsWith('# earlier step\n\n## energy-score bench\n'), text.slice(0, 80));
+    assert.match(text, /^\| encoder-tiny \| fp32 \| 1 \| cpu \| ok \|/m);
+    assert.match(text, /^Carbon: grid carbon intensity .*Germany \(DEU\)/m);
+  });
+});
