@@ -73,3 +73,20 @@ export {
   type CohortEntry,
 } from './rating/cohort.js';
 export { loadReferenceCohorts, findReferenceCohort, type ReferenceCohort } from './rating/reference.js';
+export { rateItems, type RatedItem, type RatingPlan } from './rating/assign.js';
+export { rowOfResult, cohortKey, identityKey, dedupeRows, type EnergyRow } from './rating/rows.js';
+export { readRowFile, readRowFiles, type RowFile } from './rating/sources.js';
+export { buildBoard, toLeaderboardMarkdown, type Board } from './leaderboard/merge.js';
+export { toLeaderboardCsv, parseLeaderboardCsv, LEADERBOARD_COLUMNS } from './leaderboard/csv.js';
+export { readRunDocument, parseRunDocument } from './report/read-result.js';
+export {
+  carbonSettings,
+  carbonFigures,
+  carbonText,
+  type CarbonSettings,
+  type CarbonFigures,
+} from './report/carbon.js';
+export { renderHtmlReport } from './report/html.js';
+export { labelSvg } from './label/svg.js';
+export { labelPng } from './label/png.js';
+export type { Rating, RatingRated, RatingUnrated, RatingCohort } from './report/result.js';

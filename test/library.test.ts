@@ -8,12 +8,17 @@ import {
   DEFAULT_PROTOCOL,
   FakeMeter,
   SCHEMA_VERSION,
+  buildBoard,
   collectEnvironment,
   newDocument,
   parseOverrides,
   planBench,
+  rateItems,
+  readRowFile,
+  readRunDocument,
   runBench,
   toCsv,
+  toLeaderboardCsv,
   type BenchOptions,
 } from '../src/index.js';
 
@@ -55,4 +60,29 @@ test('plan, run and export a bench through the library, with an injected meter',
     assert.equal(result.energy.trials, 2);
   }
   assert.equal(toCsv(document).trim().split('\n').length, 3);
+});
+
+test('rate a stored result within itself and merge it into a leaderboard through the library', async () => {
+  const { readRunDocument, rateItems, readRowFile, buildBoard, toLeaderboardCsv } =
+    await import('../src/index.js');
+  const file = path.join(repoRoot, 'test/fixtures/results/encoder-tiny-cpu.json');
+  const document = await readRunDocument(file);
+  rateItems(
+    document.results.map((result) => ({ result, document, source: file })),
+    {
+      scale: 'aies',
+      cohortRows: [],
+      cohortSource: '',
+      within: true,
+      withinSource: 'the file',
+      reference: [],
+      hint: '',
+    },
+  );
+  assert.deepEqual(
+    document.results.map((r) => r.rating.stars),
+    [5, 2, 5, 1, 5, 1],
+  );
+  const board = buildBoard((await readRowFile(file)).rows, 'aies');
+  assert.equal(toLeaderboardCsv(board.rows).trim().split('\n').length, 7);
 });
