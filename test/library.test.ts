@@ -63,8 +63,6 @@ test('plan, run and export a bench through the library, with an injected meter',
 });
 
 test('rate a stored result within itself and merge it into a leaderboard through the library', async () => {
-  const { readRunDocument, rateItems, readRowFile, buildBoard, toLeaderboardCsv } =
-    await import('../src/index.js');
   const file = path.join(repoRoot, 'test/fixtures/results/encoder-tiny-cpu.json');
   const document = await readRunDocument(file);
   rateItems(
