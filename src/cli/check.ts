@@ -1,12 +1,122 @@
-/** `energy-score check`: registered here; its implementation follows. */
+/** `energy-score check`: a CI gate on a result file: exit 0 when it passes, 1 when it fails, 2 on bad input. */
 import type { Command } from 'commander';
-import { runError } from '../errors.js';
+import { EnergyScoreError, usageError } from '../errors.js';
+import {
+  failureLines,
+  renderCheckJson,
+  renderCheckMarkdown,
+  renderCheckText,
+  runCheck,
+  type CheckLimits,
+} from '../gate/check.js';
+import { appendStepSummary, errorAnnotation, inGitHubActions } from '../gate/github.js';
+import { writeReport } from '../gate/outputs.js';
+import { readRunDocument } from '../report/read-result.js';
+import { positiveNumber } from './parse.js';
+
+interface CheckFlags {
+  minStars?: number;
+  maxWhPer1k?: number;
+  maxJPerQuery?: number;
+  baseline?: string;
+  maxRegression?: number;
+  requireMeasured?: boolean;
+  json?: string;
+  markdown?: string;
+}
+
+const ANNOTATION_TITLE = 'energy-score check';
+
+function starsCount(text: string): number {
+  if (!/^[1-5]$/.test(text.trim())) {
+    throw usageError(`--min-stars '${text}' is not a whole number from 1 to 5`, 'for example --min-stars 3');
+  }
+  return Number(text);
+}
+
+/** A percentage of 0 or more; a trailing % is allowed ("5" or "5%"). */
+function regressionPct(text: string): number {
+  const bare = text.trim().replace(/%$/, '');
+  const n = Number(bare);
+  if (bare === '' || !Number.isFinite(n) || n < 0) {
+    throw usageError(
+      `--max-regression '${text}' is not a percentage of 0 or more`,
+      'for example --max-regression 5 (fail above +5 %)',
+    );
+  }
+  return n;
+}
 
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('(not available yet)')
-    .action(() => {
-      throw runError('check is not available yet');
+    .description('gate a result in CI: exit 1 when any configuration breaks a limit or regresses')
+    .argument('<result.json>', 'a result written by `bench --json`')
+    .option('--min-stars <n>', 'fail a configuration rated below n stars (1-5), or unrated', starsCount)
+    .option('--max-wh-per-1k <x>', 'fail above x Wh per 1,000 queries', positiveNumber('--max-wh-per-1k'))
+    .option('--max-j-per-query <x>', 'fail above x joules per query', positiveNumber('--max-j-per-query'))
+    .option('--baseline <file>', 'an earlier result (e.g. the main branch) to test for a regression against')
+    .option(
+      '--max-regression <pct>',
+      'fail when energy per query is significantly more than pct % above the baseline (95 %, one-sided)',
+      regressionPct,
+    )
+    .option('--require-measured', 'fail energy that was estimated rather than measured')
+    .option('--json <file|->', 'write the check report as JSON to a file, or - for stdout')
+    .option('--markdown <file|->', 'write the check report as Markdown to a file, or - for stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  energy-score check result.json --max-wh-per-1k 0.5 --require-measured
+  energy-score check result.json --min-stars 3
+  energy-score check new.json --baseline main.json --max-regression 5 --markdown report.md
+
+Regression: Welch's t-test on the per-trial energy per query, one-sided at 95 %, of
+H0: new <= (1 + pct/100) x baseline; without per-trial figures the 95 % intervals are compared.
+Configurations match on model (file sha256 or name), task, precision, batch size and device.
+A failed or interrupted configuration fails; one with no energy or no rating fails the limits
+that need them; a check that can evaluate no configuration at all is a usage error.
+
+GitHub Actions: with GITHUB_STEP_SUMMARY set the Markdown report is appended to the job
+summary; with GITHUB_ACTIONS=true each failure is also printed as an ::error:: annotation.
+
+Exit codes: 0 every configuration passes, 1 any fails, 2 a usage error or unusable input.`,
+    )
+    .action(async (resultPath: string, flags: CheckFlags) => {
+      try {
+        process.exitCode = await check(resultPath, flags);
+      } catch (err) {
+        // Bad input fails the job too; say so where the job's annotations are read.
+        if (err instanceof EnergyScoreError && inGitHubActions()) {
+          process.stdout.write(errorAnnotation(err.message, { title: ANNOTATION_TITLE }));
+        }
+        throw err;
+      }
     });
+}
+
+async function check(resultPath: string, flags: CheckFlags): Promise<number> {
+  const limits: CheckLimits = {
+    minStars: flags.minStars,
+    maxWhPer1k: flags.maxWhPer1k,
+    maxJPerQuery: flags.maxJPerQuery,
+    maxRegressionPct: flags.maxRegression,
+    requireMeasured: flags.requireMeasured === true,
+  };
+  const result = { name: resultPath, document: await readRunDocument(resultPath) };
+  const baseline = flags.baseline
+    ? { name: flags.baseline, document: await readRunDocument(flags.baseline) }
+    : undefined;
+  const report = runCheck({ result, baseline, limits });
+  const markdown = renderCheckMarkdown(report);
+  const stream = await writeReport(
+    { json: flags.json, markdown: flags.markdown },
+    { text: () => renderCheckText(report), json: () => renderCheckJson(report), markdown: () => markdown },
+  );
+  if (inGitHubActions()) {
+    for (const line of failureLines(report)) stream.write(errorAnnotation(line, { title: ANNOTATION_TITLE }));
+  }
+  await appendStepSummary(markdown);
+  return report.passed ? 0 : 1;
 }

@@ -1,12 +1,53 @@
-/** `energy-score compare`: registered here; its implementation follows. */
+/** `energy-score compare`: one result against another, as ratios with their uncertainty. */
 import type { Command } from 'commander';
-import { runError } from '../errors.js';
+import {
+  compareDocuments,
+  renderCompareJson,
+  renderCompareMarkdown,
+  renderCompareText,
+} from '../gate/compare.js';
+import { writeReport } from '../gate/outputs.js';
+import { readRunDocument } from '../report/read-result.js';
+
+interface CompareFlags {
+  json?: string;
+  markdown?: string;
+}
 
 export function registerCompare(program: Command): void {
   program
     .command('compare')
-    .description('(not available yet)')
-    .action(() => {
-      throw runError('compare is not available yet');
+    .description("compare two results: b's energy per query and throughput as ratios of a's")
+    .argument('<a.json>', 'the reference result (e.g. the main branch)')
+    .argument('<b.json>', 'the result to compare with it (e.g. a pull request)')
+    .option('--json <file|->', 'write the comparison as JSON to a file, or - for stdout')
+    .option('--markdown <file|->', 'write the comparison as Markdown to a file, or - for stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  energy-score compare main.json pr.json
+  energy-score compare fp32.json int8.json --json comparison.json
+  energy-score compare main.json pr.json --markdown - >> "$GITHUB_STEP_SUMMARY"
+
+Each matching configuration (model, task, precision, batch size, device) gets b / a of its
+energy per query with a 95 % interval, e.g. "1.32 ± 0.04 × more energy per query", from the
+per-trial figures (or the recorded intervals) by the delta method, and "(within noise)" when
+the interval includes 1. Throughput is one figure per run, so its ratio has no interval.
+
+Exit codes: 0 compared, 2 a usage error or results with no configuration in common.`,
+    )
+    .action(async (aPath: string, bPath: string, flags: CompareFlags) => {
+      const a = { name: aPath, document: await readRunDocument(aPath) };
+      const b = { name: bPath, document: await readRunDocument(bPath) };
+      const report = compareDocuments(a, b);
+      await writeReport(
+        { json: flags.json, markdown: flags.markdown },
+        {
+          text: () => renderCompareText(report),
+          json: () => renderCompareJson(report),
+          markdown: () => renderCompareMarkdown(report),
+        },
+      );
     });
 }

@@ -1,0 +1,418 @@
+/**
+ * `check`: holds a result document to limits and, optionally, to a baseline. Every limit is a
+ * check of each configuration; a configuration that cannot be checked (no energy, no rating,
+ * failed) fails rather than passes, and a check that evaluates nothing at all is a usage error.
+ */
+import { usageError } from '../errors.js';
+import type { ConfigResult, EnergyMeasured, RunDocument } from '../report/result.js';
+import { estimatedSuffix, escapeMarkdown, formatP, formatPct, formatSig } from './format.js';
+import { matchConfigurations, type ConfigPair } from './match.js';
+import { testRegression, type RegressionVerdict } from './regression.js';
+
+export interface CheckLimits {
+  minStars?: number;
+  maxWhPer1k?: number;
+  maxJPerQuery?: number;
+  /** Needs a baseline. */
+  maxRegressionPct?: number;
+  requireMeasured?: boolean;
+}
+
+/** The flag behind each check; `status` and `complete` are checked whatever the flags. */
+export type CheckName =
+  | 'status'
+  | 'complete'
+  | '--min-stars'
+  | '--max-wh-per-1k'
+  | '--max-j-per-query'
+  | '--max-regression'
+  | '--require-measured';
+
+export interface CheckOutcome {
+  /** Configuration id; the whole run for `complete`. */
+  config: string;
+  check: CheckName;
+  passed: boolean;
+  /** The line a person reads: figure, limit, and by how much. */
+  message: string;
+  figure: number | null;
+  limit: number | null;
+  /** How far the figure is past the limit (negative: within it), in % of the limit; stars for --min-stars. */
+  excess: number | null;
+  /** --max-regression only: which test decided, and its numbers. */
+  regression?: RegressionVerdict;
+}
+
+export interface NotChecked {
+  config: string;
+  reason: string;
+}
+
+export interface CheckReport {
+  result: string;
+  baseline: string | null;
+  limits: CheckLimits;
+  passed: boolean;
+  /** Configurations with at least one check. */
+  checkedConfigs: number;
+  failedConfigs: number;
+  outcomes: CheckOutcome[];
+  notChecked: NotChecked[];
+  notes: string[];
+}
+
+export interface CheckInput {
+  result: { name: string; document: RunDocument };
+  baseline?: { name: string; document: RunDocument };
+  limits: CheckLimits;
+}
+
+const RUN = '(run)';
+
+export function hasAnyLimit(limits: CheckLimits): boolean {
+  return (
+    limits.minStars !== undefined ||
+    limits.maxWhPer1k !== undefined ||
+    limits.maxJPerQuery !== undefined ||
+    limits.maxRegressionPct !== undefined ||
+    limits.requireMeasured === true
+  );
+}
+
+export function runCheck(input: CheckInput): CheckReport {
+  const { result, baseline, limits } = input;
+  if ((limits.maxRegressionPct === undefined) !== (baseline === undefined)) {
+    throw usageError(
+      baseline ? '--baseline needs --max-regression' : '--max-regression needs --baseline',
+      'for example --baseline main.json --max-regression 5',
+    );
+  }
+  if (!hasAnyLimit(limits)) {
+    throw usageError(
+      'check needs at least one limit',
+      'give --min-stars, --max-wh-per-1k, --max-j-per-query, --require-measured or --baseline with --max-regression',
+    );
+  }
+  const outcomes: CheckOutcome[] = [];
+  const notChecked: NotChecked[] = [];
+  const notes: string[] = [];
+
+  if (!result.document.complete) {
+    outcomes.push({
+      config: RUN,
+      check: 'complete',
+      passed: false,
+      message: `${result.name} is from a run that did not finish (${result.document.interrupted ? 'interrupted' : 'killed or crashed'}): configurations may be missing`,
+      figure: null,
+      limit: null,
+      excess: null,
+    });
+  }
+
+  let pairs = new Map<ConfigResult, ConfigPair>();
+  if (baseline && limits.maxRegressionPct !== undefined) {
+    const matching = matchConfigurations(baseline, result);
+    pairs = new Map(matching.pairs.map((p) => [p.current, p]));
+    for (const c of matching.onlyInBase) notes.push(`${c.id}: in the baseline only`);
+    if (!baseline.document.complete)
+      notes.push(`the baseline ${baseline.name} is from a run that did not finish`);
+    const machines = [baseline.document, result.document].map((d) => d.environment.cpu);
+    if (machines[0] !== machines[1]) {
+      notes.push(
+        `the baseline ran on ${machines[0]}, this run on ${machines[1]}: a difference may be the machine's`,
+      );
+    }
+  }
+
+  const checked = new Set<string>();
+  for (const config of result.document.results) {
+    const own = checkConfig(config, limits, pairs.get(config), notChecked, notes);
+    if (own.length > 0) checked.add(config.id);
+    outcomes.push(...own);
+  }
+  if (checked.size === 0) {
+    const why = notChecked.map((n) => `${n.config}: ${n.reason}`).join('; ');
+    throw usageError(
+      `nothing to check in ${result.name}: no configuration could be held to the limits given (${why})`,
+      'a check that evaluates nothing never passes; bench the configurations first',
+    );
+  }
+  const failed = new Set(outcomes.filter((o) => !o.passed).map((o) => o.config));
+  return {
+    result: result.name,
+    baseline: baseline?.name ?? null,
+    limits,
+    passed: failed.size === 0,
+    checkedConfigs: checked.size,
+    failedConfigs: [...failed].filter((c) => c !== RUN).length,
+    outcomes,
+    notChecked,
+    notes,
+  };
+}
+
+function checkConfig(
+  config: ConfigResult,
+  limits: CheckLimits,
+  pair: ConfigPair | undefined,
+  notChecked: NotChecked[],
+  notes: string[],
+): CheckOutcome[] {
+  const base = { config: config.id, figure: null, limit: null, excess: null };
+  if (config.status === 'skipped') {
+    notChecked.push({ config: config.id, reason: `skipped: ${config.reason ?? 'no reason given'}` });
+    return [];
+  }
+  if (config.status !== 'ok') {
+    const why =
+      config.reason ?? (config.status === 'interrupted' ? 'not measured in full' : 'no reason given');
+    return [{ ...base, check: 'status', passed: false, message: `${config.status}: ${why}` }];
+  }
+  const outcomes: CheckOutcome[] = [];
+  if (limits.requireMeasured) outcomes.push(checkMeasured(config));
+  if (limits.minStars !== undefined) outcomes.push(checkStars(config, limits.minStars));
+  if (limits.maxWhPer1k !== undefined) {
+    outcomes.push(checkMax(config, '--max-wh-per-1k', limits.maxWhPer1k, (e) => e.whPer1k, 'Wh/1k'));
+  }
+  if (limits.maxJPerQuery !== undefined) {
+    outcomes.push(checkMax(config, '--max-j-per-query', limits.maxJPerQuery, (e) => e.perQueryJ, 'J/query'));
+  }
+  if (limits.maxRegressionPct !== undefined) {
+    if (pair) {
+      outcomes.push(checkRegression(pair, limits.maxRegressionPct));
+      if (pair.modelChanged) notes.push(`${config.id}: the model file differs from the baseline's (sha256)`);
+      if (pair.base.energy.status !== config.energy.status && config.energy.status !== 'not-measured') {
+        notes.push(
+          `${config.id}: the baseline's energy is ${pair.base.energy.status}, this run's ${config.energy.status}: the comparison mixes methods`,
+        );
+      }
+    } else {
+      notChecked.push({ config: config.id, reason: 'not in the baseline: no regression check' });
+    }
+  }
+  return outcomes;
+}
+
+function checkMeasured(config: ConfigResult): CheckOutcome {
+  const energy = config.energy;
+  const base = {
+    config: config.id,
+    check: '--require-measured' as const,
+    figure: null,
+    limit: null,
+    excess: null,
+  };
+  if (energy.status === 'not-measured') {
+    return {
+      ...base,
+      passed: false,
+      message: `energy was not measured (${energy.reason}), and --require-measured is set`,
+    };
+  }
+  if (energy.status === 'measured') return { ...base, passed: true, message: 'energy is measured' };
+  const message = `energy is estimated, not measured (${[...new Set(energy.meters.map((m) => m.name))].join(', ')}), and --require-measured is set`;
+  return { ...base, passed: false, message };
+}
+
+function checkStars(config: ConfigResult, minStars: number): CheckOutcome {
+  const rating = config.rating;
+  const base = { config: config.id, check: '--min-stars' as const, limit: minStars };
+  if (rating.status === 'unrated') {
+    return { ...base, passed: false, figure: null, excess: null, message: `unrated: ${rating.reason}` };
+  }
+  const stars = rating.stars;
+  const noun = (n: number) => `${n} star${n === 1 ? '' : 's'}`;
+  const passed = stars >= minStars;
+  return {
+    ...base,
+    passed,
+    figure: stars,
+    excess: minStars - stars,
+    message: passed
+      ? `${noun(stars)} meets --min-stars ${minStars}`
+      : `${noun(stars)} is below --min-stars ${minStars} by ${noun(minStars - stars)}`,
+  };
+}
+
+function checkMax(
+  config: ConfigResult,
+  check: '--max-wh-per-1k' | '--max-j-per-query',
+  limit: number,
+  figureOf: (e: EnergyMeasured) => number,
+  unit: string,
+): CheckOutcome {
+  const base = { config: config.id, check, limit };
+  if (config.energy.status === 'not-measured') {
+    return {
+      ...base,
+      passed: false,
+      figure: null,
+      excess: null,
+      message: `no energy figure to hold to ${check} ${limit}: ${config.energy.reason}`,
+    };
+  }
+  const figure = figureOf(config.energy);
+  const excess = (figure / limit - 1) * 100;
+  const shown = `${formatSig(figure, 3)} ${unit}${estimatedSuffix(config)}`;
+  const passed = figure <= limit;
+  return {
+    ...base,
+    passed,
+    figure,
+    excess,
+    message: passed
+      ? `${shown} is within ${check} ${limit} (${formatPct(-excess)} % below)`
+      : `${shown} is above ${check} ${limit} by ${formatPct(excess)} %`,
+  };
+}
+
+function checkRegression(pair: ConfigPair, maxRegressionPct: number): CheckOutcome {
+  const base = {
+    config: pair.current.id,
+    check: '--max-regression' as const,
+    limit: maxRegressionPct,
+  };
+  if (pair.base.status !== 'ok') {
+    return {
+      ...base,
+      passed: false,
+      figure: null,
+      excess: null,
+      message: `the baseline's configuration has status ${pair.base.status}: no figure to test for a regression`,
+    };
+  }
+  const baseEnergy = pair.base.energy;
+  const currentEnergy = pair.current.energy;
+  const noFigure = (where: string): CheckOutcome => ({
+    ...base,
+    passed: false,
+    figure: null,
+    excess: null,
+    message: `no energy figure in ${where} to test for a regression`,
+  });
+  if (currentEnergy.status === 'not-measured') return noFigure(`this run (${currentEnergy.reason})`);
+  if (baseEnergy.status === 'not-measured') return noFigure(`the baseline (${baseEnergy.reason})`);
+  const verdict = testRegression(baseEnergy, currentEnergy, maxRegressionPct);
+  return {
+    ...base,
+    passed: !verdict.regressed,
+    figure: verdict.changePct,
+    excess: verdict.changePct - maxRegressionPct,
+    regression: verdict,
+    message: regressionMessage(
+      verdict,
+      maxRegressionPct,
+      estimatedSuffix(pair.current),
+      estimatedSuffix(pair.base),
+    ),
+  };
+}
+
+function regressionMessage(
+  v: RegressionVerdict,
+  maxPct: number,
+  currentEst: string,
+  baseEst: string,
+): string {
+  const direction = v.changePct >= 0 ? 'above' : 'below';
+  const figures = `${formatSig(v.currentPerQueryJ, 3)} J/query${currentEst} is ${formatPct(Math.abs(v.changePct))} % ${direction} the baseline's ${formatSig(v.baselinePerQueryJ, 3)} J/query${baseEst}`;
+  const how = testDescription(v, maxPct);
+  if (v.regressed) {
+    return `${figures}: a real regression, above --max-regression ${maxPct} % by ${formatPct(v.changePct - maxPct)} points (${how})`;
+  }
+  const verdict =
+    v.changePct > maxPct
+      ? `more than --max-regression ${maxPct} %, but not significantly (${how}): within noise`
+      : `within --max-regression ${maxPct} % (${how})`;
+  return `${figures}: ${verdict}`;
+}
+
+/** Which test decided, and with what numbers. */
+export function testDescription(v: RegressionVerdict, maxPct: number): string {
+  const factor = 1 + maxPct / 100;
+  if (v.method === 'welch' && v.welch) {
+    const w = v.welch;
+    return `Welch's t-test on ${w.currentTrials} and ${w.baselineTrials} trials: t = ${w.t.toFixed(2)}, df = ${w.df.toFixed(1)}, one-sided p = ${formatP(w.p)}`;
+  }
+  if (v.method === 'intervals') {
+    const low = v.currentPerQueryJ - (v.currentCi95J ?? 0);
+    const high = factor * (v.baselinePerQueryJ + (v.baselineCi95J ?? 0));
+    return `95 % intervals, no per-trial figures: this run's lower bound ${formatSig(low, 3)} J vs the baseline's upper bound × ${Number(factor.toFixed(4))} = ${formatSig(high, 3)} J`;
+  }
+  return 'point estimates: no trials or interval to test with';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+function summaryLine(report: CheckReport): string {
+  const against = report.baseline ? ` against ${report.baseline}` : '';
+  if (report.passed) {
+    return `energy-score check: passed: ${report.checkedConfigs} configuration(s) of ${report.result}${against} within every limit`;
+  }
+  const runFailed = report.outcomes.some((o) => o.config === RUN && !o.passed);
+  const counts = `${report.failedConfigs} of ${report.checkedConfigs} configuration(s) fail`;
+  return `energy-score check: FAILED: ${runFailed ? `the run is incomplete; ${counts}` : counts} (${report.result}${against})`;
+}
+
+export function limitsText(limits: CheckLimits): string {
+  const parts: string[] = [];
+  if (limits.minStars !== undefined) parts.push(`--min-stars ${limits.minStars}`);
+  if (limits.maxWhPer1k !== undefined) parts.push(`--max-wh-per-1k ${limits.maxWhPer1k}`);
+  if (limits.maxJPerQuery !== undefined) parts.push(`--max-j-per-query ${limits.maxJPerQuery}`);
+  if (limits.maxRegressionPct !== undefined) parts.push(`--max-regression ${limits.maxRegressionPct} %`);
+  if (limits.requireMeasured) parts.push('--require-measured');
+  return parts.join(', ');
+}
+
+/** Each failure as one line: "id: message". */
+export function failureLines(report: CheckReport): string[] {
+  return report.outcomes.filter((o) => !o.passed).map((o) => `${o.config}: ${o.message}`);
+}
+
+export function renderCheckText(report: CheckReport): string {
+  const lines = [summaryLine(report), `limits: ${limitsText(report.limits)}`];
+  for (const o of report.outcomes) {
+    lines.push(`  ${o.passed ? 'pass' : 'FAIL'}  ${o.config}: ${o.message}`);
+  }
+  if (report.notChecked.length > 0) {
+    lines.push('not checked:');
+    for (const n of report.notChecked) lines.push(`  -     ${n.config}: ${n.reason}`);
+  }
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderCheckMarkdown(report: CheckReport): string {
+  const heading = report.passed ? '✅ passed' : '❌ failed';
+  const against = report.baseline ? ` against the baseline \`${report.baseline}\`` : '';
+  const lines = [
+    `## energy-score check: ${heading}`,
+    '',
+    `\`${report.result}\`${against}; limits: ${escapeMarkdown(limitsText(report.limits))}.`,
+    '',
+    report.passed
+      ? `All ${report.checkedConfigs} configuration(s) checked are within every limit.`
+      : `${report.failedConfigs} of ${report.checkedConfigs} configuration(s) fail${report.outcomes.some((o) => o.config === RUN && !o.passed) ? ', and the run is incomplete' : ''}.`,
+    '',
+    '| configuration | check | result | detail |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const o of report.outcomes) {
+    lines.push(
+      `| ${escapeMarkdown(o.config)} | ${escapeMarkdown(o.check)} | ${o.passed ? '✅ pass' : '❌ fail'} | ${escapeMarkdown(o.message)} |`,
+    );
+  }
+  const extra = [
+    ...report.notChecked.map(
+      (n) => `- not checked: ${escapeMarkdown(n.config)}: ${escapeMarkdown(n.reason)}`,
+    ),
+    ...report.notes.map((n) => `- note: ${escapeMarkdown(n)}`),
+  ];
+  if (extra.length > 0) lines.push('', ...extra);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderCheckJson(report: CheckReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
