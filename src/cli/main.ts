@@ -45,13 +45,19 @@ export function buildProgram(): Command {
     'after',
     `
 Examples:
-  energy-score bench                      run the built-in demo and print the report
-  energy-score bench model.onnx --json -  measure a model, JSON on stdout
-  energy-score inspect model.onnx         show a model's inputs, outputs and operators
-  energy-score measure -- ./train.sh      the energy of any command, per domain, net of idle
-  energy-score doctor                     which meters and providers work here, and how to enable the rest
+  energy-score bench                                   # the built-in demo, rated within the run
+  energy-score bench model.onnx --json -               # measure a model, JSON on stdout
+  energy-score rate result.json --within               # star ratings for stored results
+  energy-score label result.json --png                 # an AI Energy Score-style label
+  energy-score leaderboard runs/*.json -o board.csv    # merge results from many machines
+  energy-score check new.json --baseline main.json --max-regression 5   # gate a release in CI
+  energy-score compare main.json new.json              # energy and throughput ratios, with intervals
+  energy-score report result.json --html report.html   # a stored result as a page with plots
+  energy-score inspect model.onnx                      # a model's inputs, outputs and operators
+  energy-score measure -- ./train.sh                   # the energy of any command, net of idle
+  energy-score doctor                                  # which meters and providers work here
 
-Exit codes: 0 success, 1 a run failure, 2 a usage error, 130 interrupted;
+Exit codes: 0 success, 1 a run failure or a failed check, 2 a usage error, 130 interrupted;
 measure exits with its command's code.`,
   );
   for (const command of program.commands) {
