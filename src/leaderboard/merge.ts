@@ -3,7 +3,7 @@
  * hardware (the newest run wins), stars recomputed within each cohort of the merged rows.
  */
 import { formatSig } from '../report/energy-text.js';
-import { cohortKey, dedupeRows, describeCohortKey, rowLabel, type EnergyRow } from '../rating/rows.js';
+import { dedupeRows, describeCohortKey, groupByCohort, rowLabel, type EnergyRow } from '../rating/rows.js';
 import { makeRater, type ScaleName } from '../rating/scales.js';
 import type { BoardRow } from './csv.js';
 
@@ -17,13 +17,7 @@ export interface Board {
 
 export function buildBoard(input: readonly EnergyRow[], scale: ScaleName): Board {
   const { rows, dropped } = dedupeRows(input);
-  const groups = new Map<string, EnergyRow[]>();
-  for (const row of rows) {
-    const key = cohortKey(row);
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
+  const groups = groupByCohort(rows);
   const keys = [...groups.keys()].sort();
   const board: BoardRow[] = [];
   const cohorts: Board['cohorts'] = [];

@@ -14,6 +14,7 @@ import { rateAgainst } from './cohort.js';
 import { AIES_V1_FILES, type ReferenceCohort } from './reference.js';
 import {
   cohortKey,
+  groupByCohort,
   dedupeRows,
   describeCohortKey,
   identityKey,
@@ -83,13 +84,7 @@ export function rateItems(items: readonly RatedItem[], plan: RatingPlan): void {
   const ownRows = rows.filter(isRow);
   const ownKeys = new Set(ownRows.map(identityKey));
   const pool = dedupeRows([...plan.cohortRows, ...(plan.within ? ownRows : [])]).rows;
-  const groups = new Map<string, EnergyRow[]>();
-  for (const row of pool) {
-    const key = cohortKey(row);
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
+  const groups = groupByCohort(pool);
 
   items.forEach((item, i) => {
     const row = rows[i]!;

@@ -113,6 +113,18 @@ export function cohortKey(
   );
 }
 
+/** Rows grouped by cohortKey, each group in the order given. */
+export function groupByCohort(rows: readonly EnergyRow[]): Map<string, EnergyRow[]> {
+  const groups = new Map<string, EnergyRow[]>();
+  for (const row of rows) {
+    const key = cohortKey(row);
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return groups;
+}
+
 /** A cohort in words: "text-classification on Intel Xeon (cpu+dram, estimated)". */
 export function describeCohortKey(
   row: Pick<EnergyRow, 'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass'>,
