@@ -104,3 +104,29 @@ describe('GitHub Actions', () => {
     assert.match(text, /^Carbon: grid carbon intensity .*Germany \(DEU\)/m);
   });
 });
+
+describe('HTML report', () => {
+  test('bench --html writes one self-contained page at the end', async () => {
+    const html = path.join(tmp, 'report.html');
+    const run = await cli([
+      'bench',
+      'fixtures/zoo/encoder-tiny',
+      ...QUICK_ENERGY,
+      '--rate-within-run',
+      '--html',
+      html,
+    ]);
+    assertExit(run, 0);
+    const page = fs.readFileSync(html, 'utf8');
+    assert.match(page, /^<!doctype html>/i);
+    assert.equal((page.match(/<svg/g) ?? []).length, 3, 'two plots and the label');
+    assert.doesNotMatch(page, /<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  test('an --html folder that does not exist fails before anything is measured', async () => {
+    const run = await cli(['bench', 'fixtures/zoo/encoder-tiny', '--html', path.join(tmp, 'no', 'r.html')]);
+    assertExit(run, 2);
+    assert.match(run.stderr, /cannot write .*r\.html: no such folder/);
+    assert.equal(run.stdout, '');
+  });
+});

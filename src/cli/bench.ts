@@ -22,7 +22,7 @@ import { OutputWriter } from './outputs.js';
 import { appendStepSummary } from '../gate/github.js';
 import { toMarkdown } from '../report/exporters.js';
 import { renderHtmlReport } from '../report/html.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { checkFolderWritable, writeFileAtomic } from '../util/atomic-write.js';
 import { addRatingOptions, ratingPlan, type RatingFlags } from './rating-options.js';
 import { addCarbonOptions, carbonFrom, type CarbonFlags } from './carbon-options.js';
 import { rateItems, type RatingPlan } from '../rating/assign.js';
@@ -167,6 +167,7 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
   const progress = createProgress();
   let meters: EnergyMeter[] = [];
   try {
+    if (flags.html) await checkFolderWritable(flags.html);
     const planned = await planBench(options);
     // Cohort files are read before anything is measured: a bad one fails now, not after the run.
     const plan = await ratingPlan(flags, {
