@@ -18,7 +18,13 @@ import {
 } from '../src/rating/rows.js';
 import { readRowFile } from '../src/rating/sources.js';
 import type { RunDocument } from '../src/report/result.js';
-import { gpuDocument, recordedDocument, RECORDED_CPU_RESULT, setEnergy } from './helpers/documents.js';
+import {
+  gpuDocument,
+  measuredEnergy,
+  recordedDocument,
+  RECORDED_CPU_RESULT,
+  setEnergy,
+} from './helpers/documents.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-rating-'));
 let reference: ReferenceCohort[];
@@ -152,6 +158,26 @@ describe('rating configurations', () => {
     assert.equal(r.energyStatus, 'estimated');
     assert.equal(r.clamped, null);
     assert.equal(r.cohort.rangeKwhPer1k[0], r.energyKwhPer1k, 'q8 b1 is the lowest');
+  });
+
+  test('the stars at both ends of each energy’s 95 % interval', () => {
+    const doc = recordedDocument();
+    rate(doc, plan({ within: true }));
+    // ci95Relative 0.063, 0.152, 0.233, 0.114, 0.080, 0.181 against the run's range.
+    assert.deepEqual(
+      doc.results.map((r) => (r.rating.status === 'rated' ? r.rating.starsWithin95 : 'unrated')),
+      [
+        [5, 5],
+        [1, 3],
+        [4, 5],
+        [1, 1],
+        [5, 5],
+        [1, 2],
+      ],
+    );
+    for (const r of doc.results) measuredEnergy(r).ci95Relative = null;
+    rate(doc, plan({ within: true }));
+    assert.ok(doc.results.every((r) => r.rating.status === 'rated' && r.rating.starsWithin95 === null));
   });
 
   test('within the run on the quantile and log scales', () => {

@@ -179,6 +179,9 @@ export function ratedNote(r: RatingRated): string {
     r.clamped === 'below' ? 'below the cohort’s range' : '',
     r.clamped === 'above' ? 'above the cohort’s range' : '',
     r.singleton ? 'the only entry in its cohort' : '',
+    r.starsWithin95 && r.starsWithin95[0] !== r.starsWithin95[1]
+      ? `${r.starsWithin95[0]}–${r.starsWithin95[1]} stars within the 95 % interval`
+      : '',
     r.energyStatus === 'estimated' ? 'rated on estimated energy' : '',
   ].filter(Boolean);
   return [`Rated on the ${r.scale} scale`, cohort, ...flags].join(' · ');

@@ -10,7 +10,6 @@
  */
 import type { ConfigResult, Rating, RatingCohort, RatingUnrated, RunDocument } from '../report/result.js';
 import { isH100 } from '../report/hardware.js';
-import { rateAgainst } from './cohort.js';
 import { AIES_V1_FILES, type ReferenceCohort } from './reference.js';
 import {
   cohortKey,
@@ -23,7 +22,7 @@ import {
   rowOfResult,
   type EnergyRow,
 } from './rows.js';
-import { makeRater, type ScaleName } from './scales.js';
+import { makeRater, type Rater, type ScaleName, type Stars, type StarRating } from './scales.js';
 
 export interface RatingPlan {
   scale: ScaleName;
@@ -116,7 +115,7 @@ function rateRow(
       size: group.length,
       rangeKwhPer1k: [Math.min(...energies), Math.max(...energies)],
     };
-    return rated(rate(row.energyKwhPer1k, rowLabel(row)), row, plan.scale, cohort);
+    return rated(rate(row.energyKwhPer1k, rowLabel(row)), row, plan.scale, cohort, rate);
   }
   const mismatch = referenceMismatch(row);
   const reference =
@@ -138,14 +137,29 @@ function rateRow(
     size: reference.entries.length,
     rangeKwhPer1k: [Math.min(...energies), Math.max(...energies)],
   };
-  return rated(rateAgainst(reference, row.energyKwhPer1k, plan.scale), row, plan.scale, cohort);
+  const rate = makeRater(
+    energies,
+    plan.scale,
+    reference.entries.map((e) => `${reference.file} line ${e.line} (model '${e.model}')`),
+  );
+  return rated(rate(row.energyKwhPer1k, rowLabel(row)), row, plan.scale, cohort, rate);
+}
+
+/** The stars at both ends of the row's 95 % interval, fewest first; null without an interval. */
+function starsWithin95(row: EnergyRow, rate: Rater): [Stars, Stars] | null {
+  if (row.ci95Relative === null || !(row.ci95Relative >= 0)) return null;
+  const high = row.energyKwhPer1k * (1 + row.ci95Relative);
+  // The log scale takes only energies above zero; an interval reaching zero is at the best band.
+  const low = Math.max(row.energyKwhPer1k * (1 - row.ci95Relative), Number.MIN_VALUE);
+  return [rate(high).stars, rate(low).stars];
 }
 
 function rated(
-  star: ReturnType<typeof rateAgainst>,
+  star: StarRating,
   row: EnergyRow,
   scale: ScaleName,
   cohort: RatingCohort,
+  rate: Rater,
 ): Rating {
   return {
     status: 'rated',
@@ -154,6 +168,7 @@ function rated(
     scale,
     clamped: star.clamped,
     singleton: star.singleton,
+    starsWithin95: starsWithin95(row, rate),
     energyKwhPer1k: row.energyKwhPer1k,
     energyStatus: row.energyStatus,
     cohort,

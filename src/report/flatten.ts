@@ -78,7 +78,7 @@ export function flatten(result: ConfigResult): FlatRow {
     rating_scale: result.rating.scale ?? '',
     rating_cohort:
       result.rating.status === 'rated' ? `${result.rating.cohort.source} (${result.rating.cohort.size})` : '',
-    rating_note: result.rating.status === 'rated' ? ratedNote(result.rating) : result.rating.reason,
+    rating_note: result.rating.status === 'rated' ? ratingCaveats(result.rating) : result.rating.reason,
     reason: result.reason ?? '',
     warnings: result.warnings.join(' | '),
   };
@@ -124,9 +124,12 @@ export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
 ];
 
 /** What qualifies a star rating: outside the cohort's range, or a cohort of one. */
-export function ratedNote(rating: RatingRated): string {
+export function ratingCaveats(rating: RatingRated): string {
   const notes: string[] = [];
   if (rating.clamped) notes.push(`${rating.clamped} the cohort's range: put in the nearest band`);
   if (rating.singleton) notes.push('alone in its cohort: a rating against nobody else');
+  const range = rating.starsWithin95;
+  if (range && range[0] !== range[1])
+    notes.push(`the energy's 95 % interval spans ${range[0]} to ${range[1]} stars`);
   return notes.join('; ');
 }

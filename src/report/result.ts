@@ -99,6 +99,11 @@ export interface RatingRated {
   clamped: 'below' | 'above' | null;
   /** True when the cohort holds one entry: a rating against nobody else. */
   singleton: boolean;
+  /**
+   * The stars at the two ends of the energy's 95 % interval, fewest first; when they differ, the
+   * measurement cannot tell those ratings apart. Null without an interval (one trial).
+   */
+  starsWithin95?: [Stars, Stars] | null;
   /** The energy that was rated (the headline figure), kWh per 1,000 queries: AI Energy Score's unit. */
   energyKwhPer1k: number;
   /** Whether that energy was measured or estimated: a rating is only as good as its energy. */

@@ -2,7 +2,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { energyCell, energySummary, energyWarnings } from './energy-text.js';
 import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from './carbon.js';
-import { ratedNote } from './flatten.js';
+import { ratingCaveats } from './flatten.js';
 import type { ConfigResult, RunDocument } from './result.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -120,7 +120,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   }
   for (const [id, w] of energyNotes.byRow) lines.push(`${chalk.yellow('!')} ${id}: energy: ${w}`);
   for (const r of document.results) {
-    const note = r.rating.status === 'rated' ? ratedNote(r.rating) : '';
+    const note = r.rating.status === 'rated' ? ratingCaveats(r.rating) : '';
     if (note) lines.push(`${chalk.yellow('!')} ${r.id}: rating: ${note}`);
   }
 
