@@ -126,7 +126,7 @@ describe('leaderboard command', () => {
     assertExit(run, 0);
     assert.equal(
       run.stderr,
-      `8 rows in 2 cohorts from 3 files; 6 older duplicate run(s) left out; wrote ${out}\n`,
+      `8 rows in 2 cohorts from 3 files; 6 duplicate run(s) left out (older, or the same run given twice); wrote ${out}\n`,
     );
     const rows = parseLeaderboardCsv(fs.readFileSync(out, 'utf8'), out);
     assert.equal(rows.length, 8);
@@ -186,5 +186,39 @@ describe('leaderboard command', () => {
     );
     for (const run of runs) assertExit(run, 0);
     assert.equal(parseLeaderboardCsv(fs.readFileSync(out, 'utf8'), out).length, 8);
+  });
+});
+
+describe('leaderboard review cases', () => {
+  test('our one-pass text generation and AI Energy Score’s generations are separate cohorts', async () => {
+    const doc = gpuDocument('NVIDIA H100 80GB HBM3', [1]);
+    doc.results[0]!.task = 'text-generation';
+    doc.results[0]!.model.parameters = 1e9;
+    const files = [writeJson('tg.json', doc), path.join(AIES_DIR, 'text_generation.csv')];
+    const board = buildBoard(
+      (await readRowFiles(files)).flatMap((f) => f.rows),
+      'aies',
+    );
+    const ours = board.rows.find((b) => b.row.protocol === 'energy-score')!;
+    assert.equal(ours.cohortSize, 1);
+    assert.equal(board.cohorts.length, 4, 'ours, and the three published classes');
+    const csv = toLeaderboardCsv(board.rows);
+    assert.deepEqual(
+      parseLeaderboardCsv(csv, 'b.csv'),
+      board.rows.map((b) => b.row),
+    );
+  });
+
+  test('rating_note says when the 95 % interval spans more than one star', () => {
+    const board = buildBoard(rowsOf(recordedDocument(), 'r.json'), 'aies');
+    const records = parseCsv(toLeaderboardCsv(board.rows), 'x');
+    const note = records[0]!.fields.indexOf('rating_note');
+    const model = records[0]!.fields.indexOf('precision');
+    const batch = records[0]!.fields.indexOf('batch_size');
+    const notes = new Map(
+      records.slice(1).map((r) => [`${r.fields[model]} b${r.fields[batch]}`, r.fields[note]]),
+    );
+    assert.equal(notes.get('fp32 b8'), "the energy's 95 % interval spans 1 to 3 stars");
+    assert.equal(notes.get('q8 b1'), '');
   });
 });

@@ -140,3 +140,41 @@ describe('rate', () => {
     }
   });
 });
+
+describe('review cases', () => {
+  test('rate --json with several files is a usage error', async () => {
+    const run = await cli(['rate', RECORDED_CPU_RESULT, RECORDED_CPU_RESULT, '--json', '-']);
+    assertExit(run, 2);
+    assert.match(run.stderr, /--json writes one result document, and several were given/);
+  });
+
+  test('report --price alone keeps the run’s region', async () => {
+    const file = path.join(tmp, 'fra.json');
+    const doc = recordedDocument();
+    doc.carbon = {
+      gCo2ePerKwh: 56.039,
+      kind: 'region',
+      source: 'France (FRA), 2023, CodeCarbon global_energy_mix',
+      region: { iso: 'FRA', country: 'France', gCo2ePerKwh: 56.039, year: 2023 },
+      pricePerKwh: null,
+    };
+    fs.writeFileSync(file, JSON.stringify(doc));
+    const run = await cli(['report', file, '--price', '0.3']);
+    assertExit(run, 0);
+    assert.match(
+      run.stdout,
+      /^carbon: grid carbon intensity 56\.0 gCO2e\/kWh: France \(FRA\).*electricity price 0\.3 per kWh/m,
+    );
+  });
+
+  test('control characters in a model name cannot break the table', async () => {
+    const file = path.join(tmp, 'names.json');
+    const doc = recordedDocument();
+    doc.results[0]!.model.name = 'evil\nname\u001b[31m';
+    fs.writeFileSync(file, JSON.stringify(doc));
+    const run = await cli(['report', file]);
+    assertExit(run, 0);
+    assert.match(run.stdout, /^evil\uFFFDname\uFFFD\[31m +fp32 /m);
+    assert.doesNotMatch(run.stdout, /\u001b/);
+  });
+});

@@ -107,8 +107,8 @@ describe('rows', () => {
     const gpu = gpuDocument('NVIDIA H100 80GB HBM3', [1]);
     const cpuRow = rowOfResult(cpu.results[0]!, cpu, 'a') as EnergyRow;
     const gpuRow = rowOfResult(gpu.results[0]!, gpu, 'b') as EnergyRow;
-    assert.equal(cohortKey(cpuRow), 'text-classification|intel xeon processor|cpu+dram|estimated|');
-    assert.equal(cohortKey(gpuRow), 'text-classification|h100 80gb|gpu|measured|');
+    assert.equal(cohortKey(cpuRow), 'text-classification|intel xeon processor|cpu+dram|estimated||');
+    assert.equal(cohortKey(gpuRow), 'text-classification|h100 80gb|gpu|measured||');
   });
 
   test('de-duplication keeps the newest run of each configuration', () => {
@@ -140,7 +140,7 @@ describe('rating configurations', () => {
     assert.equal(
       r.reason,
       'no cohort for text-classification on Intel Xeon® Processor (cpu+dram energy, estimated): ' +
-        'the shipped reference (AI Energy Score v1) rates GPU energy measured on an NVIDIA H100. To rate it: --rate-within-run',
+        'the shipped reference (AI Energy Score v1) rates GPU energy measured on one NVIDIA H100. To rate it: --rate-within-run',
     );
   });
 
@@ -225,7 +225,7 @@ describe('rating configurations', () => {
     rate(a100, plan());
     assert.match(
       (a100.results[0]!.rating as { reason: string }).reason,
-      /^no cohort for text-classification on NVIDIA A100-SXM4-80GB \(gpu energy, measured\): the shipped reference \(AI Energy Score v1\) rates GPU energy measured on an NVIDIA H100/,
+      /^no cohort for text-classification on NVIDIA A100-SXM4-80GB \(gpu energy, measured\): the shipped reference \(AI Energy Score v1\) rates GPU energy measured on one NVIDIA H100/,
     );
   });
 
@@ -355,5 +355,114 @@ describe('cohort files', () => {
     const { rows, left } = await readRowFile(RECORDED_CPU_RESULT);
     assert.equal(rows.length, 6);
     assert.deepEqual(left, []);
+  });
+});
+
+describe('review cases', () => {
+  test('an older run of the same configurations in --cohort is the file’s, not this run’s', async () => {
+    const older = recordedDocument();
+    older.createdAt = '2020-01-01T00:00:00.000Z';
+    const file = path.join(tmp, 'older-run.json');
+    fs.writeFileSync(file, JSON.stringify(older));
+    const { rows } = await readRowFile(file);
+    const doc = recordedDocument();
+    rate(doc, plan({ cohortRows: rows, cohortSource: file }));
+    const r = doc.results[0]!.rating;
+    assert.equal(r.status === 'rated' && r.cohort.kind, 'user');
+    assert.equal(r.status === 'rated' && r.cohort.source, file);
+  });
+
+  test('our one-pass figures never share a cohort with AI Energy Score’s generations', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(tmp, 'tg-')), 'text_generation.csv');
+    fs.writeFileSync(file, 'model,total_gpu_energy,energy_score,class\nx,0.001,5,A\ny,0.02,1,A\n');
+    const { rows } = await readRowFile(file);
+    assert.deepEqual(
+      rows.map((r) => r.protocol),
+      ['ai-energy-score', 'ai-energy-score'],
+    );
+    const doc = gpuDocument('NVIDIA H100 80GB HBM3', [1]);
+    doc.results[0]!.task = 'text-generation';
+    doc.results[0]!.model.parameters = 1e9;
+    rate(doc, plan({ cohortRows: rows, cohortSource: file }));
+    assert.match(
+      (doc.results[0]!.rating as { reason: string }).reason,
+      /^no cohort for text-generation class A on NVIDIA H100 80GB HBM3 \(gpu energy, measured\): the text-generation suite runs one forward pass/,
+    );
+  });
+
+  test('two H100s are not rated against the one-H100 reference', () => {
+    const doc = gpuDocument('NVIDIA H100 80GB HBM3', [0.3]);
+    doc.environment.gpus.push({ ...doc.environment.gpus[0]!, index: 1 });
+    measuredEnergy(doc.results[0]!).domains.gpu!.devices = ['gpu0', 'gpu1'];
+    rate(doc, plan());
+    assert.match(
+      (doc.results[0]!.rating as { reason: string }).reason,
+      /^no cohort for text-classification on 2× NVIDIA H100 80GB HBM3 .*rates GPU energy measured on one NVIDIA H100/,
+    );
+  });
+
+  test('text generation with an unknown parameter count is not rated', () => {
+    const doc = recordedDocument();
+    for (const r of doc.results) {
+      r.task = 'text-generation';
+      r.model.parameters = null;
+    }
+    rate(doc, plan({ within: true }));
+    assert.equal(
+      (doc.results[0]!.rating as { reason: string }).reason,
+      'not rated: text generation is rated within a size class, and the model’s parameter count is unknown',
+    );
+  });
+
+  test('a cohort of 300,000 rows rates without running out of stack', () => {
+    const base = rowOfResult(recordedDocument().results[0]!, recordedDocument(), 'big.csv') as EnergyRow;
+    const rows = Array.from({ length: 300_000 }, (_, i) => ({
+      ...base,
+      model: `m${i}`,
+      sha256: `sha-${i}`,
+      energyKwhPer1k: (i + 1) * 1e-9,
+    }));
+    const doc = recordedDocument();
+    rate(doc, plan({ cohortRows: rows, cohortSource: 'big.csv' }));
+    const r = doc.results[0]!.rating;
+    assert.equal(r.status === 'rated' && r.cohort.size, 300_000);
+    assert.deepEqual(r.status === 'rated' && r.cohort.rangeKwhPer1k, [1e-9, 300_000 * 1e-9]);
+  });
+
+  test('an AI Energy Score-format CSV may leave out energy_score', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(tmp, 'nostars-')), 'sentence_similarity.csv');
+    fs.writeFileSync(file, 'model,total_gpu_energy\na,0.001\nb,0.004\n');
+    const { rows } = await readRowFile(file);
+    assert.deepEqual(
+      rows.map((r) => [r.model, r.energyKwhPer1k]),
+      [
+        ['a', 0.001],
+        ['b', 0.004],
+      ],
+    );
+  });
+
+  test('a result file: energy that is not a number reads as not measured; BOM accepted; no environment refused', async () => {
+    const doc = recordedDocument() as unknown as { results: { energy: Record<string, unknown> }[] };
+    doc.results[0]!.energy.whPer1k = null;
+    doc.results[1]!.energy.perQueryJ = -5;
+    const file = path.join(tmp, 'bad-energy.json');
+    fs.writeFileSync(file, '\uFEFF' + JSON.stringify(doc));
+    const { rows, left } = await readRowFile(file);
+    assert.equal(rows.length, 4);
+    assert.deepEqual(left, [
+      {
+        id: 'encoder-tiny/fp32/b1/cpu',
+        reason: "energy not measured: the file's energy figure whPer1k is not a number of 0 or more (null)",
+      },
+      {
+        id: 'encoder-tiny/fp32/b8/cpu',
+        reason: "energy not measured: the file's energy figure perQueryJ is not a number of 0 or more (-5)",
+      },
+    ]);
+    const noEnv = { ...recordedDocument(), environment: undefined };
+    const noEnvFile = path.join(tmp, 'no-env.json');
+    fs.writeFileSync(noEnvFile, JSON.stringify(noEnv));
+    await assert.rejects(readRowFile(noEnvFile), isUsageError(/has no valid environment/));
   });
 });

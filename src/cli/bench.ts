@@ -124,8 +124,10 @@ runs whole passes of the suite in windows of at least --min-window seconds, repe
 95 % interval of energy per query is within --target-ci percent.
 Results are written after every configuration, so Ctrl-C keeps what was measured.
 
-Ratings: measured GPU energy on an H100 is rated against the shipped AI Energy Score v1
-leaderboard; anything else needs a cohort (--rate-within-run, --cohort) or stays unrated.`,
+Ratings: GPU energy measured on one H100 is rated against the shipped AI Energy Score v1
+leaderboard in its five one-forward-pass tasks (text classification, sentence similarity,
+question answering, image classification, object detection); anything else needs a cohort
+(--rate-within-run, --cohort) or stays unrated, saying why.`,
     )
     .action(async (models: string[], flags: BenchFlags, cmd: Command) => {
       // The demo caps trials so a first run finishes in about a minute, unless told otherwise.

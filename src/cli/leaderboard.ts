@@ -74,7 +74,9 @@ async function leaderboard(files: string[], flags: LeaderboardFlags): Promise<vo
     .join(' and ');
   process.stderr.write(
     `${board.rows.length} rows in ${board.cohorts.length} cohort${board.cohorts.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}` +
-      (board.duplicatesDropped ? `; ${board.duplicatesDropped} older duplicate run(s) left out` : '') +
+      (board.duplicatesDropped
+        ? `; ${board.duplicatesDropped} duplicate run(s) left out (older, or the same run given twice)`
+        : '') +
       (written ? `; wrote ${written}` : '') +
       '\n',
   );

@@ -5,6 +5,8 @@ import { rateItems, type RatedItem } from '../rating/assign.js';
 import { readRunDocument } from '../report/read-result.js';
 import { toJson } from '../report/exporters.js';
 import { ratingCell } from '../report/table.js';
+import { ratingCaveats } from '../report/flatten.js';
+import { printable } from '../report/text-safety.js';
 import { formatSig } from '../report/energy-text.js';
 import type { RunDocument } from '../report/result.js';
 import { usageError } from '../errors.js';
@@ -24,12 +26,12 @@ export function registerRate(program: Command): void {
     .argument('<results...>', 'result documents written by bench --json')
     .option('--within', 'rate the given results among themselves as cohorts')
     .option('--in-place', 'write the new ratings back into each result file (atomically)')
-    .option('--json <file|->', 'write the rated documents as JSON: one document, or an array for several');
+    .option('--json <file|->', 'write the rated document as JSON (one result file only)');
   addRatingOptions(command).addHelpText(
     'after',
     `
 Examples:
-  energy-score rate result.json                            H100 GPU results: against AI Energy Score v1
+  energy-score rate result.json                            one H100: against AI Energy Score v1 (five tasks)
   energy-score rate laptop.json --cohort old/*.json        against earlier results from this CPU
   energy-score rate runs/*.json --within --scale quantile  among themselves, quintiles
   energy-score rate result.json --cohort board.csv --in-place
@@ -44,6 +46,11 @@ says why; a star is never made up.`,
 }
 
 async function rate(files: string[], flags: RateFlags): Promise<void> {
+  if (flags.json && files.length > 1)
+    throw usageError(
+      '--json writes one result document, and several were given',
+      'rate them one at a time with --json, or write each back with --in-place',
+    );
   const documents: { file: string; document: RunDocument }[] = [];
   for (const file of files) documents.push({ file, document: await readRunDocument(file) });
   const plan = await ratingPlan(flags, {
@@ -59,7 +66,7 @@ async function rate(files: string[], flags: RateFlags): Promise<void> {
 
   const out = flags.json === '-' ? process.stderr : process.stdout;
   for (const { file, document } of documents) {
-    out.write(`${file}\n`);
+    out.write(`${printable(file)}\n`);
     for (const result of document.results) {
       const energy =
         result.energy.status === 'not-measured'
@@ -68,9 +75,17 @@ async function rate(files: string[], flags: RateFlags): Promise<void> {
       const r = result.rating;
       const detail =
         r.status === 'rated'
-          ? `${r.scale} scale, ${r.cohort.kind === 'reference' ? r.cohort.source : `${r.cohort.size} in cohort (${r.cohort.source})`}${r.clamped ? `, clamped: ${r.clamped} the cohort's range` : ''}${r.singleton ? ', alone in its cohort' : ''}`
+          ? [
+              `${r.scale} scale`,
+              r.cohort.kind === 'reference'
+                ? r.cohort.source
+                : `${r.cohort.size} in cohort (${r.cohort.source})`,
+              ratingCaveats(r),
+            ]
+              .filter(Boolean)
+              .join(', ')
           : r.reason;
-      out.write(`  ${result.id}  ${energy}  ${ratingCell(result)}  ${detail}\n`);
+      out.write(`  ${printable(result.id)}  ${energy}  ${ratingCell(result)}  ${detail}\n`);
     }
   }
   if (flags.inPlace) {
@@ -78,14 +93,7 @@ async function rate(files: string[], flags: RateFlags): Promise<void> {
     out.write(`ratings written back into ${files.length} file${files.length === 1 ? '' : 's'}\n`);
   }
   if (flags.json) {
-    const text =
-      documents.length === 1
-        ? toJson(documents[0]!.document)
-        : JSON.stringify(
-            documents.map((d) => d.document),
-            null,
-            2,
-          ) + '\n';
+    const text = toJson(documents[0]!.document);
     if (flags.json === '-') process.stdout.write(text);
     else await writeFileAtomic(flags.json, text);
   }

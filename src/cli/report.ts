@@ -29,13 +29,23 @@ Examples:
   energy-score report result.json --html report.html --region DEU --price 0.30
   energy-score report result.json --markdown - >> "$GITHUB_STEP_SUMMARY"
 
-Carbon and cost use the flags given here; without them, the settings the run was made with, or
+Carbon and cost: the settings the run was made with, with the flags given here replacing what
+they name (--price alone keeps the run's grid intensity); for an older file without settings,
 the world average (475 gCO2e/kWh), labelled.`,
   );
-  command.action(async (file: string, flags: ReportFlags, cmd: Command) => {
+  command.action(async (file: string, flags: ReportFlags) => {
     const document = await readRunDocument(file);
-    const given = ['carbonIntensity', 'region', 'price'].some((k) => cmd.getOptionValueSource(k) === 'cli');
-    if (given || !document.carbon) document.carbon = carbonFrom(flags);
+    // Flags given here replace only what they name: --price alone keeps the run's grid intensity.
+    const givenIntensity = flags.carbonIntensity !== undefined || flags.region !== undefined;
+    const fresh = carbonFrom(flags);
+    const stored = document.carbon;
+    document.carbon =
+      stored && !givenIntensity
+        ? { ...stored, pricePerKwh: flags.price !== undefined ? fresh.pricePerKwh : stored.pricePerKwh }
+        : {
+            ...fresh,
+            pricePerKwh: flags.price !== undefined || !stored ? fresh.pricePerKwh : stored.pricePerKwh,
+          };
     if (flags.html === '-') throw usageError('--html takes a file name', 'for example --html report.html');
     const tableStream = flags.markdown === '-' ? process.stderr : process.stdout;
     tableStream.write(renderTable(document, makeChalk(tableStream)));

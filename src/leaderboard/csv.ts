@@ -11,7 +11,9 @@ import { stringify } from 'csv-stringify/sync';
 import { usageError } from '../errors.js';
 import { checkEnergyKwhPer1k, SIZE_CLASSES, type SizeClass } from '../rating/cohort.js';
 import type { EnergyRow } from '../rating/rows.js';
-import type { ScaleName, StarRating } from '../rating/scales.js';
+import type { ScaleName, Stars, StarRating } from '../rating/scales.js';
+import { ratingCaveats } from '../report/flatten.js';
+import { defuseFormula, undefuseFormula } from '../report/text-safety.js';
 import { parseCsv } from '../rating/reference.js';
 
 export const LEADERBOARD_COLUMNS = [
@@ -27,6 +29,7 @@ export const LEADERBOARD_COLUMNS = [
   'wh_per_1k',
   'energy_method',
   'energy_basis',
+  'protocol',
   'size_class',
   'j_per_query',
   'ci95_relative',
@@ -47,26 +50,9 @@ export type LeaderboardColumn = (typeof LEADERBOARD_COLUMNS)[number];
 /** A row of the board: its energy row and its rating within the board's cohort. */
 export interface BoardRow {
   row: EnergyRow;
-  rating: StarRating;
+  rating: StarRating & { starsWithin95: [Stars, Stars] | null };
   scale: ScaleName;
   cohortSize: number;
-}
-
-/** Spreadsheets run a cell starting with = + - @ tab or CR as a formula; a leading quote defuses it. */
-export function defuseFormula(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
-
-/** The inverse of defuseFormula, for reading our own files back. */
-export function undefuseFormula(text: string): string {
-  return /^'[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
-}
-
-export function ratingNote(rating: StarRating): string {
-  const notes: string[] = [];
-  if (rating.singleton) notes.push('cohort of one');
-  if (rating.clamped) notes.push(`clamped ${rating.clamped} range`);
-  return notes.join('; ');
 }
 
 function cells(board: BoardRow): Record<LeaderboardColumn, string | number | null> {
@@ -85,6 +71,7 @@ function cells(board: BoardRow): Record<LeaderboardColumn, string | number | nul
     wh_per_1k: Number((r.energyKwhPer1k * 1000).toPrecision(12)),
     energy_method: r.energyStatus,
     energy_basis: r.energyBasis,
+    protocol: r.protocol,
     size_class: r.sizeClass,
     j_per_query: r.perQueryJ,
     ci95_relative: r.ci95Relative,
@@ -94,7 +81,7 @@ function cells(board: BoardRow): Record<LeaderboardColumn, string | number | nul
     sha256: r.sha256,
     rating_scale: board.scale,
     cohort_size: board.cohortSize,
-    rating_note: ratingNote(board.rating),
+    rating_note: ratingCaveats(board.rating),
     created_at: r.createdAt,
     tool_version: r.toolVersion,
     source: r.source,
@@ -145,6 +132,9 @@ export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
     const named = `${where} (model '${model}')`;
     const num = (c: LeaderboardColumn): number | null => optionalNumber(get(c), `${named}: ${c}`);
     const method = get('energy_method');
+    const protocol = get('protocol');
+    if (protocol !== 'energy-score' && protocol !== 'ai-energy-score')
+      throw usageError(`${named}: protocol must be energy-score or ai-energy-score, got '${protocol}'`);
     if (method !== 'measured' && method !== 'estimated')
       throw usageError(`${named}: energy_method must be measured or estimated, got '${method}'`);
     const sizeClass = get('size_class');
@@ -153,6 +143,7 @@ export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
     const batch = num('batch_size');
     return {
       model,
+      protocol,
       sha256: get('sha256') || null,
       task: get('task'),
       hardware: get('hardware'),

@@ -3,8 +3,9 @@
  * hardware (the newest run wins), stars recomputed within each cohort of the merged rows.
  */
 import { formatSig } from '../report/energy-text.js';
+import { escapeMarkdown } from '../report/text-safety.js';
 import { dedupeRows, describeCohortKey, groupByCohort, rowLabel, type EnergyRow } from '../rating/rows.js';
-import { makeRater, type ScaleName } from '../rating/scales.js';
+import { makeRater, starsWithinInterval, type ScaleName } from '../rating/scales.js';
 import type { BoardRow } from './csv.js';
 
 export interface Board {
@@ -31,14 +32,13 @@ export function buildBoard(input: readonly EnergyRow[], scale: ScaleName): Board
       group.map((r) => `${r.source}: ${rowLabel(r)}`),
     );
     cohorts.push({ name: describeCohortKey(group[0]!), size: group.length });
-    for (const row of group)
-      board.push({ row, rating: rate(row.energyKwhPer1k, rowLabel(row)), scale, cohortSize: group.length });
+    for (const row of group) {
+      const rating = rate(row.energyKwhPer1k, rowLabel(row));
+      const starsWithin95 = starsWithinInterval(rate, row.energyKwhPer1k, row.ci95Relative);
+      board.push({ row, rating: { ...rating, starsWithin95 }, scale, cohortSize: group.length });
+    }
   }
   return { rows: board, duplicatesDropped: dropped, cohorts };
-}
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ');
 }
 
 export function toLeaderboardMarkdown(board: Board): string {
@@ -70,6 +70,9 @@ export function toLeaderboardMarkdown(board: Board): string {
       `Energy is AI Energy Score's unit, Wh per 1,000 queries; estimated energy is marked.`,
   );
   if (board.duplicatesDropped > 0)
-    lines.push('', `${board.duplicatesDropped} older run(s) of configurations already listed were left out.`);
+    lines.push(
+      '',
+      `${board.duplicatesDropped} other run(s) of configurations already listed (older, or the same run given twice) were left out.`,
+    );
   return lines.join('\n') + '\n';
 }

@@ -9,20 +9,20 @@
  * and otherwise is left unrated, with a reason that says how to get a rating. Never a made-up star.
  */
 import type { ConfigResult, Rating, RatingCohort, RatingUnrated, RunDocument } from '../report/result.js';
-import { isH100 } from '../report/hardware.js';
+import { isSingleH100 } from '../report/hardware.js';
 import { AIES_V1_FILES, type ReferenceCohort } from './reference.js';
 import {
   cohortKey,
   groupByCohort,
   dedupeRows,
   describeCohortKey,
-  identityKey,
   isRow,
+  ONE_PASS_TASKS,
   rowLabel,
   rowOfResult,
   type EnergyRow,
 } from './rows.js';
-import { makeRater, type Rater, type ScaleName, type Stars, type StarRating } from './scales.js';
+import { makeRater, starsWithinInterval, type Rater, type ScaleName } from './scales.js';
 
 export interface RatingPlan {
   scale: ScaleName;
@@ -51,116 +51,113 @@ function unrated(reason: string): RatingUnrated {
   return { status: 'unrated', reason, stars: null, scale: null };
 }
 
-/**
- * Tasks whose suites run one forward pass per query where AI Energy Score measured whole
- * generations (10 new tokens, full transcriptions, captions, diffusion runs): a figure of ours is
- * a fraction of theirs, so rating it against theirs would flatter it.
- */
-const ONE_PASS_TASKS: readonly string[] = [
-  'summarization',
-  'text-generation',
-  'automatic-speech-recognition',
-  'image-captioning',
-  'image-generation',
-];
-
 /** Why the shipped reference does not apply to a row, or null when it does. */
 function referenceMismatch(row: EnergyRow): string | null {
   if (!Object.values(AIES_V1_FILES).includes(row.task as never))
     return `the shipped reference (AI Energy Score v1) has no ${row.task} cohort`;
   if (ONE_PASS_TASKS.includes(row.task))
     return `the ${row.task} suite runs one forward pass per query where AI Energy Score measured whole generations, so the shipped reference does not compare`;
-  if (row.energyBasis !== 'gpu' || !isH100(row.hardware))
-    return 'the shipped reference (AI Energy Score v1) rates GPU energy measured on an NVIDIA H100';
+  if (row.energyBasis !== 'gpu' || !isSingleH100(row.hardware))
+    return 'the shipped reference (AI Energy Score v1) rates GPU energy measured on one NVIDIA H100';
   if (row.energyStatus !== 'measured')
     return 'the shipped reference (AI Energy Score v1) rates measured energy, not estimates';
   return null;
+}
+
+/** A cohort ready to rate against: its rater is built (validated and sorted) once. */
+interface PreparedCohort {
+  rate: Rater;
+  size: number;
+  rangeKwhPer1k: [number, number];
+  kind: RatingCohort['kind'];
+  source: string;
+  hardware: string | null;
+}
+
+function prepare(
+  energies: readonly number[],
+  names: readonly string[],
+  scale: ScaleName,
+  described: Pick<PreparedCohort, 'kind' | 'source' | 'hardware'>,
+): PreparedCohort {
+  let lo = Infinity;
+  let hi = -Infinity;
+  // A loop, not Math.min(...): a cohort can hold more values than the stack takes arguments.
+  for (const e of energies) {
+    if (e < lo) lo = e;
+    if (e > hi) hi = e;
+  }
+  return {
+    rate: makeRater(energies, scale, names),
+    size: energies.length,
+    rangeKwhPer1k: [lo, hi],
+    ...described,
+  };
 }
 
 /** Sets `rating` on every item, in place. */
 export function rateItems(items: readonly RatedItem[], plan: RatingPlan): void {
   const rows = items.map((item) => rowOfResult(item.result, item.document, item.source));
   const ownRows = rows.filter(isRow);
-  const ownKeys = new Set(ownRows.map(identityKey));
-  const pool = dedupeRows([...plan.cohortRows, ...(plan.within ? ownRows : [])]).rows;
-  const groups = groupByCohort(pool);
+  // Where each pooled row came from is known by the row itself, not by what it measured: an
+  // older run of the same configuration in a --cohort file is the file's, not this run's.
+  const own = new Set<EnergyRow>(plan.within ? ownRows : []);
+  const pool = dedupeRows([...plan.cohortRows, ...own]).rows;
+  const cohorts = new Map<string, PreparedCohort>();
+  for (const [key, group] of groupByCohort(pool)) {
+    const fromOwn = group.some((r) => own.has(r));
+    const fromFiles = group.some((r) => !own.has(r));
+    cohorts.set(
+      key,
+      prepare(
+        group.map((r) => r.energyKwhPer1k),
+        group.map(rowLabel),
+        plan.scale,
+        {
+          kind: fromFiles ? 'user' : 'within-run',
+          source: [fromOwn ? plan.withinSource : '', fromFiles ? plan.cohortSource : '']
+            .filter(Boolean)
+            .join(' and '),
+          hardware: null,
+        },
+      ),
+    );
+  }
+  const references = new Map<string, PreparedCohort>();
+  const referenceFor = (task: string): PreparedCohort | undefined => {
+    const found = references.get(task);
+    if (found) return found;
+    const reference = plan.reference.find((c) => c.task === task);
+    if (!reference) return undefined;
+    const prepared = prepare(
+      reference.entries.map((e) => e.energyKwhPer1k),
+      reference.entries.map((e) => `${reference.file} line ${e.line} (model '${e.model}')`),
+      plan.scale,
+      { kind: 'reference', source: reference.source, hardware: reference.hardware },
+    );
+    references.set(task, prepared);
+    return prepared;
+  };
 
   items.forEach((item, i) => {
     const row = rows[i]!;
-    item.result.rating = isRow(row)
-      ? rateRow(row, groups.get(cohortKey(row)), ownKeys, plan)
-      : unrated(`not rated: ${row.reason}`);
+    if (!isRow(row)) {
+      item.result.rating = unrated(`not rated: ${row.reason}`);
+      return;
+    }
+    const mismatch = referenceMismatch(row);
+    const cohort = cohorts.get(cohortKey(row)) ?? (mismatch === null ? referenceFor(row.task) : undefined);
+    if (!cohort) {
+      const why = mismatch ?? 'the shipped reference cohorts were not used';
+      item.result.rating = unrated(`no cohort for ${describeCohortKey(row)}: ${why}. ${plan.hint}`);
+      return;
+    }
+    item.result.rating = rated(row, plan.scale, cohort);
   });
 }
 
-function rateRow(
-  row: EnergyRow,
-  group: readonly EnergyRow[] | undefined,
-  ownKeys: ReadonlySet<string>,
-  plan: RatingPlan,
-): Rating {
-  const base = { task: row.task, hardware: row.hardware, sizeClass: row.sizeClass };
-  if (group) {
-    const energies = group.map((r) => r.energyKwhPer1k);
-    const rate = makeRater(energies, plan.scale, group.map(rowLabel));
-    const fromFiles = group.some((r) => !ownKeys.has(identityKey(r)));
-    const fromOwn = group.some((r) => ownKeys.has(identityKey(r)));
-    const source = [fromOwn ? plan.withinSource : '', fromFiles ? plan.cohortSource : '']
-      .filter(Boolean)
-      .join(' and ');
-    const cohort: RatingCohort = {
-      kind: fromFiles ? 'user' : 'within-run',
-      source,
-      ...base,
-      size: group.length,
-      rangeKwhPer1k: [Math.min(...energies), Math.max(...energies)],
-    };
-    return rated(rate(row.energyKwhPer1k, rowLabel(row)), row, plan.scale, cohort, rate);
-  }
-  const mismatch = referenceMismatch(row);
-  const reference =
-    mismatch === null
-      ? plan.reference.find(
-          (c) => c.task === row.task && (row.task !== 'text-generation' || c.sizeClass === row.sizeClass),
-        )
-      : undefined;
-  if (!reference) {
-    const why = mismatch ?? `the shipped reference cohorts were not used`;
-    return unrated(`no cohort for ${describeCohortKey(row)}: ${why}. ${plan.hint}`);
-  }
-  const energies = reference.entries.map((e) => e.energyKwhPer1k);
-  const cohort: RatingCohort = {
-    kind: 'reference',
-    source: reference.source,
-    ...base,
-    hardware: reference.hardware,
-    size: reference.entries.length,
-    rangeKwhPer1k: [Math.min(...energies), Math.max(...energies)],
-  };
-  const rate = makeRater(
-    energies,
-    plan.scale,
-    reference.entries.map((e) => `${reference.file} line ${e.line} (model '${e.model}')`),
-  );
-  return rated(rate(row.energyKwhPer1k, rowLabel(row)), row, plan.scale, cohort, rate);
-}
-
-/** The stars at both ends of the row's 95 % interval, fewest first; null without an interval. */
-function starsWithin95(row: EnergyRow, rate: Rater): [Stars, Stars] | null {
-  if (row.ci95Relative === null || !(row.ci95Relative >= 0)) return null;
-  const high = row.energyKwhPer1k * (1 + row.ci95Relative);
-  // The log scale takes only energies above zero; an interval reaching zero is at the best band.
-  const low = Math.max(row.energyKwhPer1k * (1 - row.ci95Relative), Number.MIN_VALUE);
-  return [rate(high).stars, rate(low).stars];
-}
-
-function rated(
-  star: StarRating,
-  row: EnergyRow,
-  scale: ScaleName,
-  cohort: RatingCohort,
-  rate: Rater,
-): Rating {
+function rated(row: EnergyRow, scale: ScaleName, cohort: PreparedCohort): Rating {
+  const star = cohort.rate(row.energyKwhPer1k, rowLabel(row));
   return {
     status: 'rated',
     stars: star.stars,
@@ -168,9 +165,17 @@ function rated(
     scale,
     clamped: star.clamped,
     singleton: star.singleton,
-    starsWithin95: starsWithin95(row, rate),
+    starsWithin95: starsWithinInterval(cohort.rate, row.energyKwhPer1k, row.ci95Relative),
     energyKwhPer1k: row.energyKwhPer1k,
     energyStatus: row.energyStatus,
-    cohort,
+    cohort: {
+      kind: cohort.kind,
+      source: cohort.source,
+      task: row.task,
+      hardware: cohort.hardware ?? row.hardware,
+      sizeClass: row.sizeClass,
+      size: cohort.size,
+      rangeKwhPer1k: cohort.rangeKwhPer1k,
+    },
   };
 }

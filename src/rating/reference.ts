@@ -167,11 +167,35 @@ function parseSizeClass(text: string, where: string): SizeClass {
   return c as SizeClass;
 }
 
+/** A row of an AI Energy Score-format file whose stars may be absent (a user's own file). */
+export interface AiesFormatEntry extends CohortEntry {
+  line: number;
+  publishedStars: Stars | null;
+}
+
+export interface AiesFormatCohort extends Cohort {
+  entries: AiesFormatEntry[];
+  file: string;
+}
+
 /**
  * The cohorts of one leaderboard file: one, or one per class for text generation (A, B, C order,
  * classes with no rows left out). `file` names the file in error messages.
  */
 export function parseReferenceCsv(text: string, file: string, task: TaskName): ReferenceCohort[] {
+  return parseAiesFormatCsv(text, file, task, { requireStars: true }) as ReferenceCohort[];
+}
+
+/**
+ * The same for any AI Energy Score-format file; with `requireStars: false` the energy_score
+ * column may be left out (stars are recomputed anyway), and entries then have none.
+ */
+export function parseAiesFormatCsv(
+  text: string,
+  file: string,
+  task: TaskName,
+  options: { requireStars: boolean },
+): AiesFormatCohort[] {
   const [header, ...rows] = parseCsv(text, file);
   if (header === undefined) throw usageError(`${file}: the file is empty`);
   const names = header.fields.map((f) => f.trim());
@@ -182,10 +206,10 @@ export function parseReferenceCsv(text: string, file: string, task: TaskName): R
   };
   const modelCol = column('model');
   const energyCol = column('total_gpu_energy');
-  const starsCol = column('energy_score');
+  const starsCol = options.requireStars || names.includes('energy_score') ? column('energy_score') : -1;
   const classCol = task === 'text-generation' ? column('class') : -1;
 
-  const byClass = new Map<SizeClass | null, ReferenceEntry[]>();
+  const byClass = new Map<SizeClass | null, AiesFormatEntry[]>();
   for (const row of rows) {
     const where = `${file} line ${row.line}`;
     if (row.fields.length !== names.length) {
@@ -194,11 +218,11 @@ export function parseReferenceCsv(text: string, file: string, task: TaskName): R
     const model = (row.fields[modelCol] as string).trim();
     if (model === '') throw usageError(`${where}: no model name`);
     const named = `${where} (model '${model}')`;
-    const entry: ReferenceEntry = {
+    const entry: AiesFormatEntry = {
       model,
       energyKwhPer1k: checkEnergyKwhPer1k(row.fields[energyCol], named),
       line: row.line,
-      publishedStars: parseStars(row.fields[starsCol] as string, named),
+      publishedStars: starsCol >= 0 ? parseStars(row.fields[starsCol] as string, named) : null,
     };
     const sizeClass = classCol >= 0 ? parseSizeClass(row.fields[classCol] as string, named) : null;
     const list = byClass.get(sizeClass);

@@ -9,8 +9,28 @@ import { sizeClassForParameters, type SizeClass } from './cohort.js';
 
 const WH_PER_KWH = 1000;
 
+/**
+ * Who measured a row, and so what one query was: energy-score runs one forward pass per query
+ * in every suite; AI Energy Score measured whole generations in its generative tasks.
+ */
+export type RowProtocol = 'energy-score' | 'ai-energy-score';
+
+/**
+ * Tasks whose suites run one forward pass per query where AI Energy Score measured whole
+ * generations (10 new tokens, full transcriptions, captions, diffusion runs): a figure of ours is
+ * a fraction of theirs there, so the two never share a cohort.
+ */
+export const ONE_PASS_TASKS: readonly string[] = [
+  'summarization',
+  'text-generation',
+  'automatic-speech-recognition',
+  'image-captioning',
+  'image-generation',
+];
+
 export interface EnergyRow {
   model: string;
+  protocol: RowProtocol;
   /** The model file's sha256; null where the source does not give it (AI Energy Score CSVs). */
   sha256: string | null;
   task: string;
@@ -51,17 +71,26 @@ export function rowOfResult(
   source: string,
 ): EnergyRow | NoRow {
   if (result.status !== 'ok')
-    return {
-      reason: `the configuration ${result.status === 'skipped' ? 'was skipped' : `${result.status}`}`,
-    };
+    return { reason: `the configuration ${result.status === 'skipped' ? 'was skipped' : result.status}` };
   const energy = result.energy;
   if (energy.status === 'not-measured') return { reason: `energy not measured: ${energy.reason}` };
-  const sizeClass =
-    result.task === 'text-generation' && result.model.parameters !== null && result.model.parameters > 0
-      ? sizeClassForParameters(result.model.parameters)
-      : null;
+  // A file edited by hand, or a NaN that JSON turned into null, must not become a 0 J row.
+  const bad = (['whPer1k', 'perQueryJ'] as const).find(
+    (k) => !(Number.isFinite(energy[k]) && energy[k] >= 0),
+  );
+  if (bad)
+    return {
+      reason: `its energy figure ${bad} is not a number of 0 or more: ${JSON.stringify(energy[bad])}`,
+    };
+  const parameters = result.model.parameters;
+  if (result.task === 'text-generation' && !(typeof parameters === 'number' && parameters > 0))
+    return {
+      reason: 'text generation is rated within a size class, and the model’s parameter count is unknown',
+    };
+  const sizeClass = result.task === 'text-generation' ? sizeClassForParameters(parameters!) : null;
   return {
     model: result.model.name,
+    protocol: 'energy-score',
     sha256: result.model.sha256,
     task: result.task,
     hardware: hardwareOf(result, document.environment),
@@ -106,11 +135,11 @@ export function hardwareKey(hardware: string): string {
  * generation also by size class.
  */
 export function cohortKey(
-  row: Pick<EnergyRow, 'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass'>,
+  row: Pick<EnergyRow, 'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass' | 'protocol'>,
 ): string {
-  return [row.task, hardwareKey(row.hardware), row.energyBasis, row.energyStatus, row.sizeClass ?? ''].join(
-    '|',
-  );
+  const protocol = ONE_PASS_TASKS.includes(row.task) ? row.protocol : '';
+  const parts = [row.task, hardwareKey(row.hardware), row.energyBasis, row.energyStatus, row.sizeClass ?? ''];
+  return [...parts, protocol].join('|');
 }
 
 /** Rows grouped by cohortKey, each group in the order given. */
@@ -127,10 +156,12 @@ export function groupByCohort(rows: readonly EnergyRow[]): Map<string, EnergyRow
 
 /** A cohort in words: "text-classification on Intel Xeon (cpu+dram, estimated)". */
 export function describeCohortKey(
-  row: Pick<EnergyRow, 'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass'>,
+  row: Pick<EnergyRow, 'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass' | 'protocol'>,
 ): string {
   const size = row.sizeClass ? ` class ${row.sizeClass}` : '';
-  return `${row.task}${size} on ${row.hardware} (${row.energyBasis} energy, ${row.energyStatus})`;
+  const by =
+    ONE_PASS_TASKS.includes(row.task) && row.protocol === 'ai-energy-score' ? ', AI Energy Score' : '';
+  return `${row.task}${size} on ${row.hardware} (${row.energyBasis} energy, ${row.energyStatus}${by})`;
 }
 
 /**

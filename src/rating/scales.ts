@@ -168,3 +168,18 @@ export function rateValues(
   const rate = makeRater(cohort, scale, names);
   return cohort.map((v, i) => rate(v, names[i]));
 }
+
+/**
+ * The stars at both ends of a value's 95 % interval (value × (1 ± ci95Relative)), fewest first;
+ * null without an interval. When the two differ, the measurement cannot tell those ratings apart.
+ */
+export function starsWithinInterval(
+  rate: Rater,
+  value: number,
+  ci95Relative: number | null,
+): [Stars, Stars] | null {
+  if (ci95Relative === null || !(ci95Relative >= 0) || !Number.isFinite(ci95Relative)) return null;
+  // The log scale takes only energies above zero; an interval reaching zero is in the best band.
+  const low = Math.max(value * (1 - ci95Relative), Number.MIN_VALUE);
+  return [rate(value * (1 + ci95Relative)).stars, rate(low).stars];
+}

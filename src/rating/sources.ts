@@ -11,7 +11,7 @@ import { errorMessage, usageError } from '../errors.js';
 import { isLeaderboardHeader, parseLeaderboardCsv } from '../leaderboard/csv.js';
 import { readRunDocument } from '../report/read-result.js';
 import { TASK_NAMES, type TaskName } from '../suites/tasks.js';
-import { AIES_V1_FILES, AIES_V1_HARDWARE, parseCsv, parseReferenceCsv } from './reference.js';
+import { AIES_V1_FILES, AIES_V1_HARDWARE, parseAiesFormatCsv, parseCsv } from './reference.js';
 import { isRow, rowOfResult, type EnergyRow } from './rows.js';
 
 export interface RowFile {
@@ -47,9 +47,10 @@ function parseAiesCsv(text: string, file: string): EnergyRow[] {
       `name it like the leaderboard's files (${Object.keys(AIES_V1_FILES).slice(0, 3).join('.csv, ')}.csv…) or a task: ${TASK_NAMES.join(', ')}`,
     );
   }
-  return parseReferenceCsv(text, file, task).flatMap((cohort) =>
+  return parseAiesFormatCsv(text, file, task, { requireStars: false }).flatMap((cohort) =>
     cohort.entries.map((entry): EnergyRow => ({
       model: entry.model,
+      protocol: 'ai-energy-score',
       sha256: null,
       task,
       hardware: AIES_V1_HARDWARE,

@@ -4,6 +4,7 @@ import { energySummary, energyWarnings, formatSig } from './energy-text.js';
 import { FLAT_COLUMNS, flatten } from './flatten.js';
 import { carbonFigures, carbonText } from './carbon.js';
 import type { RunDocument } from './result.js';
+import { defuseFormula, escapeMarkdown } from './text-safety.js';
 import { documentCarbon, ratingSummary, verdict } from './table.js';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown';
@@ -12,15 +13,10 @@ export function toJson(document: RunDocument): string {
   return JSON.stringify(document, null, 2) + '\n';
 }
 
-/** Spreadsheets run a cell starting with = + - @ or a tab as a formula; a leading quote defuses it. */
-function defuse(value: unknown): unknown {
-  return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
 export function toCsv(document: RunDocument): string {
   const rows = document.results.map((r) => {
     const flat = flatten(r);
-    return FLAT_COLUMNS.map((c) => defuse(flat[c]));
+    return FLAT_COLUMNS.map((c) => (typeof flat[c] === 'string' ? defuseFormula(flat[c]) : flat[c]));
   });
   return stringify(rows, { header: true, columns: [...FLAT_COLUMNS], cast: { number: (n) => String(n) } });
 }
@@ -53,10 +49,6 @@ const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] 
 
 function fixed(value: number | null, digits: number): string {
   return value === null ? '–' : value.toFixed(digits);
-}
-
-function escapeMarkdown(text: string): string {
-  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\n/g, ' ');
 }
 
 export function toMarkdown(document: RunDocument): string {

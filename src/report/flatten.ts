@@ -124,7 +124,7 @@ export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
 ];
 
 /** What qualifies a star rating: outside the cohort's range, or a cohort of one. */
-export function ratingCaveats(rating: RatingRated): string {
+export function ratingCaveats(rating: Pick<RatingRated, 'clamped' | 'singleton' | 'starsWithin95'>): string {
   const notes: string[] = [];
   if (rating.clamped) notes.push(`${rating.clamped} the cohort's range: put in the nearest band`);
   if (rating.singleton) notes.push('alone in its cohort: a rating against nobody else');

@@ -21,7 +21,10 @@ export function hardwareOf(
   return gpus.length > 1 && names.length === 1 ? `${gpus.length}× ${name}` : name;
 }
 
-/** Whether a hardware name is an NVIDIA H100 (any memory size or form factor), the reference's GPU. */
-export function isH100(hardware: string): boolean {
-  return /\bH100\b/i.test(hardware);
+/**
+ * Whether a hardware name is one NVIDIA H100 (any memory size or form factor), the reference's
+ * GPU; "2× NVIDIA H100 …" is energy summed over two, and is not.
+ */
+export function isSingleH100(hardware: string): boolean {
+  return /\bH100\b/i.test(hardware) && !/^\s*\d+\s*×/.test(hardware);
 }

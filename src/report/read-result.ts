@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { errorMessage, usageError } from '../errors.js';
-import { SCHEMA_VERSION, type RunDocument } from './result.js';
+import { SCHEMA_VERSION, type ConfigResult, type RunDocument } from './result.js';
 
 const HINT_BENCH = 'write one with `energy-score bench model.onnx --json result.json`';
 
@@ -29,7 +29,9 @@ export async function readRunDocument(path: string): Promise<RunDocument> {
 }
 
 /** Parses and checks a document's text; `source` names it in messages. */
-export function parseRunDocument(text: string, source: string): RunDocument {
+export function parseRunDocument(raw: string, source: string): RunDocument {
+  // Editors on Windows save UTF-8 with a byte-order mark, which JSON.parse refuses.
+  const text = raw.replace(/^\uFEFF/, '');
   if (text.trim() === '') {
     throw usageError(
       `${source} is empty`,
@@ -51,10 +53,38 @@ export function parseRunDocument(text: string, source: string): RunDocument {
       'read it with the energy-score version that wrote it, or bench again with this one',
     );
   }
+  const env = value.environment;
+  if (!isRecord(env) || typeof env.cpu !== 'string' || !Array.isArray(env.gpus)) {
+    throw usageError(
+      `${source} has no valid environment (cpu, gpus): it was not written by bench`,
+      HINT_BENCH,
+    );
+  }
   if (!Array.isArray(value.results) || !value.results.every(isConfigLike)) {
     throw usageError(`${source} has no valid results list`, HINT_BENCH);
   }
-  return value as unknown as RunDocument;
+  const document = value as unknown as RunDocument;
+  for (const result of document.results) result.energy = checkedEnergy(result.energy);
+  return document;
+}
+
+/**
+ * An energy figure that is not a number of 0 or more (hand-edited, or a NaN that JSON wrote as
+ * null) is read as not measured, with why: no reader then shows it, rates it or passes it.
+ */
+function checkedEnergy(energy: ConfigResult['energy']): ConfigResult['energy'] {
+  if (energy.status === 'not-measured') return energy;
+  const bad = (['perQueryJ', 'whPer1k'] as const).find(
+    (k) => !(Number.isFinite(energy[k]) && energy[k] >= 0),
+  );
+  if (!bad) return energy;
+  return {
+    status: 'not-measured',
+    reason: `the file's energy figure ${bad} is not a number of 0 or more (${JSON.stringify(energy[bad])})`,
+    perQueryJ: null,
+    whPer1k: null,
+    queriesPerJ: null,
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

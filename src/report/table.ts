@@ -3,6 +3,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { energyCell, energySummary, energyWarnings } from './energy-text.js';
 import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from './carbon.js';
 import { ratingCaveats } from './flatten.js';
+import { printable } from './text-safety.js';
 import type { ConfigResult, RunDocument } from './result.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -28,7 +29,7 @@ export function ratingCell(r: ConfigResult): string {
 }
 
 const BASE_COLUMNS: Column[] = [
-  { title: 'model', align: 'left', cell: (r) => r.model.name },
+  { title: 'model', align: 'left', cell: (r) => printable(r.model.name) },
   { title: 'precision', align: 'left', cell: (r) => r.precision },
   { title: 'batch', align: 'right', cell: (r) => String(r.batchSize) },
   { title: 'device', align: 'left', cell: (r) => r.device },
@@ -115,13 +116,15 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   if (notes.length || energyNotes.byRow.length) lines.push('');
   for (const r of notes) {
     if (r.reason)
-      lines.push(`${r.status === 'failed' ? chalk.red('✗') : chalk.yellow('–')} ${r.id}: ${r.reason}`);
-    for (const w of r.warnings) lines.push(`${chalk.yellow('!')} ${r.id}: ${w}`);
+      lines.push(
+        `${r.status === 'failed' ? chalk.red('✗') : chalk.yellow('–')} ${printable(r.id)}: ${r.reason}`,
+      );
+    for (const w of r.warnings) lines.push(`${chalk.yellow('!')} ${printable(r.id)}: ${w}`);
   }
-  for (const [id, w] of energyNotes.byRow) lines.push(`${chalk.yellow('!')} ${id}: energy: ${w}`);
+  for (const [id, w] of energyNotes.byRow) lines.push(`${chalk.yellow('!')} ${printable(id)}: energy: ${w}`);
   for (const r of document.results) {
     const note = r.rating.status === 'rated' ? ratingCaveats(r.rating) : '';
-    if (note) lines.push(`${chalk.yellow('!')} ${r.id}: rating: ${note}`);
+    if (note) lines.push(`${chalk.yellow('!')} ${printable(r.id)}: rating: ${note}`);
   }
 
   const first = document.results.find((r) => r.inputs);
