@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { EnergyScoreError } from '../src/errors.js';
-import { runCheck, type CheckLimits, type CheckReport } from '../src/gate/check.js';
+import { runCheck, type CheckLimits, type CheckOutcome, type CheckReport } from '../src/gate/check.js';
+import type { RegressionVerdict } from '../src/gate/regression.js';
 import { estimateFromTrials, welchGreater } from '../src/gate/welch.js';
 import { parseRunDocument, readRunDocument } from '../src/report/read-result.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../src/report/result.js';
@@ -66,6 +67,30 @@ function outcome(report: CheckReport, config: string, check: string) {
   const found = report.outcomes.find((o) => o.config === config && o.check === check);
   assert.ok(found, `no ${check} outcome for ${config}`);
   return found;
+}
+
+/** The outcome's verdict, which Welch's test decided. */
+function welchOf(o: CheckOutcome): Extract<RegressionVerdict, { method: 'welch' }> {
+  assert.equal(o.regression?.method, 'welch', o.message);
+  return o.regression as Extract<RegressionVerdict, { method: 'welch' }>;
+}
+
+/** No per-trial figures (results written before they were recorded): the intervals give the noise. */
+function stripTrials(document: RunDocument): RunDocument {
+  for (const r of document.results) delete measured(r).perTrialJ;
+  return document;
+}
+
+/** One trial, no interval: nothing says how noisy the figure is. */
+function singleTrial(document: RunDocument): RunDocument {
+  for (const r of document.results) {
+    const e = measured(r);
+    delete e.perTrialJ;
+    e.ci95PerQueryJ = null;
+    e.ci95Relative = null;
+    e.trials = 1;
+  }
+  return document;
 }
 
 function failures(report: CheckReport): string[] {
@@ -134,7 +159,7 @@ describe('check: limits', () => {
     const fp16 = outcome(report, 'encoder-tiny/fp16/b8/cpu', '--max-wh-per-1k');
     assert.equal(fp16.figure, 0.003552370817297987);
     assert.equal(fp16.limit, 0.003);
-    assert.ok(Math.abs(fp16.excess! - 18.4123605766) < 1e-6);
+    assert.ok(Math.abs(fp16.excessPercentOfLimit! - 18.4123605766) < 1e-6);
   });
 
   test('--max-wh-per-1k passes every configuration at or under it', () => {
@@ -207,7 +232,7 @@ describe('check: limits', () => {
     );
     const report = check(document, { minStars: 5 });
     assert.deepEqual(failures(report), [`${FP32_B1}: 4 stars is below --min-stars 5 by 1 star`]);
-    assert.equal(outcome(report, FP32_B1, '--min-stars').excess, 1);
+    assert.equal(outcome(report, FP32_B1, '--min-stars').starsShort, 1);
   });
 
   test('--require-measured fails estimated and unmeasured energy and passes measured', () => {
@@ -270,21 +295,21 @@ describe('check: --max-regression', () => {
     const report = check(load(), { maxRegressionPct: 5 }, load());
     assert.equal(report.passed, true);
     const o = outcome(report, FP32_B1, '--max-regression');
-    assert.equal(o.regression?.method, 'welch');
-    assert.match(
+    assert.equal(welchOf(o).current.source, 'trials');
+    assert.equal(
       o.message,
-      /^0\.00527 J\/query \(estimated\) is 0 % above the baseline's 0\.00527 J\/query \(estimated\): within --max-regression 5 % \(Welch's t-test on 3 and 3 trials: t = -2\.36, df = 4\.0, one-sided p = 0\.96\)$/,
+      "trial mean 0.00527 J/query (estimated) is 0 % above the baseline's trial mean 0.00527 J/query (estimated): within --max-regression 5 % (Welch's t-test on 3 trials (this run) and 3 (the baseline), per-trial figures: t = -2.36, df = 4.0, one-sided p = 0.96)",
     );
   });
 
   test('noisy but equal (each trial ±6 %, the mean +1.7 %) passes', () => {
     const report = check(scaleTrials(load(), [1.06, 0.97, 1.02]), { maxRegressionPct: 5 }, load());
     assert.equal(report.passed, true);
-    const o = outcome(report, FP32_B1, '--max-regression');
+    const w = welchOf(outcome(report, FP32_B1, '--max-regression')).welch;
     // scipy.stats.ttest_ind(new, 1.05 × base, equal_var=False, alternative='greater')
-    assert.ok(Math.abs(o.regression!.welch!.t - -0.7503965) < 1e-5);
-    assert.ok(Math.abs(o.regression!.welch!.df - 2.5567319) < 1e-5);
-    assert.ok(Math.abs(o.regression!.welch!.p - 0.7419932) < 1e-5);
+    assert.ok(Math.abs(w.t - -0.7503965) < 1e-5);
+    assert.ok(Math.abs(w.df - 2.5567319) < 1e-5);
+    assert.ok(Math.abs(w.p - 0.7419932) < 1e-5);
   });
 
   test('noisy and above the limit, but not significantly: passes, and says so', () => {
@@ -292,23 +317,26 @@ describe('check: --max-regression', () => {
     const report = check(scaleTrials(load(), [1.12, 1.0, 1.05]), { maxRegressionPct: 5 }, load());
     const o = outcome(report, FP32_B1, '--max-regression');
     assert.equal(o.passed, true);
-    assert.ok(Math.abs(o.regression!.welch!.p - 0.4477754) < 1e-5);
+    assert.ok(Math.abs(welchOf(o).welch.p - 0.4477754) < 1e-5);
     assert.match(
       o.message,
       /5\.8 % above .*more than --max-regression 5 %, but not significantly .*: within noise$/,
     );
   });
 
-  test('a clear regression (every trial × 1.3) fails, naming the test', () => {
+  test('a clear regression (every trial × 1.3) fails, naming the test and the trial means', () => {
     const report = check(scaleTrials(load(), 1.3), { maxRegressionPct: 5 }, load());
     assert.equal(report.passed, false);
     assert.equal(report.failedConfigs, 6);
     const o = outcome(report, FP32_B1, '--max-regression');
     assert.equal(
       o.message,
-      "0.00686 J/query (estimated) is 30 % above the baseline's 0.00527 J/query (estimated): a real regression, above --max-regression 5 % by 25 points (Welch's t-test on 3 and 3 trials: t = 10.26, df = 3.8, one-sided p = 0.00032)",
+      "trial mean 0.00686 J/query (estimated) is 30 % above the baseline's trial mean 0.00527 J/query (estimated): a real regression, above --max-regression 5 % by 25 points (Welch's t-test on 3 trials (this run) and 3 (the baseline), per-trial figures: t = 10.26, df = 3.8, one-sided p = 0.00032)",
     );
     assert.ok(Math.abs(o.figure! - 30) < 1e-9);
+    // Percentage points above PCT, not % of anything: 30 - 5.
+    assert.ok(Math.abs(o.excessPoints! - 25) < 1e-9);
+    assert.equal(o.excessPercentOfLimit, null);
   });
 
   test('a real increase below the limit passes: the rule tests "more than PCT % up"', () => {
@@ -316,61 +344,136 @@ describe('check: --max-regression', () => {
     assert.equal(report.passed, true);
   });
 
-  test('without per-trial figures the 95 % intervals decide', () => {
-    const strip = (d: RunDocument) => {
-      for (const r of d.results) delete measured(r).perTrialJ;
-      return d;
-    };
-    const regressed = check(strip(scaleTrials(load(), 1.3)), { maxRegressionPct: 5 }, strip(load()));
+  test('without per-trial figures: Welch on the standard errors the 95 % intervals imply', () => {
+    // s.e. = ci95 / t(0.975, 2) = 0.000330991 / 4.302653 = 7.6927e-5 (× 1.3 for the new run);
+    // t = (0.0068530 - 1.05 × 0.0052715) / sqrt(1.0000540e-4² + (1.05 × 7.6927e-5)²) = 10.251742,
+    // df = 3.830457, one-sided p = 0.00031754 (scipy.stats.t.sf). The intervals' non-overlap rule
+    // this replaces needed p ≈ 0.002 with three trials, and compare used Welch: now both do.
+    const regressed = check(
+      stripTrials(scaleTrials(load(), 1.3)),
+      { maxRegressionPct: 5 },
+      stripTrials(load()),
+    );
     const o = outcome(regressed, FP32_B1, '--max-regression');
     assert.equal(o.passed, false);
-    assert.equal(o.regression?.method, 'intervals');
-    // 1.3 × (0.0052715 - 0.000331) = 0.00642 > 1.05 × (0.0052715 + 0.000331) = 0.00588
-    assert.match(
+    const v = welchOf(o);
+    assert.equal(v.current.source, 'interval');
+    assert.equal(v.baseline.source, 'interval');
+    assert.ok(Math.abs(v.baseline.standardError - 7.692723225e-5) < 1e-12);
+    assert.ok(Math.abs(v.welch.t - 10.2517417) < 1e-6, `t ${v.welch.t}`);
+    assert.ok(Math.abs(v.welch.df - 3.830457) < 1e-6, `df ${v.welch.df}`);
+    assert.ok(Math.abs(v.welch.p - 0.00031753577) < 1e-9, `p ${v.welch.p}`);
+    assert.equal(
       o.message,
-      /95 % intervals, no per-trial figures: this run's lower bound 0\.00642 J vs the baseline's upper bound × 1\.05 = 0\.00588 J\)$/,
+      "0.00685 J/query (estimated) is 30 % above the baseline's 0.00527 J/query (estimated): a real regression, above --max-regression 5 % by 25 points (Welch's t-test on 3 trials (this run) and 3 (the baseline), standard errors from the recorded 95 % intervals: t = 10.25, df = 3.8, one-sided p = 0.00032)",
     );
-    const equal = check(strip(scaleTrials(load(), 1.02)), { maxRegressionPct: 5 }, strip(load()));
+    const equal = check(stripTrials(scaleTrials(load(), 1.02)), { maxRegressionPct: 5 }, stripTrials(load()));
     assert.equal(equal.passed, true);
   });
 
-  test('with a single trial and no interval the point estimates decide', () => {
-    const single = (d: RunDocument) => {
-      for (const r of d.results) {
-        const e = measured(r);
-        delete e.perTrialJ;
-        e.ci95PerQueryJ = null;
-        e.ci95Relative = null;
-        e.trials = 1;
-      }
-      return d;
-    };
-    const up = outcome(
-      check(single(scaleTrials(load(), 1.06)), { maxRegressionPct: 5 }, single(load())),
+  test('per-trial figures on one side and an interval on the other: Welch on both', () => {
+    // New trials × 1.1 (mean 0.0058005, s.e. from the trials) against the baseline's headline
+    // 0.0052715 and its interval's s.e.: t = 2.269019, df = 3.991404, p = 0.042982 (scipy).
+    const report = check(scaleTrials(load(), 1.1), { maxRegressionPct: 5 }, stripTrials(load()));
+    const o = outcome(report, FP32_B1, '--max-regression');
+    assert.equal(o.passed, false);
+    const v = welchOf(o);
+    assert.ok(Math.abs(v.welch.t - 2.2690189) < 1e-6, `t ${v.welch.t}`);
+    assert.ok(Math.abs(v.welch.df - 3.9914045) < 1e-6, `df ${v.welch.df}`);
+    assert.ok(Math.abs(v.welch.p - 0.0429820855) < 1e-9, `p ${v.welch.p}`);
+    assert.equal(
+      o.message,
+      "trial mean 0.00580 J/query (estimated) is 10 % above the baseline's 0.00527 J/query (estimated): a real regression, above --max-regression 5 % by 5.0 points (Welch's t-test on 3 trials (this run) and 3 (the baseline), standard errors from the per-trial figures of new.json and the recorded 95 % interval of main.json: t = 2.27, df = 4.0, one-sided p = 0.043)",
+    );
+  });
+
+  test('one trial and no interval: the change cannot be tested, and the configuration fails', () => {
+    // +0.5 %: far inside the limit, but with one trial nothing says whether it is noise.
+    const report = check(
+      singleTrial(scaleTrials(load(), 1.005)),
+      { maxRegressionPct: 5 },
+      singleTrial(load()),
+    );
+    assert.equal(report.passed, false);
+    assert.equal(report.failedConfigs, 6);
+    const o = outcome(report, FP32_B1, '--max-regression');
+    assert.equal(o.regression?.method, 'untestable');
+    assert.equal(o.regression?.regressed, null);
+    assert.equal(
+      o.message,
+      "0.00530 J/query (estimated) is 0.50 % above the baseline's 0.00527 J/query (estimated): cannot test whether the change is real: new.json and main.json each have one trial and no interval; bench with at least 2 trials (--max-trials)",
+    );
+    for (const line of failures(report)) assert.doesNotMatch(line, /real regression/);
+  });
+
+  test('one side with one trial and no interval is untestable even when the other has trials', () => {
+    // A single trial's noise is unknown: taking it as exact would overstate the certainty.
+    const down = outcome(
+      check(singleTrial(scaleTrials(load(), 0.8)), { maxRegressionPct: 5 }, load()),
       FP32_B1,
       '--max-regression',
     );
-    assert.equal(up.passed, false);
-    assert.equal(up.regression?.method, 'point');
-    assert.match(up.message, /\(point estimates: no trials or interval to test with\)$/);
-    const within = check(single(scaleTrials(load(), 1.04)), { maxRegressionPct: 5 }, single(load()));
-    assert.equal(within.passed, true);
+    assert.equal(down.passed, false);
+    assert.equal(
+      down.message,
+      "0.00422 J/query (estimated) is 20 % below the baseline's 0.00527 J/query (estimated): cannot test whether the change is real: new.json has one trial and no interval; bench with at least 2 trials (--max-trials)",
+    );
+    const baseSingle = outcome(
+      check(load(), { maxRegressionPct: 5 }, singleTrial(load())),
+      FP32_B1,
+      '--max-regression',
+    );
+    assert.equal(baseSingle.passed, false);
+    assert.match(
+      baseSingle.message,
+      /: main\.json has one trial and no interval; bench with at least 2 trials/,
+    );
   });
 
-  test('configurations in one result only are listed, not failed', () => {
+  test('a configuration of the baseline missing from this run fails; --allow-missing makes it a note', () => {
     const current = load();
     const baseline = load();
     baseline.results = baseline.results.slice(1);
     current.results = current.results.slice(0, 5);
     const report = check(current, { maxRegressionPct: 5 }, baseline);
-    assert.equal(report.passed, true);
+    assert.equal(report.passed, false);
+    assert.equal(report.failedConfigs, 1);
+    assert.equal(report.checkedConfigs, 5);
+    assert.deepEqual(failures(report), [
+      'encoder-tiny/q8/b8/cpu: in the baseline, not in this run: bench it too, or pass --allow-missing',
+    ]);
+    // Only in this run: nothing to regress against, listed, not failed.
     assert.deepEqual(report.notChecked, [
       { config: FP32_B1, reason: 'not in the baseline: no regression check' },
     ]);
-    assert.deepEqual(
-      report.notes.filter((n) => n.includes('baseline only')),
-      ['encoder-tiny/q8/b8/cpu: in the baseline only'],
+    const allowed = check(current, { maxRegressionPct: 5, allowMissing: true }, baseline);
+    assert.equal(allowed.passed, true);
+    assert.equal(allowed.checkedConfigs, 4);
+    assert.ok(
+      allowed.notes.includes('encoder-tiny/q8/b8/cpu: in the baseline, not in this run (--allow-missing)'),
     );
+  });
+
+  test('skipped in this run but measured in the baseline fails; skipped in the baseline is a note', () => {
+    const current = load();
+    current.results[1]!.status = 'skipped';
+    current.results[1]!.reason = 'no such device';
+    const report = check(current, { maxRegressionPct: 5 }, load());
+    assert.deepEqual(failures(report), [
+      'encoder-tiny/fp32/b8/cpu: skipped: no such device; the baseline has it (ok): bench it too, or pass --allow-missing',
+    ]);
+    assert.equal(check(current, { maxRegressionPct: 5, allowMissing: true }, load()).passed, true);
+    const baseline = load();
+    baseline.results[5]!.status = 'skipped';
+    const current2 = load();
+    current2.results = current2.results.slice(0, 5);
+    const skippedThere = check(current2, { maxRegressionPct: 5 }, baseline);
+    assert.equal(skippedThere.passed, true);
+    assert.ok(skippedThere.notes.includes('encoder-tiny/q8/b8/cpu: in the baseline only, skipped there'));
+  });
+
+  test('--allow-missing without --baseline is a usage error', () => {
+    usage(() => check(load(), { maxWhPer1k: 1, allowMissing: true }), /^--allow-missing needs --baseline$/);
   });
 
   test('a changed model file still matches by name, and says so', () => {
@@ -394,6 +497,82 @@ describe('check: --max-regression', () => {
       () => check(load(), { maxRegressionPct: 5 }, otherTask),
       /^no configuration of new\.json matches one of main\.json: the task differs \(new\.json: text-classification; main\.json: image-classification\)$/,
     );
+  });
+
+  test('a baseline that shares one configuration is no usage error: the rest of it must be in this run', () => {
+    // Matching is per configuration: exit 2 only when none matches at all.
+    const baseline = load();
+    for (const r of baseline.results.slice(1)) r.model = { ...r.model, name: 'other-model', sha256: null };
+    const report = check(load(), { maxRegressionPct: 5 }, baseline);
+    assert.equal(report.failedConfigs, 5);
+    assert.equal(outcome(report, FP32_B1, '--max-regression').passed, true);
+  });
+});
+
+describe('check: unusable energy figures never pass', () => {
+  function withEnergy(edit: (e: EnergyMeasured) => void, document = load()): RunDocument {
+    document.results = document.results.slice(0, 1);
+    edit(measured(document.results[0]!));
+    return document;
+  }
+
+  test('a missing (null) figure fails a limit it would have passed', () => {
+    // bench writes a NaN as null; null <= 1 is true in JavaScript.
+    const document = withEnergy((e) => {
+      (e as unknown as Record<string, unknown>).perQueryJ = null;
+      (e as unknown as Record<string, unknown>).whPer1k = null;
+    });
+    const report = check(document, { maxJPerQuery: 1, maxWhPer1k: 1 });
+    assert.equal(report.passed, false);
+    assert.deepEqual(failures(report), [
+      `${FP32_B1}: no usable energy figure: perQueryJ is null, not a finite number; whPer1k is null, not a finite number`,
+    ]);
+    assert.equal(report.outcomes[0]!.check, 'energy');
+  });
+
+  test('zero and negative energies, and a null trial, fail', () => {
+    const zero = withEnergy((e) => {
+      e.perQueryJ = 0;
+      e.whPer1k = 0;
+    });
+    assert.deepEqual(failures(check(zero, { maxJPerQuery: 1 })), [
+      `${FP32_B1}: no usable energy figure: perQueryJ is 0, not above 0; whPer1k is 0, not above 0`,
+    ]);
+    const negative = withEnergy((e) => {
+      e.perQueryJ = -0.005;
+    });
+    assert.deepEqual(failures(check(negative, { minStars: 1 })), [
+      `${FP32_B1}: no usable energy figure: perQueryJ is -0.005, not above 0`,
+      `${FP32_B1}: unrated: ratings need measured energy and a cohort`,
+    ]);
+    const nullTrial = withEnergy((e) => {
+      (e.perTrialJ as unknown[])[1] = null;
+      (e as unknown as Record<string, unknown>).ci95PerQueryJ = 'wide';
+    });
+    assert.deepEqual(failures(check(nullTrial, { maxWhPer1k: 1 })), [
+      `${FP32_B1}: no usable energy figure: perTrialJ is [0.00541776145483382,null,0.005246426786258873], not all finite numbers above 0; ci95PerQueryJ is "wide", not a finite number`,
+    ]);
+  });
+
+  test('a zero baseline fails the regression check instead of "Infinity % above"', () => {
+    const zeroBase = withEnergy((e) => {
+      e.perQueryJ = 0;
+      e.whPer1k = 0;
+      e.perTrialJ = [0, 0, 0];
+      e.ci95PerQueryJ = 0;
+    });
+    const current = load();
+    current.results = current.results.slice(0, 1);
+    const report = check(current, { maxRegressionPct: 5 }, zeroBase);
+    assert.deepEqual(failures(report), [
+      `${FP32_B1}: no usable energy figure in the baseline main.json: perQueryJ is 0, not above 0; whPer1k is 0, not above 0; perTrialJ is [0,0,0], not all finite numbers above 0`,
+    ]);
+  });
+
+  test('a result with no configurations says so', () => {
+    const empty = load();
+    empty.results = [];
+    usage(() => check(empty, { maxJPerQuery: 1 }), /^new\.json has no configurations$/);
   });
 });
 
@@ -455,6 +634,48 @@ describe('check: the CLI', () => {
     assert.equal(run.stderr, '');
   });
 
+  test('exit 1 for a baseline configuration missing from the run, 0 with --allow-missing', async () => {
+    const fewer = load();
+    fewer.results = fewer.results.slice(0, 5);
+    const file = write('fewer.json', fewer);
+    const fail = await cli(['check', file, '--baseline', FIXTURE, '--max-regression', '5'], ENV);
+    assertExit(fail, 1);
+    assert.ok(
+      fail.stdout.includes(
+        '  FAIL  encoder-tiny/q8/b8/cpu: in the baseline, not in this run: bench it too, or pass --allow-missing\n',
+      ),
+      fail.stdout,
+    );
+    const allowed = await cli(
+      ['check', file, '--baseline', FIXTURE, '--max-regression', '5', '--allow-missing'],
+      ENV,
+    );
+    assertExit(allowed, 0);
+    assert.match(
+      allowed.stdout,
+      /^note: encoder-tiny\/q8\/b8\/cpu: in the baseline, not in this run \(--allow-missing\)$/m,
+    );
+  });
+
+  test('exit 1 for a null or zero energy figure under a limit it would pass', async () => {
+    // null <= 1 is true in JavaScript: a NaN that bench wrote as null must not pass.
+    const nullHeadline = load();
+    (nullHeadline.results[0]!.energy as unknown as Record<string, unknown>).perQueryJ = null;
+    const run = await cli(['check', write('null.json', nullHeadline), '--max-j-per-query', '1'], ENV);
+    assertExit(run, 1);
+    assert.match(run.stdout, /^ {2}FAIL {2}encoder-tiny\/fp32\/b1\/cpu: no /m);
+    const nullTrial = load();
+    (measured(nullTrial.results[0]!).perTrialJ as unknown[])[2] = null;
+    const trial = await cli(['check', write('null-trial.json', nullTrial), '--max-j-per-query', '1'], ENV);
+    assertExit(trial, 1);
+    assert.ok(
+      trial.stdout.includes(
+        `  FAIL  ${FP32_B1}: no usable energy figure: perTrialJ is [0.00541776145483382,0.005155360086552664,null], not all finite numbers above 0\n`,
+      ),
+      trial.stdout,
+    );
+  });
+
   test('exit 1 for a clear regression, 0 for noisy-but-equal', async () => {
     const regressed = write('regressed.json', scaleTrials(load(), 1.3));
     const noisy = write('noisy.json', scaleTrials(load(), [1.06, 0.97, 1.02]));
@@ -479,6 +700,11 @@ describe('check: the CLI', () => {
       ],
       [['check', FIXTURE], /check needs at least one limit/],
       [['check', FIXTURE, '--baseline', FIXTURE], /--baseline needs --max-regression/],
+      [['check', FIXTURE, '--max-wh-per-1k', '1', '--allow-missing'], /--allow-missing needs --baseline/],
+      [
+        ['check', write('no-configs.json', { ...load(), results: [] }), '--max-wh-per-1k', '1'],
+        /no-configs\.json has no configurations\n/,
+      ],
       [['check', write('empty-cli.json', ''), '--max-wh-per-1k', '1'], /empty-cli\.json is empty/],
       [['check', write('corrupt-cli.json', '{oops'), '--max-wh-per-1k', '1'], /is not valid JSON/],
       [
@@ -518,6 +744,20 @@ describe('check: the CLI', () => {
     const report = JSON.parse(run.stdout) as CheckReport;
     assert.equal(report.passed, false);
     assert.equal(report.failedConfigs, 2);
+    // Each excess is named for its unit: no field that means % of the limit here and points there.
+    const fp16 = report.outcomes.find((o) => o.config === 'encoder-tiny/fp16/b8/cpu')!;
+    assert.deepEqual(Object.keys(fp16).sort(), [
+      'check',
+      'config',
+      'excessPercentOfLimit',
+      'excessPoints',
+      'figure',
+      'limit',
+      'message',
+      'passed',
+      'starsShort',
+    ]);
+    assert.ok(Math.abs(fp16.excessPercentOfLimit! - 18.4123605766) < 1e-6);
     assert.match(run.stderr, /FAILED: 2 of 6/);
     const markdown = fs.readFileSync(md, 'utf8');
     assert.match(markdown, /^## energy-score check: ❌ failed\n/);
@@ -540,6 +780,7 @@ describe('check: the CLI', () => {
       '--baseline',
       '--max-regression',
       '--require-measured',
+      '--allow-missing',
       '--json',
       '--markdown',
     ]) {

@@ -14,7 +14,8 @@ import {
   renderCompareMarkdown,
   type CompareReport,
 } from '../src/gate/compare.js';
-import { estimateFromTrials, ratioOfMeans } from '../src/gate/welch.js';
+import { runCheck } from '../src/gate/check.js';
+import { estimateFromTrials, ratioOfMeans, welchTwoSided } from '../src/gate/welch.js';
 import type { EnergyMeasured, RunDocument } from '../src/report/result.js';
 import { assertExit, cli, cliEnv, REPO_ROOT } from './helpers/cli.js';
 
@@ -85,7 +86,101 @@ describe('compare', () => {
     assert.equal(row.energy!.significant, false);
     assert.equal(row.energy!.source, 'trials');
     assert.equal(row.energy!.text, '1.00 ± 0.06 × more energy per query (within noise)');
+    assert.equal(row.energy!.p, 1);
+    assert.equal(
+      row.energy!.test,
+      "Welch's t-test on 3 trials (a) and 3 (b), per-trial figures: two-sided p = 1.0 ≥ 0.05: within noise",
+    );
     assert.equal(row.throughput!.text, '1.00 × higher throughput (no interval)');
+  });
+
+  test('identical trials with no spread: the same figures are within noise, p = 1, not p = 0', () => {
+    const flat = (value: number) => {
+      const document = load();
+      document.results = document.results.slice(0, 1);
+      const e = document.results[0]!.energy as EnergyMeasured;
+      e.perTrialJ = [value, value, value];
+      e.perQueryJ = value;
+      e.ci95PerQueryJ = 0;
+      return document;
+    };
+    const same = compare(flat(0.005), flat(0.005)).rows[0]!.energy!;
+    assert.equal(same.p, 1);
+    assert.equal(same.significant, false);
+    assert.equal(same.text, '1.00 ± 0.00 × more energy per query (within noise)');
+    const up = compare(flat(0.005), flat(0.0051)).rows[0]!.energy!;
+    assert.equal(up.p, 0);
+    assert.equal(up.significant, true);
+  });
+
+  test("Welch's test decides, not the interval: +6 % with p = 0.048 is a real difference", () => {
+    // Every trial × 1.06: the delta-method interval, 1.06 ± 0.0607, just includes 1, but
+    // scipy.stats.ttest_ind(b, a, equal_var=False) gives t = 2.822557, df = 3.986495, p = 0.047890.
+    const e = compare(load(), scaled(1.06)).rows[0]!.energy!;
+    assert.ok(Math.abs(e.ci95! - 0.0607130689) < 1e-9, `ci95 ${e.ci95}`);
+    assert.ok(Math.abs(e.p! - 0.0478903988) < 1e-9, `p ${e.p}`);
+    assert.equal(e.significant, true);
+    assert.equal(e.text, '1.06 ± 0.06 × more energy per query');
+    assert.equal(
+      e.test,
+      "Welch's t-test on 3 trials (a) and 3 (b), per-trial figures: two-sided p = 0.048 < 0.05: a real difference",
+    );
+    // The same estimator and test as check: its one-sided p (--max-regression 0) is half of it.
+    const report = runCheck({
+      result: { name: 'b.json', document: scaled(1.06) },
+      baseline: { name: 'a.json', document: load() },
+      limits: { maxRegressionPct: 0 },
+    });
+    const verdict = report.outcomes.find((o) => o.config === FP32_B1)!.regression!;
+    assert.equal(verdict.method, 'welch');
+    assert.ok(verdict.method === 'welch' && Math.abs(verdict.welch.p * 2 - e.p!) < 1e-12);
+  });
+
+  test('two-sided Welch matches scipy on the docs/ci.md example', () => {
+    // scipy.stats.ttest_ind([1.3, 1.5, 1.4, 1.6], [1.0, 1.2, 1.1], equal_var=False): p = 0.0100769.
+    const w = welchTwoSided(estimateFromTrials([1.3, 1.5, 1.4, 1.6]), estimateFromTrials([1.0, 1.2, 1.1]));
+    assert.ok(Math.abs(w.t - 4.0414519) < 1e-6);
+    assert.ok(Math.abs(w.p - 0.0100769433) < 1e-9, `p ${w.p}`);
+  });
+
+  test('one trial and no interval: the ratio is shown, untested, and says why', () => {
+    const single = (document: RunDocument) => {
+      for (const r of document.results) {
+        const e = r.energy as EnergyMeasured;
+        delete e.perTrialJ;
+        e.ci95PerQueryJ = null;
+        e.trials = 1;
+      }
+      return document;
+    };
+    const e = compare(load(), single(scaled(1.005))).rows[0]!.energy!;
+    assert.equal(e.p, null);
+    assert.equal(e.significant, null);
+    assert.equal(e.source, 'none');
+    assert.equal(e.text, '1.00 × more energy per query (not tested)');
+    assert.equal(
+      e.test,
+      'cannot test whether the change is real: b.json has one trial and no interval; bench with at least 2 trials (--max-trials)',
+    );
+  });
+
+  test('a configuration with no usable energy figure gets no ratio, and its row says why', () => {
+    const zero = load();
+    const e = zero.results[0]!.energy as EnergyMeasured;
+    e.perQueryJ = 0;
+    e.whPer1k = 0;
+    const report = compare(zero, load());
+    const row = report.rows[0]!;
+    assert.equal(row.energy, null);
+    assert.equal(
+      row.noEnergy,
+      'a.json has no usable energy figure: perQueryJ is 0, not above 0; whPer1k is 0, not above 0',
+    );
+    assert.ok(
+      renderCompareMarkdown(report).includes(
+        '| encoder-tiny/fp32/b1/cpu | – | a.json has no usable energy figure: perQueryJ is 0, not above 0; whPer1k is 0, not above 0 | 2834.9 → 2834.9 | 1.00 × higher throughput (no interval) | – |',
+      ),
+    );
   });
 
   test('30 % more energy and 20 % less throughput', () => {
@@ -117,6 +212,10 @@ describe('compare', () => {
     assert.equal(row.energy!.source, 'intervals');
     assert.equal(row.energy!.significant, true);
     assert.match(row.energy!.text, /^1\.30 ± 0\.\d\d × more energy per query$/);
+    assert.match(
+      row.energy!.test,
+      /^Welch's t-test on 3 trials \(a\) and 3 \(b\), standard errors from the recorded 95 % intervals: two-sided p = /,
+    );
   });
 
   test('configurations in one result only are listed', () => {
@@ -138,7 +237,7 @@ describe('compare', () => {
     assert.match(markdown, /^## energy-score compare\n/);
     assert.ok(
       markdown.includes(
-        '| encoder-tiny/fp32/b1/cpu | 0.00527 → 0.00686 (estimated) | 1.30 ± 0.07 × more energy per query | 2834.9 → 2267.9 | 1.25 × lower throughput (no interval) | per-trial figures, Welch p = 0.00034 |',
+        "| encoder-tiny/fp32/b1/cpu | 0.00527 → 0.00686 (trial means, estimated) | 1.30 ± 0.07 × more energy per query | 2834.9 → 2267.9 | 1.25 × lower throughput (no interval) | Welch's t-test on 3 trials (a) and 3 (b), per-trial figures: two-sided p = 0.00034 \\< 0.05: a real difference |",
       ),
       markdown,
     );
@@ -151,7 +250,7 @@ describe('compare: the CLI', () => {
     assertExit(run, 0);
     assert.ok(
       run.stdout.includes(
-        '  energy:     0.00527 → 0.00686 J/query (estimated): 1.30 ± 0.07 × more energy per query; per-trial figures, Welch p = 0.00034\n',
+        "  energy:     0.00527 → 0.00686 J/query (trial means, estimated): 1.30 ± 0.07 × more energy per query; Welch's t-test on 3 trials (a) and 3 (b), per-trial figures: two-sided p = 0.00034 < 0.05: a real difference\n",
       ),
       run.stdout,
     );

@@ -13,10 +13,12 @@ import path from 'node:path';
 import { EnergyScoreError } from '../src/errors.js';
 import {
   appendStepSummary,
+  cappedErrorAnnotations,
   errorAnnotation,
   escapeData,
   escapeProperty,
   inGitHubActions,
+  warningAnnotation,
 } from '../src/gate/github.js';
 import { assertExit, cli, cliEnv, REPO_ROOT } from './helpers/cli.js';
 
@@ -46,6 +48,26 @@ describe('workflow command escaping', () => {
     assert.equal(
       errorAnnotation('m', { title: 't: x', file: 'results/a,b.json', line: 3 }),
       '::error title=t%3A x,file=results/a%2Cb.json,line=3::m\n',
+    );
+  });
+
+  test('warnings', () => {
+    assert.equal(warningAnnotation('50 %', { title: 'x' }), '::warning title=x::50 %25\n');
+  });
+
+  test('at most 10 error annotations: the tenth says how many more and where they are', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => `f${i}`);
+    assert.equal(
+      cappedErrorAnnotations(ten, { title: 't' }, 'the log'),
+      ten.map((m) => `::error title=t::${m}\n`).join(''),
+    );
+    const twelve = Array.from({ length: 12 }, (_, i) => `f${i}`);
+    const lines = cappedErrorAnnotations(twelve, { title: 't' }, 'the log').split('\n').filter(Boolean);
+    assert.equal(lines.length, 10);
+    assert.equal(lines[8], '::error title=t::f8');
+    assert.equal(
+      lines[9],
+      '::error title=t::3 more failure(s) not annotated (GitHub shows at most 10 error annotations per step): the full list is in the log',
     );
   });
 
@@ -129,7 +151,7 @@ describe('check in GitHub Actions (the built CLI)', () => {
     assert.doesNotMatch(passing.stdout, /::error/);
   });
 
-  test('bad input is annotated too, and exits 2', async () => {
+  test('bad input is annotated too, once, on stderr, and exits 2', async () => {
     const empty = path.join(tmp, 'empty.json');
     fs.writeFileSync(empty, '');
     const run = await cli(
@@ -137,7 +159,99 @@ describe('check in GitHub Actions (the built CLI)', () => {
       cliEnv({ GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: '' }),
     );
     assertExit(run, 2);
-    assert.equal(run.stdout, `::error title=energy-score check::${empty} is empty\n`);
+    assert.equal(run.stdout, '');
+    assert.equal(
+      run.stderr,
+      `energy-score: error: ${empty} is empty\n  hint: a run that was killed before its first write leaves an empty file; run bench again\n::error title=energy-score check::${empty} is empty\n`,
+    );
+  });
+
+  test("usage errors found while parsing options are annotated with the command's name", async () => {
+    const env = cliEnv({ GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: '' });
+    const cases: [string[], string][] = [
+      [
+        ['check', FIXTURE, '--max-j-per-query', 'abc'],
+        "::error title=energy-score check::--max-j-per-query 'abc' is not a number of 0 or more",
+      ],
+      [['check', FIXTURE, '--bogus'], "::error title=energy-score check::unknown option '--bogus'"],
+      [['compare', FIXTURE], "::error title=energy-score compare::missing required argument 'b.json'"],
+      [['nosuch'], "::error title=energy-score::unknown command 'nosuch'"],
+    ];
+    for (const [args, annotation] of cases) {
+      const run = await cli(args, env);
+      assertExit(run, 2);
+      assert.deepEqual(
+        run.stderr.split('\n').filter((l) => l.startsWith('::')),
+        [annotation],
+        run.stderr,
+      );
+      assert.doesNotMatch(run.stdout, /::error/);
+    }
+    // Outside GitHub Actions, the error line only.
+    const outside = await cli(
+      ['check', FIXTURE, '--max-j-per-query', 'abc'],
+      cliEnv({ GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: '' }),
+    );
+    assertExit(outside, 2);
+    assert.doesNotMatch(outside.stderr, /::error/);
+  });
+
+  test('more than 10 failures: 9 annotations and one saying how many more and where', async () => {
+    const summary = path.join(tmp, 'summary-many.md');
+    const run = await cli(
+      ['check', FIXTURE, '--max-wh-per-1k', '0.0001', '--max-j-per-query', '0.0001'],
+      cliEnv({ GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary }),
+    );
+    assertExit(run, 1);
+    const annotations = run.stdout.split('\n').filter((l) => l.startsWith('::'));
+    assert.equal(annotations.length, 10);
+    assert.equal(
+      annotations[9],
+      "::error title=energy-score check::3 more failure(s) not annotated (GitHub shows at most 10 error annotations per step): the full list is in the job summary and this step's log",
+    );
+    // Every one of the 12 is in the log and the summary.
+    assert.equal(run.stdout.match(/^ {2}FAIL {2}/gm)?.length, 12);
+    assert.equal(fs.readFileSync(summary, 'utf8').match(/\| ❌ fail \|/g)?.length, 12);
+  });
+
+  test('--markdown - is not appended to the job summary as well', async () => {
+    const summary = path.join(tmp, 'summary-stdout.md');
+    fs.writeFileSync(summary, '# build\n');
+    const run = await cli(
+      ['check', FIXTURE, '--max-wh-per-1k', '0.004', '--markdown', '-'],
+      cliEnv({ GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: summary }),
+    );
+    assertExit(run, 0);
+    assert.match(run.stdout, /^## energy-score check: ✅ passed\n/);
+    assert.equal(fs.readFileSync(summary, 'utf8'), '# build\n');
+  });
+
+  test('a job summary that cannot be written is a warning, not a failed check', async () => {
+    const summary = path.join(tmp, 'no-such-folder', 'summary.md');
+    const run = await cli(
+      ['check', FIXTURE, '--max-wh-per-1k', '0.004'],
+      cliEnv({ GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary }),
+    );
+    assertExit(run, 0);
+    const lines = run.stderr.split('\n');
+    assert.ok(
+      lines[0]!.startsWith(
+        `energy-score: warning: the check's report is not in the job summary: cannot append to the job summary GITHUB_STEP_SUMMARY=${summary}: `,
+      ),
+      run.stderr,
+    );
+    assert.ok(
+      lines[1]!.startsWith(
+        "::warning title=energy-score check::the check's report is not in the job summary",
+      ),
+    );
+    const failing = await cli(
+      ['check', FIXTURE, '--max-wh-per-1k', '0.003'],
+      cliEnv({ GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: summary }),
+    );
+    assertExit(failing, 1);
+    assert.match(failing.stderr, /^energy-score: warning: /);
+    assert.doesNotMatch(failing.stderr, /::warning/);
   });
 
   test('with --json - on stdout, annotations go to stderr and stdout stays JSON', async () => {
@@ -186,6 +300,7 @@ interface Step {
 }
 interface Workflow {
   on: Record<string, unknown>;
+  env?: Record<string, string>;
   jobs: Record<
     string,
     { 'runs-on': string; steps: Step[]; needs?: string; strategy?: { matrix: Record<string, unknown> } }
@@ -212,6 +327,13 @@ describe('example workflows', () => {
       runs,
       /energy-score check energy\.json --baseline baseline\/energy\.json --max-regression 5/,
     );
+    // energy-score is not on npm: installed from its repository, named once at the top.
+    assert.match(workflow.env?.ENERGY_SCORE ?? '', /^github:[^/]+\/energy-score#v\d+\.\d+\.\d+$/);
+    assert.deepEqual(
+      steps.filter((s) => s.run?.includes('npm install')).map((s) => s.run!.trim()),
+      ['npm install --global "$ENERGY_SCORE"'],
+    );
+    assert.doesNotMatch(read('pr-energy-gate.yml'), /npm install[^\n]*energy-score@/);
     const download = steps.find((s) => s.uses === 'actions/download-artifact@v4');
     assert.equal(download?.with?.name, 'energy-result');
     assert.ok(download?.with?.['run-id'] && download.with['github-token']);
@@ -227,7 +349,18 @@ describe('example workflows', () => {
     const bench = workflow.jobs.bench!;
     assert.equal(bench['runs-on'], '${{ matrix.runner }}');
     assert.ok(Array.isArray(bench.strategy?.matrix.model) && Array.isArray(bench.strategy?.matrix.runner));
-    assert.ok(bench.steps.some((s) => s.uses === 'actions/upload-artifact@v4'));
+    // bench exits 1 when a configuration failed but still writes its JSON: upload it anyway.
+    const upload = bench.steps.find((s) => s.uses === 'actions/upload-artifact@v4');
+    assert.equal(upload?.if, '${{ !cancelled() }}');
+    assert.equal(upload?.with?.['if-no-files-found'], 'warn');
+    assert.match(workflow.env?.ENERGY_SCORE ?? '', /^github:[^/]+\/energy-score#v\d+\.\d+\.\d+$/);
+    const installs = [...bench.steps, ...workflow.jobs.leaderboard!.steps]
+      .filter((s) => s.run?.includes('npm install'))
+      .map((s) => s.run!.trim());
+    assert.deepEqual(installs, [
+      'npm install --global "$ENERGY_SCORE"',
+      'npm install --global "$ENERGY_SCORE"',
+    ]);
     const board = workflow.jobs.leaderboard!;
     assert.equal(board.needs, 'bench');
     const download = board.steps.find((s) => s.uses === 'actions/download-artifact@v4');

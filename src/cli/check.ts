@@ -1,6 +1,6 @@
 /** `energy-score check`: a CI gate on a result file: exit 0 when it passes, 1 when it fails, 2 on bad input. */
 import type { Command } from 'commander';
-import { EnergyScoreError, usageError } from '../errors.js';
+import { errorMessage, usageError } from '../errors.js';
 import {
   failureLines,
   renderCheckJson,
@@ -9,7 +9,12 @@ import {
   runCheck,
   type CheckLimits,
 } from '../gate/check.js';
-import { appendStepSummary, errorAnnotation, inGitHubActions } from '../gate/github.js';
+import {
+  appendStepSummary,
+  cappedErrorAnnotations,
+  inGitHubActions,
+  warningAnnotation,
+} from '../gate/github.js';
 import { writeReport } from '../gate/outputs.js';
 import { readRunDocument } from '../report/read-result.js';
 import { positiveNumber } from './parse.js';
@@ -20,6 +25,7 @@ interface CheckFlags {
   maxJPerQuery?: number;
   baseline?: string;
   maxRegression?: number;
+  allowMissing?: boolean;
   requireMeasured?: boolean;
   json?: string;
   markdown?: string;
@@ -61,6 +67,10 @@ export function registerCheck(program: Command): void {
       'fail when energy per query is significantly more than pct % above the baseline (95 %, one-sided)',
       regressionPct,
     )
+    .option(
+      '--allow-missing',
+      'with --baseline: a configuration the baseline has but this run lacks (or skipped) is a note, not a failure',
+    )
     .option('--require-measured', 'fail energy that was estimated rather than measured')
     .option('--json <file|->', 'write the check report as JSON to a file, or - for stdout')
     .option('--markdown <file|->', 'write the check report as Markdown to a file, or - for stdout')
@@ -72,27 +82,24 @@ Examples:
   energy-score check result.json --min-stars 3
   energy-score check new.json --baseline main.json --max-regression 5 --markdown report.md
 
-Regression: Welch's t-test on the per-trial energy per query, one-sided at 95 %, of
-H0: new <= (1 + pct/100) x baseline; without per-trial figures the 95 % intervals are compared.
-Configurations match on model (file sha256 or name), task, precision, batch size and device.
-A failed or interrupted configuration fails; one with no energy or no rating fails the limits
-that need them; a check that can evaluate no configuration at all is a usage error.
+Regression: Welch's t-test, one-sided at 95 %, of H0: new <= (1 + pct/100) x baseline, on each
+side's mean energy per query and its standard error: from the per-trial figures (the trial mean),
+else from the recorded 95 % interval (half-width / t(0.975, trials - 1)). A side with one trial and
+no interval cannot be tested: the configuration fails; bench with at least 2 trials.
+Configurations match on model (file sha256 or name), task, precision, batch size and device; one
+the baseline measured but this run lacks or skipped fails, unless --allow-missing.
+A failed or interrupted configuration fails; so does one whose energy figures are not usable
+numbers (missing, null, 0 or less). One with no energy or no rating fails the limits that need
+them; a check that can evaluate no configuration at all is a usage error.
 
 GitHub Actions: with GITHUB_STEP_SUMMARY set the Markdown report is appended to the job
-summary; with GITHUB_ACTIONS=true each failure is also printed as an ::error:: annotation.
+summary (not with --markdown -: redirect it there yourself); with GITHUB_ACTIONS=true each
+failure is also printed as an ::error:: annotation (at most 10; the tenth says how many more).
 
 Exit codes: 0 every configuration passes, 1 any fails, 2 a usage error or unusable input.`,
     )
     .action(async (resultPath: string, flags: CheckFlags) => {
-      try {
-        process.exitCode = await check(resultPath, flags);
-      } catch (err) {
-        // Bad input fails the job too; say so where the job's annotations are read.
-        if (err instanceof EnergyScoreError && inGitHubActions()) {
-          process.stdout.write(errorAnnotation(err.message, { title: ANNOTATION_TITLE }));
-        }
-        throw err;
-      }
+      process.exitCode = await check(resultPath, flags);
     });
 }
 
@@ -103,6 +110,7 @@ async function check(resultPath: string, flags: CheckFlags): Promise<number> {
     maxJPerQuery: flags.maxJPerQuery,
     maxRegressionPct: flags.maxRegression,
     requireMeasured: flags.requireMeasured === true,
+    allowMissing: flags.allowMissing === true,
   };
   const result = { name: resultPath, document: await readRunDocument(resultPath) };
   const baseline = flags.baseline
@@ -114,9 +122,22 @@ async function check(resultPath: string, flags: CheckFlags): Promise<number> {
     { json: flags.json, markdown: flags.markdown },
     { text: () => renderCheckText(report), json: () => renderCheckJson(report), markdown: () => markdown },
   );
-  if (inGitHubActions()) {
-    for (const line of failureLines(report)) stream.write(errorAnnotation(line, { title: ANNOTATION_TITLE }));
+  // With --markdown - the report is on stdout, and `>> "$GITHUB_STEP_SUMMARY"` is how it gets
+  // there: appending it as well would show it twice.
+  let summarised = false;
+  if (flags.markdown !== '-') {
+    try {
+      summarised = await appendStepSummary(markdown);
+    } catch (err) {
+      // The job summary is a courtesy: the check's verdict stands without it.
+      const message = `the check's report is not in the job summary: ${errorMessage(err)}`;
+      process.stderr.write(`energy-score: warning: ${message}\n`);
+      if (inGitHubActions()) process.stderr.write(warningAnnotation(message, { title: ANNOTATION_TITLE }));
+    }
   }
-  await appendStepSummary(markdown);
+  if (inGitHubActions()) {
+    const where = summarised ? "the job summary and this step's log" : "this step's log";
+    stream.write(cappedErrorAnnotations(failureLines(report), { title: ANNOTATION_TITLE }, where));
+  }
   return report.passed ? 0 : 1;
 }

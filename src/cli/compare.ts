@@ -31,9 +31,13 @@ Examples:
   energy-score compare main.json pr.json --markdown - >> "$GITHUB_STEP_SUMMARY"
 
 Each matching configuration (model, task, precision, batch size, device) gets b / a of its
-energy per query with a 95 % interval, e.g. "1.32 ± 0.04 × more energy per query", from the
-per-trial figures (or the recorded intervals) by the delta method, and "(within noise)" when
-the interval includes 1. Throughput is one figure per run, so its ratio has no interval.
+energy per query with a 95 % interval by the delta method, e.g. "1.32 ± 0.04 × more energy per
+query". Whether the difference is real is decided by Welch's two-sided t-test at 95 % (p < 0.05),
+on each side's mean and standard error from the per-trial figures (the trial mean), else from the
+recorded 95 % interval: the same estimator as check --max-regression. "(within noise)" marks
+p >= 0.05, and the line names the test and its p. A side with one trial and no interval cannot
+be tested ("not tested"); one whose energy figures are not usable numbers gets no ratio, and
+the row says why. Throughput is one figure per run, so its ratio has no interval.
 
 Exit codes: 0 compared, 2 a usage error or results with no configuration in common.`,
     )

@@ -1,7 +1,11 @@
-/** The CLI edge: parses the command line and turns every error into one line and an exit code. */
+/**
+ * The CLI edge: parses the command line and turns every error into one line and an exit code,
+ * and, in GitHub Actions, into one `::error::` annotation as well.
+ */
 import { Command, CommanderError, Option } from 'commander';
 import { EnergyScoreError, errorMessage } from '../errors.js';
 import { TOOL_VERSION } from '../env/environment.js';
+import { errorAnnotation, inGitHubActions } from '../gate/github.js';
 import { registerBench } from './bench.js';
 import { registerCheck } from './check.js';
 import { registerCompare } from './compare.js';
@@ -70,19 +74,41 @@ measure exits with its command's code.`,
   return program;
 }
 
+/** The subcommand argv names, if it names one: program options before it take no values. */
+function commandName(program: Command, argv: string[]): string | null {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  const first = (end === -1 ? args : args.slice(0, end)).find((a) => !a.startsWith('-'));
+  const command = program.commands.find((c) => c.name() === first || c.aliases().includes(first ?? ''));
+  return command ? command.name() : null;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   // A --verbose after `--` belongs to the command `measure` runs.
   const end = argv.indexOf('--');
   const verbose = (end === -1 ? argv : argv.slice(0, end)).includes('--verbose');
+  // Every error that fails the step is also said where GitHub shows a job's errors; once, here.
+  const annotate = (message: string) => {
+    if (!inGitHubActions()) return;
+    const command = commandName(program, argv);
+    process.stderr.write(errorAnnotation(message, { title: `energy-score${command ? ` ${command}` : ''}` }));
+  };
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version are "errors" to commander but successes to the user; help shown
-      // because no command was given (commander.help) is a usage error.
+      // --help, `help [command]` and --version are "errors" to commander but successes to the
+      // user; help shown because no command was given (commander.help, exit code 1) is a usage error.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help' && err.exitCode === 0) return 0;
+      // Commander has printed its message already; only the annotation is left to do.
+      annotate(
+        err.code === 'commander.help'
+          ? 'no command given: run energy-score --help'
+          : err.message.replace(/^error: /, ''),
+      );
       return EXIT_USAGE;
     }
     if (err instanceof EnergyScoreError) {
@@ -90,6 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
       if (verbose && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
       if (verbose) process.stderr.write(`${err.stack}\n`);
+      annotate(err.message);
       return err.exitCode;
     }
     process.stderr.write(`energy-score: unexpected error: ${errorMessage(err)}\n`);
@@ -98,6 +125,7 @@ export async function main(argv: string[]): Promise<number> {
         ? `${(err as Error).stack}\n`
         : '  hint: run again with --verbose for the stack trace, and report it\n',
     );
+    annotate(`unexpected error: ${errorMessage(err)}`);
     return EXIT_RUN;
   }
 }

@@ -1,13 +1,15 @@
 /**
  * `check`: holds a result document to limits and, optionally, to a baseline. Every limit is a
- * check of each configuration; a configuration that cannot be checked (no energy, no rating,
- * failed) fails rather than passes, and a check that evaluates nothing at all is a usage error.
+ * check of each configuration; a configuration that cannot be checked (no usable energy, no
+ * rating, failed, missing from the run) fails rather than passes, and a check that evaluates
+ * nothing at all is a usage error.
  */
 import { usageError } from '../errors.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../report/result.js';
+import { energyFigures, errorSources } from './energy.js';
 import { estimatedSuffix, escapeMarkdown, formatP, formatPct, formatSig } from './format.js';
 import { matchConfigurations, type ConfigPair } from './match.js';
-import { testRegression, type RegressionVerdict } from './regression.js';
+import { testRegression, type RegressionSide, type RegressionVerdict } from './regression.js';
 
 export interface CheckLimits {
   minStars?: number;
@@ -16,12 +18,21 @@ export interface CheckLimits {
   /** Needs a baseline. */
   maxRegressionPct?: number;
   requireMeasured?: boolean;
+  /**
+   * Not a limit: with a baseline, a configuration the baseline measured but this run lacks (or
+   * skipped) is a note instead of a failure.
+   */
+  allowMissing?: boolean;
 }
 
-/** The flag behind each check; `status` and `complete` are checked whatever the flags. */
+/**
+ * The flag behind each check. `status`, `complete` and `energy` (the energy figures are usable
+ * numbers) are checked whatever the flags.
+ */
 export type CheckName =
   | 'status'
   | 'complete'
+  | 'energy'
   | '--min-stars'
   | '--max-wh-per-1k'
   | '--max-j-per-query'
@@ -35,10 +46,19 @@ export interface CheckOutcome {
   passed: boolean;
   /** The line a person reads: figure, limit, and by how much. */
   message: string;
+  /**
+   * The figure held to the limit: Wh/1k (--max-wh-per-1k) or J/query (--max-j-per-query) of the
+   * headline figure; stars (--min-stars); for --max-regression the change in % of the baseline.
+   */
   figure: number | null;
+  /** The limit as given: Wh/1k, J/query, stars, or % for --max-regression. */
   limit: number | null;
-  /** How far the figure is past the limit (negative: within it), in % of the limit; stars for --min-stars. */
-  excess: number | null;
+  /** --max-wh-per-1k, --max-j-per-query: (figure / limit - 1) × 100, in % of the limit; negative: below it. */
+  excessPercentOfLimit: number | null;
+  /** --max-regression: change % - PCT, in percentage points; negative: within it. */
+  excessPoints: number | null;
+  /** --min-stars: minimum - stars; negative: above it. */
+  starsShort: number | null;
   /** --max-regression only: which test decided, and its numbers. */
   regression?: RegressionVerdict;
 }
@@ -53,7 +73,7 @@ export interface CheckReport {
   baseline: string | null;
   limits: CheckLimits;
   passed: boolean;
-  /** Configurations with at least one check. */
+  /** Configurations with at least one check (those missing from the run included). */
   checkedConfigs: number;
   failedConfigs: number;
   outcomes: CheckOutcome[];
@@ -68,6 +88,15 @@ export interface CheckInput {
 }
 
 const RUN = '(run)';
+
+/** An outcome's fields that only some checks fill. */
+const NO_FIGURES = {
+  figure: null,
+  limit: null,
+  excessPercentOfLimit: null,
+  excessPoints: null,
+  starsShort: null,
+} as const;
 
 export function hasAnyLimit(limits: CheckLimits): boolean {
   return (
@@ -87,11 +116,17 @@ export function runCheck(input: CheckInput): CheckReport {
       'for example --baseline main.json --max-regression 5',
     );
   }
+  if (limits.allowMissing && !baseline) {
+    throw usageError('--allow-missing needs --baseline', 'it lets configurations of the baseline be missing');
+  }
   if (!hasAnyLimit(limits)) {
     throw usageError(
       'check needs at least one limit',
       'give --min-stars, --max-wh-per-1k, --max-j-per-query, --require-measured or --baseline with --max-regression',
     );
+  }
+  if (result.document.results.length === 0) {
+    throw usageError(`${result.name} has no configurations`, 'its run measured nothing; run bench again');
   }
   const outcomes: CheckOutcome[] = [];
   const notChecked: NotChecked[] = [];
@@ -99,21 +134,22 @@ export function runCheck(input: CheckInput): CheckReport {
 
   if (!result.document.complete) {
     outcomes.push({
+      ...NO_FIGURES,
       config: RUN,
       check: 'complete',
       passed: false,
       message: `${result.name} is from a run that did not finish (${result.document.interrupted ? 'interrupted' : 'killed or crashed'}): configurations may be missing`,
-      figure: null,
-      limit: null,
-      excess: null,
     });
   }
 
   let pairs = new Map<ConfigResult, ConfigPair>();
+  let names = { result: result.name, baseline: '' };
+  let onlyInBase: ConfigResult[] = [];
   if (baseline && limits.maxRegressionPct !== undefined) {
+    names = { result: result.name, baseline: baseline.name };
     const matching = matchConfigurations(baseline, result);
     pairs = new Map(matching.pairs.map((p) => [p.current, p]));
-    for (const c of matching.onlyInBase) notes.push(`${c.id}: in the baseline only`);
+    onlyInBase = matching.onlyInBase;
     if (!baseline.document.complete)
       notes.push(`the baseline ${baseline.name} is from a run that did not finish`);
     const machines = [baseline.document, result.document].map((d) => d.environment.cpu);
@@ -124,12 +160,16 @@ export function runCheck(input: CheckInput): CheckReport {
     }
   }
 
-  const checked = new Set<string>();
   for (const config of result.document.results) {
-    const own = checkConfig(config, limits, pairs.get(config), notChecked, notes);
-    if (own.length > 0) checked.add(config.id);
-    outcomes.push(...own);
+    outcomes.push(...checkConfig(config, limits, pairs.get(config), names, notChecked, notes));
   }
+  // A configuration the baseline measured but this run lacks would otherwise pass unseen.
+  for (const c of onlyInBase) {
+    if (c.status === 'skipped') notes.push(`${c.id}: in the baseline only, skipped there`);
+    else if (limits.allowMissing) notes.push(`${c.id}: in the baseline, not in this run (--allow-missing)`);
+    else outcomes.push(missingOutcome(c.id, 'in the baseline, not in this run'));
+  }
+  const checked = new Set(outcomes.map((o) => o.config).filter((c) => c !== RUN));
   if (checked.size === 0) {
     const why = notChecked.map((n) => `${n.config}: ${n.reason}`).join('; ');
     throw usageError(
@@ -151,16 +191,31 @@ export function runCheck(input: CheckInput): CheckReport {
   };
 }
 
+function missingOutcome(config: string, what: string): CheckOutcome {
+  return {
+    ...NO_FIGURES,
+    config,
+    check: '--max-regression',
+    passed: false,
+    message: `${what}: bench it too, or pass --allow-missing`,
+  };
+}
+
 function checkConfig(
   config: ConfigResult,
   limits: CheckLimits,
   pair: ConfigPair | undefined,
+  names: { result: string; baseline: string },
   notChecked: NotChecked[],
   notes: string[],
 ): CheckOutcome[] {
-  const base = { config: config.id, figure: null, limit: null, excess: null };
+  const base = { ...NO_FIGURES, config: config.id };
   if (config.status === 'skipped') {
-    notChecked.push({ config: config.id, reason: `skipped: ${config.reason ?? 'no reason given'}` });
+    const why = `skipped: ${config.reason ?? 'no reason given'}`;
+    if (pair && pair.base.status !== 'skipped' && !limits.allowMissing) {
+      return [missingOutcome(config.id, `${why}; the baseline has it (${pair.base.status})`)];
+    }
+    notChecked.push({ config: config.id, reason: why });
     return [];
   }
   if (config.status !== 'ok') {
@@ -168,18 +223,29 @@ function checkConfig(
       config.reason ?? (config.status === 'interrupted' ? 'not measured in full' : 'no reason given');
     return [{ ...base, check: 'status', passed: false, message: `${config.status}: ${why}` }];
   }
+  const figures = energyFigures(config);
   const outcomes: CheckOutcome[] = [];
-  if (limits.requireMeasured) outcomes.push(checkMeasured(config));
+  if (figures.kind === 'unusable') {
+    // Whatever the limits: a figure that is not a number, or is 0 or less, is a broken measurement.
+    outcomes.push({
+      ...base,
+      check: 'energy',
+      passed: false,
+      message: `no usable energy figure: ${figures.problems}`,
+    });
+  }
+  const usable = figures.kind !== 'unusable';
+  if (limits.requireMeasured && usable) outcomes.push(checkMeasured(config));
   if (limits.minStars !== undefined) outcomes.push(checkStars(config, limits.minStars));
-  if (limits.maxWhPer1k !== undefined) {
+  if (limits.maxWhPer1k !== undefined && usable) {
     outcomes.push(checkMax(config, '--max-wh-per-1k', limits.maxWhPer1k, (e) => e.whPer1k, 'Wh/1k'));
   }
-  if (limits.maxJPerQuery !== undefined) {
+  if (limits.maxJPerQuery !== undefined && usable) {
     outcomes.push(checkMax(config, '--max-j-per-query', limits.maxJPerQuery, (e) => e.perQueryJ, 'J/query'));
   }
-  if (limits.maxRegressionPct !== undefined) {
+  if (limits.maxRegressionPct !== undefined && usable) {
     if (pair) {
-      outcomes.push(checkRegression(pair, limits.maxRegressionPct));
+      outcomes.push(checkRegression(pair, limits.maxRegressionPct, names));
       if (pair.modelChanged) notes.push(`${config.id}: the model file differs from the baseline's (sha256)`);
       if (pair.base.energy.status !== config.energy.status && config.energy.status !== 'not-measured') {
         notes.push(
@@ -195,13 +261,7 @@ function checkConfig(
 
 function checkMeasured(config: ConfigResult): CheckOutcome {
   const energy = config.energy;
-  const base = {
-    config: config.id,
-    check: '--require-measured' as const,
-    figure: null,
-    limit: null,
-    excess: null,
-  };
+  const base = { ...NO_FIGURES, config: config.id, check: '--require-measured' as const };
   if (energy.status === 'not-measured') {
     return {
       ...base,
@@ -216,9 +276,9 @@ function checkMeasured(config: ConfigResult): CheckOutcome {
 
 function checkStars(config: ConfigResult, minStars: number): CheckOutcome {
   const rating = config.rating;
-  const base = { config: config.id, check: '--min-stars' as const, limit: minStars };
+  const base = { ...NO_FIGURES, config: config.id, check: '--min-stars' as const, limit: minStars };
   if (rating.status === 'unrated') {
-    return { ...base, passed: false, figure: null, excess: null, message: `unrated: ${rating.reason}` };
+    return { ...base, passed: false, message: `unrated: ${rating.reason}` };
   }
   const stars = rating.stars;
   const noun = (n: number) => `${n} star${n === 1 ? '' : 's'}`;
@@ -227,7 +287,7 @@ function checkStars(config: ConfigResult, minStars: number): CheckOutcome {
     ...base,
     passed,
     figure: stars,
-    excess: minStars - stars,
+    starsShort: minStars - stars,
     message: passed
       ? `${noun(stars)} meets --min-stars ${minStars}`
       : `${noun(stars)} is below --min-stars ${minStars} by ${noun(minStars - stars)}`,
@@ -241,13 +301,11 @@ function checkMax(
   figureOf: (e: EnergyMeasured) => number,
   unit: string,
 ): CheckOutcome {
-  const base = { config: config.id, check, limit };
+  const base = { ...NO_FIGURES, config: config.id, check, limit };
   if (config.energy.status === 'not-measured') {
     return {
       ...base,
       passed: false,
-      figure: null,
-      excess: null,
       message: `no energy figure to hold to ${check} ${limit}: ${config.energy.reason}`,
     };
   }
@@ -259,15 +317,20 @@ function checkMax(
     ...base,
     passed,
     figure,
-    excess,
+    excessPercentOfLimit: excess,
     message: passed
       ? `${shown} is within ${check} ${limit} (${formatPct(-excess)} % below)`
       : `${shown} is above ${check} ${limit} by ${formatPct(excess)} %`,
   };
 }
 
-function checkRegression(pair: ConfigPair, maxRegressionPct: number): CheckOutcome {
+function checkRegression(
+  pair: ConfigPair,
+  maxRegressionPct: number,
+  names: { result: string; baseline: string },
+): CheckOutcome {
   const base = {
+    ...NO_FIGURES,
     config: pair.current.id,
     check: '--max-regression' as const,
     limit: maxRegressionPct,
@@ -276,28 +339,31 @@ function checkRegression(pair: ConfigPair, maxRegressionPct: number): CheckOutco
     return {
       ...base,
       passed: false,
-      figure: null,
-      excess: null,
       message: `the baseline's configuration has status ${pair.base.status}: no figure to test for a regression`,
     };
   }
-  const baseEnergy = pair.base.energy;
+  const fail = (message: string): CheckOutcome => ({ ...base, passed: false, message });
   const currentEnergy = pair.current.energy;
-  const noFigure = (where: string): CheckOutcome => ({
-    ...base,
-    passed: false,
-    figure: null,
-    excess: null,
-    message: `no energy figure in ${where} to test for a regression`,
-  });
-  if (currentEnergy.status === 'not-measured') return noFigure(`this run (${currentEnergy.reason})`);
-  if (baseEnergy.status === 'not-measured') return noFigure(`the baseline (${baseEnergy.reason})`);
-  const verdict = testRegression(baseEnergy, currentEnergy, maxRegressionPct);
+  if (currentEnergy.status === 'not-measured') {
+    return fail(`no energy figure in this run (${currentEnergy.reason}) to test for a regression`);
+  }
+  const baseFigures = energyFigures(pair.base);
+  if (baseFigures.kind === 'not-measured') {
+    return fail(`no energy figure in the baseline (${baseFigures.reason}) to test for a regression`);
+  }
+  if (baseFigures.kind === 'unusable') {
+    return fail(`no usable energy figure in the baseline ${names.baseline}: ${baseFigures.problems}`);
+  }
+  const verdict = testRegression(
+    { name: names.baseline, energy: baseFigures.energy },
+    { name: names.result, energy: currentEnergy },
+    maxRegressionPct,
+  );
   return {
     ...base,
-    passed: !verdict.regressed,
+    passed: verdict.regressed === false,
     figure: verdict.changePct,
-    excess: verdict.changePct - maxRegressionPct,
+    excessPoints: verdict.changePct - maxRegressionPct,
     regression: verdict,
     message: regressionMessage(
       verdict,
@@ -315,8 +381,16 @@ function regressionMessage(
   baseEst: string,
 ): string {
   const direction = v.changePct >= 0 ? 'above' : 'below';
-  const figures = `${formatSig(v.currentPerQueryJ, 3)} J/query${currentEst} is ${formatPct(Math.abs(v.changePct))} % ${direction} the baseline's ${formatSig(v.baselinePerQueryJ, 3)} J/query${baseEst}`;
-  const how = testDescription(v, maxPct);
+  const change = `${formatPct(Math.abs(v.changePct))} % ${direction}`;
+  if (v.method === 'untestable') {
+    return `${formatSig(v.currentPerQueryJ, 3)} J/query${currentEst} is ${change} the baseline's ${formatSig(v.baselinePerQueryJ, 3)} J/query${baseEst}: ${v.reason}`;
+  }
+  // The test compares means of the per-trial figures where there are some: say so, since the
+  // headline figure (total energy / total queries, what the limits use) differs slightly.
+  const figure = (side: RegressionSide, est: string) =>
+    `${side.source === 'trials' ? 'trial mean ' : ''}${formatSig(side.perQueryJ, 3)} J/query${est}`;
+  const figures = `${figure(v.current, currentEst)} is ${change} the baseline's ${figure(v.baseline, baseEst)}`;
+  const how = testDescription(v);
   if (v.regressed) {
     return `${figures}: a real regression, above --max-regression ${maxPct} % by ${formatPct(v.changePct - maxPct)} points (${how})`;
   }
@@ -328,18 +402,10 @@ function regressionMessage(
 }
 
 /** Which test decided, and with what numbers. */
-export function testDescription(v: RegressionVerdict, maxPct: number): string {
-  const factor = 1 + maxPct / 100;
-  if (v.method === 'welch' && v.welch) {
-    const w = v.welch;
-    return `Welch's t-test on ${w.currentTrials} and ${w.baselineTrials} trials: t = ${w.t.toFixed(2)}, df = ${w.df.toFixed(1)}, one-sided p = ${formatP(w.p)}`;
-  }
-  if (v.method === 'intervals') {
-    const low = v.currentPerQueryJ - (v.currentCi95J ?? 0);
-    const high = factor * (v.baselinePerQueryJ + (v.baselineCi95J ?? 0));
-    return `95 % intervals, no per-trial figures: this run's lower bound ${formatSig(low, 3)} J vs the baseline's upper bound × ${Number(factor.toFixed(4))} = ${formatSig(high, 3)} J`;
-  }
-  return 'point estimates: no trials or interval to test with';
+export function testDescription(v: Extract<RegressionVerdict, { method: 'welch' }>): string {
+  const w = v.welch;
+  const sources = errorSources(v.current.name, v.current, v.baseline.name, v.baseline);
+  return `Welch's t-test on ${v.current.count} trials (this run) and ${v.baseline.count} (the baseline), ${sources}: t = ${w.t.toFixed(2)}, df = ${w.df.toFixed(1)}, one-sided p = ${formatP(w.p)}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,37 +1,45 @@
 /**
  * `compare a.json b.json`: per matching configuration, b's energy per query and throughput as a
- * ratio of a's. The energy ratio has a 95 % interval (delta method, from the per-trial figures or
- * else the recorded intervals); throughput is one figure per run, so its ratio has none.
+ * ratio of a's. Whether the energy differs is decided by Welch's two-sided t-test at 95 % on each
+ * side's mean and standard error (the per-trial figures, else the recorded interval: the same
+ * estimator as `check --max-regression`); the ratio's 95 % interval (delta method) is shown with
+ * it. Throughput is one figure per run, so its ratio has no interval.
  */
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../report/result.js';
+import { energyFigures, errorSources, sideEstimate, untestableMessage, type SideEstimate } from './energy.js';
 import { escapeMarkdown, formatP, formatSig } from './format.js';
 import { matchConfigurations } from './match.js';
-import {
-  estimateFromInterval,
-  estimateFromTrials,
-  ratioOfMeans,
-  welchGreater,
-  type MeanEstimate,
-} from './welch.js';
+import { REGRESSION_ALPHA } from './regression.js';
+import { ratioOfMeans, welchTwoSided } from './welch.js';
 
-/** Where the energy uncertainty came from. */
+/** Where the energy uncertainty came from: both sides' trials, a recorded interval on either side, or none. */
 export type UncertaintySource = 'trials' | 'intervals' | 'none';
 
+/** A mean of the per-trial figures, or the headline figure (total energy / total queries). */
+export type FigureKind = 'trial-mean' | 'headline';
+
 export interface EnergyRatio {
+  /** The means compared: of the per-trial figures where a side has two or more, else the headline figure. */
   aPerQueryJ: number;
   bPerQueryJ: number;
+  /** Which figure each of those is: the mean of the per-trial figures, or the headline figure. */
+  aFigure: FigureKind;
+  bFigure: FigureKind;
   /** b / a. */
   ratio: number;
-  /** Half-width of the ratio's 95 % interval; null with a single trial on either side. */
+  /** Half-width of the ratio's 95 % interval (delta method), for display; null when untestable. */
   ci95: number | null;
   source: UncertaintySource;
-  /** Two-sided Welch p-value of a difference in mean energy per query; null without uncertainty. */
+  /** Two-sided Welch p-value of a difference in mean energy per query; null when untestable. */
   p: number | null;
-  /** The ratio's 95 % interval excludes 1. */
+  /** p < 0.05: the difference is real (Welch decides, not the interval); null when untestable. */
   significant: boolean | null;
   /** Either side's energy was estimated rather than measured. */
   estimated: boolean;
+  /** The ratio in words, "(within noise)" when not significant. */
   text: string;
+  /** The test that decided, with its numbers, or why there could be none. */
+  test: string;
 }
 
 export interface ThroughputRatio {
@@ -48,8 +56,10 @@ export interface CompareRow {
   /** Both files have a sha256 and they differ. */
   modelChanged: boolean;
   energy: EnergyRatio | null;
+  /** Why there is no energy ratio: a side failed, was not measured, or has no usable figure. */
+  noEnergy: string | null;
   throughput: ThroughputRatio | null;
-  /** Why a figure is missing, or that the two were measured differently. */
+  /** That the two were measured differently. */
   notes: string[];
 }
 
@@ -71,32 +81,40 @@ export function compareDocuments(a: Named, b: Named): CompareReport {
   return {
     a: a.name,
     b: b.name,
-    rows: matching.pairs.map((p) => compareConfig(p.base, p.current, p.modelChanged)),
+    rows: matching.pairs.map((p) => compareConfig(a.name, p.base, b.name, p.current, p.modelChanged)),
     onlyInA: matching.onlyInBase.map((c) => c.id),
     onlyInB: matching.onlyInCurrent.map((c) => c.id),
   };
 }
 
-function compareConfig(a: ConfigResult, b: ConfigResult, modelChanged: boolean): CompareRow {
+function compareConfig(
+  aName: string,
+  a: ConfigResult,
+  bName: string,
+  b: ConfigResult,
+  modelChanged: boolean,
+): CompareRow {
   const notes: string[] = [];
-  for (const [name, c] of [
-    ['a', a],
-    ['b', b],
-  ] as const) {
-    if (c.status !== 'ok') notes.push(`${name}: ${c.status}${c.reason ? `: ${c.reason}` : ''}`);
-    else if (c.energy.status === 'not-measured')
-      notes.push(`${name}: energy not measured: ${c.energy.reason}`);
-  }
-  const ea = a.energy;
-  const eb = b.energy;
+  const missing: string[] = [];
+  const usable = (name: string, config: ConfigResult) => {
+    if (config.status !== 'ok') {
+      missing.push(`${name}: ${config.status}${config.reason ? `: ${config.reason}` : ''}`);
+      return null;
+    }
+    const figures = energyFigures(config);
+    if (figures.kind === 'usable') return figures.energy;
+    missing.push(
+      figures.kind === 'not-measured'
+        ? `${name}: energy not measured: ${figures.reason}`
+        : `${name} has no usable energy figure: ${figures.problems}`,
+    );
+    return null;
+  };
+  const ea = usable(aName, a);
+  const eb = usable(bName, b);
   let energy: EnergyRatio | null = null;
-  if (
-    a.status === 'ok' &&
-    b.status === 'ok' &&
-    ea.status !== 'not-measured' &&
-    eb.status !== 'not-measured'
-  ) {
-    energy = energyRatio(ea, eb);
+  if (ea && eb) {
+    energy = energyRatio({ name: aName, energy: ea }, { name: bName, energy: eb });
     if (ea.status !== eb.status)
       notes.push(`a's energy is ${ea.status}, b's ${eb.status}: the ratio mixes methods`);
   }
@@ -104,50 +122,67 @@ function compareConfig(a: ConfigResult, b: ConfigResult, modelChanged: boolean):
     a.status === 'ok' && b.status === 'ok' && a.throughputQps && b.throughputQps
       ? throughputRatio(a.throughputQps, b.throughputQps)
       : null;
-  return { config: b.id, modelChanged, energy, throughput, notes };
+  return {
+    config: b.id,
+    modelChanged,
+    energy,
+    noEnergy: missing.length > 0 ? missing.join('; ') : null,
+    throughput,
+    notes,
+  };
 }
 
-function estimates(e: EnergyMeasured): { estimate: MeanEstimate; source: UncertaintySource } | null {
-  const trials = e.perTrialJ?.filter((v) => Number.isFinite(v));
-  if (trials && trials.length >= 2) return { estimate: estimateFromTrials(trials), source: 'trials' };
-  if (e.ci95PerQueryJ !== null && Number.isFinite(e.ci95PerQueryJ) && e.trials >= 2) {
-    return { estimate: estimateFromInterval(e.perQueryJ, e.ci95PerQueryJ, e.trials), source: 'intervals' };
-  }
-  return null;
+interface Side {
+  name: string;
+  energy: EnergyMeasured;
 }
 
-export function energyRatio(a: EnergyMeasured, b: EnergyMeasured): EnergyRatio {
-  const sa = estimates(a);
-  const sb = estimates(b);
+export function energyRatio(a: Side, b: Side): EnergyRatio {
+  const estimated = a.energy.status === 'estimated' || b.energy.status === 'estimated';
+  const sa = sideEstimate(a.energy);
+  const sb = sideEstimate(b.energy);
   if (!sa || !sb) {
-    const ratio = b.perQueryJ / a.perQueryJ;
+    const ratio = b.energy.perQueryJ / a.energy.perQueryJ;
+    const untestable = [...(sa ? [] : [a]), ...(sb ? [] : [b])];
     return {
-      aPerQueryJ: a.perQueryJ,
-      bPerQueryJ: b.perQueryJ,
+      aPerQueryJ: a.energy.perQueryJ,
+      bPerQueryJ: b.energy.perQueryJ,
+      aFigure: 'headline',
+      bFigure: 'headline',
       ratio,
       ci95: null,
       source: 'none',
       p: null,
       significant: null,
-      estimated: a.status === 'estimated' || b.status === 'estimated',
-      text: `${ratioPhrase(ratio, null, 'energy per query')} (no interval: a single trial)`,
+      estimated,
+      text: `${ratioPhrase(ratio, null, 'energy per query')} (not tested)`,
+      test: untestableMessage(untestable),
     };
   }
-  const interval = ratioOfMeans(sb.estimate, sa.estimate);
-  const oneSided = welchGreater(sb.estimate, sa.estimate).p;
-  const significant = Math.abs(interval.ratio - 1) > interval.ci95;
+  const interval = ratioOfMeans(sb, sa);
+  const welch = welchTwoSided(sb, sa);
+  const significant = welch.p < REGRESSION_ALPHA;
+  const verdict = significant
+    ? `two-sided p = ${formatP(welch.p)} < ${REGRESSION_ALPHA}: a real difference`
+    : `two-sided p = ${formatP(welch.p)} ≥ ${REGRESSION_ALPHA}: within noise`;
   return {
-    aPerQueryJ: sa.estimate.mean,
-    bPerQueryJ: sb.estimate.mean,
+    aPerQueryJ: sa.mean,
+    bPerQueryJ: sb.mean,
+    aFigure: figureKind(sa),
+    bFigure: figureKind(sb),
     ratio: interval.ratio,
     ci95: interval.ci95,
-    // Both sides from trials, else at least one from a recorded interval.
     source: sa.source === 'trials' && sb.source === 'trials' ? 'trials' : 'intervals',
-    p: Math.min(1, 2 * Math.min(oneSided, 1 - oneSided)),
+    p: welch.p,
     significant,
-    estimated: a.status === 'estimated' || b.status === 'estimated',
+    estimated,
     text: `${ratioPhrase(interval.ratio, interval.ci95, 'energy per query')}${significant ? '' : ' (within noise)'}`,
+    test: `Welch's t-test on ${sa.count} trials (a) and ${sb.count} (b), ${errorSources(a.name, sa, b.name, sb)}: ${verdict}`,
   };
+}
+
+function figureKind(side: SideEstimate): FigureKind {
+  return side.source === 'trials' ? 'trial-mean' : 'headline';
 }
 
 function throughputRatio(aQps: number, bQps: number): ThroughputRatio {
@@ -170,16 +205,18 @@ export function ratioPhrase(ratio: number, ci95: number | null, what: string): s
 // ---------------------------------------------------------------------------------------------
 // Reports
 
-function energyFigures(row: CompareRow): string {
+function figuresCell(row: CompareRow): string {
   return row.energy ? `${formatSig(row.energy.aPerQueryJ, 3)} → ${formatSig(row.energy.bPerQueryJ, 3)}` : '–';
 }
 
-function testText(row: CompareRow): string {
-  const e = row.energy;
-  if (!e) return '–';
-  if (e.source === 'none') return 'no interval (a single trial)';
-  const p = e.p === null ? '' : `, Welch p = ${formatP(e.p)}`;
-  return `${e.source === 'trials' ? 'per-trial figures' : 'recorded 95 % intervals'}${p}`;
+/** "(trial means, estimated)": which figures the row shows, and whether they are estimated. */
+function figuresQualifier(e: EnergyRatio): string {
+  const parts: string[] = [];
+  if (e.aFigure === 'trial-mean' && e.bFigure === 'trial-mean') parts.push('trial means');
+  else if (e.aFigure === 'trial-mean') parts.push('a: trial mean');
+  else if (e.bFigure === 'trial-mean') parts.push('b: trial mean');
+  if (e.estimated) parts.push('estimated');
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 function rowNotes(row: CompareRow): string[] {
@@ -189,12 +226,11 @@ function rowNotes(row: CompareRow): string[] {
 export function renderCompareText(report: CompareReport): string {
   const lines = [`energy-score compare: ${report.b} against ${report.a} (ratios are b / a)`];
   for (const row of report.rows) {
-    const est = row.energy?.estimated ? ' (estimated)' : '';
     lines.push(`${row.config}`);
     lines.push(
       row.energy
-        ? `  energy:     ${energyFigures(row)} J/query${est}: ${row.energy.text}; ${testText(row)}`
-        : '  energy:     –',
+        ? `  energy:     ${figuresCell(row)} J/query${figuresQualifier(row.energy)}: ${row.energy.text}; ${row.energy.test}`
+        : `  energy:     –${row.noEnergy ? ` (${row.noEnergy})` : ''}`,
     );
     lines.push(
       `  throughput: ${row.throughput ? `${row.throughput.aQps.toFixed(1)} → ${row.throughput.bQps.toFixed(1)} queries/s: ${row.throughput.text}` : '–'}`,
@@ -210,23 +246,22 @@ export function renderCompareMarkdown(report: CompareReport): string {
   const lines = [
     '## energy-score compare',
     '',
-    `\`${report.b}\` against \`${report.a}\`: ratios are b / a, with 95 % intervals (delta method).`,
+    `\`${report.b}\` against \`${report.a}\`: ratios are b / a, with 95 % intervals (delta method); Welch's two-sided t-test at 95 % decides "within noise".`,
     '',
     '| configuration | J/query a → b | energy per query | queries/s a → b | throughput | test |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const row of report.rows) {
-    const est = row.energy?.estimated ? ' (estimated)' : '';
     const qps = row.throughput
       ? `${row.throughput.aQps.toFixed(1)} → ${row.throughput.bQps.toFixed(1)}`
       : '–';
     const cells = [
       row.config,
-      `${energyFigures(row)}${est}`,
-      row.energy?.text ?? '–',
+      row.energy ? `${figuresCell(row)}${figuresQualifier(row.energy)}` : '–',
+      row.energy?.text ?? row.noEnergy ?? '–',
       qps,
       row.throughput?.text ?? '–',
-      testText(row),
+      row.energy?.test ?? '–',
     ];
     lines.push(`| ${cells.map(escapeMarkdown).join(' | ')} |`);
   }

@@ -53,8 +53,43 @@ export interface AnnotationProperties {
 
 /** One `::error ...::message` line, newline included. */
 export function errorAnnotation(message: string, properties: AnnotationProperties = {}): string {
+  return annotation('error', message, properties);
+}
+
+/** One `::warning ...::message` line, newline included. */
+export function warningAnnotation(message: string, properties: AnnotationProperties = {}): string {
+  return annotation('warning', message, properties);
+}
+
+function annotation(kind: 'error' | 'warning', message: string, properties: AnnotationProperties): string {
   const props = (['title', 'file', 'line'] as const)
     .filter((key) => properties[key] !== undefined && properties[key] !== '')
     .map((key) => `${key}=${escapeProperty(String(properties[key]))}`);
-  return `::error${props.length ? ` ${props.join(',')}` : ''}::${escapeData(message)}\n`;
+  return `::${kind}${props.length ? ` ${props.join(',')}` : ''}::${escapeData(message)}\n`;
+}
+
+/** GitHub shows at most this many error annotations per step (and as many warnings). */
+export const MAX_ERROR_ANNOTATIONS = 10;
+
+/**
+ * GitHub shows at most 10 error annotations per step and drops the rest. The first `limit`
+ * messages as annotations; with more, the first `limit - 1` and one saying how many were left out
+ * and where the full list is, so every line printed is one GitHub shows.
+ */
+export function cappedErrorAnnotations(
+  messages: readonly string[],
+  properties: AnnotationProperties,
+  fullListAt: string,
+  limit = MAX_ERROR_ANNOTATIONS,
+): string {
+  if (messages.length <= limit) return messages.map((m) => errorAnnotation(m, properties)).join('');
+  const shown = messages.slice(0, limit - 1);
+  const left = messages.length - shown.length;
+  return [
+    ...shown.map((m) => errorAnnotation(m, properties)),
+    errorAnnotation(
+      `${left} more failure(s) not annotated (GitHub shows at most ${limit} error annotations per step): the full list is in ${fullListAt}`,
+      properties,
+    ),
+  ].join('');
 }

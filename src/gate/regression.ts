@@ -1,90 +1,83 @@
 /**
  * `--max-regression PCT`: a configuration regresses when its energy per query is more than PCT %
  * above the baseline's, and that is statistically real. The test asks whether
- * H0: new ≤ (1 + PCT/100) × baseline can be rejected at 95 % one-sided:
- *
- * - Welch's t-test on each side's per-trial J/query, when both have at least two trials;
- * - else the 95 % intervals: it regresses when the new interval lies wholly above the baseline's
- *   upper bound × (1 + PCT/100) (results written before perTrialJ existed);
- * - else (a single trial, no interval) the point estimates, taken at face value.
+ * H0: new ≤ (1 + PCT/100) × baseline can be rejected at 95 % one-sided, by Welch's t-test on each
+ * side's mean and standard error (see energy.ts: the per-trial figures, else the recorded 95 %
+ * interval). When a side has neither (one trial, no interval) the change cannot be tested, and
+ * the configuration fails: a gate does not pass, or fail, on a figure whose noise is unknown.
  */
 import type { EnergyMeasured } from '../report/result.js';
-import { estimateFromTrials, welchGreater, type WelchResult } from './welch.js';
+import { sideEstimate, untestableMessage, type ErrorSource } from './energy.js';
+import { welchGreater, type WelchResult } from './welch.js';
 
-export type RegressionMethod = 'welch' | 'intervals' | 'point';
-
-export interface RegressionVerdict {
-  method: RegressionMethod;
-  regressed: boolean;
-  /** The J/query figures the test compared (trial means for Welch, headline figures otherwise). */
-  baselinePerQueryJ: number;
-  currentPerQueryJ: number;
-  /** (current / baseline - 1) × 100. */
-  changePct: number;
-  /** Welch only. */
-  welch: (WelchResult & { baselineTrials: number; currentTrials: number }) | null;
-  /** Intervals only: the 95 % half-widths. */
-  baselineCi95J: number | null;
-  currentCi95J: number | null;
+export interface RegressionSide {
+  /** The name the messages use: the file. */
+  name: string;
+  /** The mean the test used: of the per-trial figures (source trials) or the headline (interval). */
+  perQueryJ: number;
+  standardError: number;
+  /** Trials behind it: the degrees of freedom are count - 1. */
+  count: number;
+  source: ErrorSource;
 }
+
+export type RegressionVerdict =
+  | {
+      method: 'welch';
+      regressed: boolean;
+      baseline: RegressionSide;
+      current: RegressionSide;
+      /** (current / baseline - 1) × 100, of the means the test used. */
+      changePct: number;
+      /** One-sided, of H0: current ≤ (1 + PCT/100) × baseline. */
+      welch: WelchResult;
+    }
+  | {
+      method: 'untestable';
+      regressed: null;
+      /** Why: which file has one trial and no interval, and what to do. */
+      reason: string;
+      /** The headline figures, shown for context only. */
+      baselinePerQueryJ: number;
+      currentPerQueryJ: number;
+      changePct: number;
+    };
 
 export const REGRESSION_ALPHA = 0.05;
 
-function trialsOf(energy: EnergyMeasured): number[] | null {
-  const trials = energy.perTrialJ?.filter((v) => Number.isFinite(v));
-  return trials && trials.length >= 2 ? trials : null;
-}
-
-function intervalOf(energy: EnergyMeasured): number | null {
-  return energy.ci95PerQueryJ !== null && Number.isFinite(energy.ci95PerQueryJ) ? energy.ci95PerQueryJ : null;
-}
-
 export function testRegression(
-  baseline: EnergyMeasured,
-  current: EnergyMeasured,
+  baseline: { name: string; energy: EnergyMeasured },
+  current: { name: string; energy: EnergyMeasured },
   maxRegressionPct: number,
 ): RegressionVerdict {
   const factor = 1 + maxRegressionPct / 100;
-  const baseTrials = trialsOf(baseline);
-  const currentTrials = trialsOf(current);
-  if (baseTrials && currentTrials) {
-    const a = estimateFromTrials(baseTrials);
-    const b = estimateFromTrials(currentTrials);
-    const welch = welchGreater(b, a, factor);
+  const a = sideEstimate(baseline.energy);
+  const b = sideEstimate(current.energy);
+  if (!a || !b) {
+    const untestable = [...(b ? [] : [current]), ...(a ? [] : [baseline])];
     return {
-      method: 'welch',
-      regressed: welch.p < REGRESSION_ALPHA,
-      baselinePerQueryJ: a.mean,
-      currentPerQueryJ: b.mean,
-      changePct: (b.mean / a.mean - 1) * 100,
-      welch: { ...welch, baselineTrials: a.count, currentTrials: b.count },
-      baselineCi95J: null,
-      currentCi95J: null,
+      method: 'untestable',
+      regressed: null,
+      reason: untestableMessage(untestable),
+      baselinePerQueryJ: baseline.energy.perQueryJ,
+      currentPerQueryJ: current.energy.perQueryJ,
+      changePct: (current.energy.perQueryJ / baseline.energy.perQueryJ - 1) * 100,
     };
   }
-  const changePct = (current.perQueryJ / baseline.perQueryJ - 1) * 100;
-  const baseCi = intervalOf(baseline);
-  const currentCi = intervalOf(current);
-  if (baseCi !== null && currentCi !== null) {
-    return {
-      method: 'intervals',
-      regressed: current.perQueryJ - currentCi > factor * (baseline.perQueryJ + baseCi),
-      baselinePerQueryJ: baseline.perQueryJ,
-      currentPerQueryJ: current.perQueryJ,
-      changePct,
-      welch: null,
-      baselineCi95J: baseCi,
-      currentCi95J: currentCi,
-    };
-  }
+  const welch = welchGreater(b, a, factor);
+  const side = (name: string, e: typeof a): RegressionSide => ({
+    name,
+    perQueryJ: e.mean,
+    standardError: e.standardError,
+    count: e.count,
+    source: e.source,
+  });
   return {
-    method: 'point',
-    regressed: current.perQueryJ > factor * baseline.perQueryJ,
-    baselinePerQueryJ: baseline.perQueryJ,
-    currentPerQueryJ: current.perQueryJ,
-    changePct,
-    welch: null,
-    baselineCi95J: null,
-    currentCi95J: null,
+    method: 'welch',
+    regressed: welch.p < REGRESSION_ALPHA,
+    baseline: side(baseline.name, a),
+    current: side(current.name, b),
+    changePct: (b.mean / a.mean - 1) * 100,
+    welch,
   };
 }

@@ -32,7 +32,7 @@ export interface WelchResult {
   t: number;
   /** Welch–Satterthwaite degrees of freedom. */
   df: number;
-  /** One-sided p-value of H0: mean(b) <= factor × mean(a). */
+  /** welchGreater: one-sided p of H0: mean(b) <= factor × mean(a); welchTwoSided: two-sided p of mean(b) = mean(a). */
   p: number;
 }
 
@@ -54,6 +54,17 @@ export function welchGreater(b: MeanEstimate, a: MeanEstimate, factor = 1): Welc
   const t = difference / Math.sqrt(variance);
   const df = variance ** 2 / (varB ** 2 / (b.count - 1) + varA ** 2 / (a.count - 1));
   return { t, df, p: 1 - tCdf(t, df) };
+}
+
+/**
+ * Welch's two-sided test of H0: mean(b) = mean(a): p = 2 × P(T > |t|). Identical trials on both
+ * sides (no variance) give p = 0 for any difference and p = 1 for none.
+ */
+export function welchTwoSided(b: MeanEstimate, a: MeanEstimate): WelchResult {
+  const oneSided = welchGreater(b, a);
+  if (!Number.isFinite(oneSided.t)) return { ...oneSided, p: 0 };
+  if (oneSided.t === 0) return { ...oneSided, p: 1 };
+  return { ...oneSided, p: Math.min(1, 2 * (1 - tCdf(Math.abs(oneSided.t), oneSided.df))) };
 }
 
 export interface RatioInterval {
