@@ -8,23 +8,11 @@ import { toMarkdown } from '../src/report/exporters.js';
 import { carbonSettings } from '../src/report/carbon.js';
 import { renderTable, verdict } from '../src/report/table.js';
 import { Chalk } from 'chalk';
-import { assertExit, cli as cliIn, cliEnv } from './helpers/cli.js';
+import { assertExit, cli as cliIn, cliEnv, QUICK_ENERGY } from './helpers/cli.js';
 import { measuredEnergy, recordedDocument } from './helpers/documents.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-report-'));
 const cli = (args: string[], vars: Record<string, string> = {}) => cliIn(args, cliEnv(vars));
-const QUICK_ENERGY = [
-  '--queries',
-  '20',
-  '--warmup',
-  '1',
-  '--idle',
-  '0',
-  '--min-window',
-  '0.1',
-  '--max-trials',
-  '3',
-];
 const plain = new Chalk({ level: 0 });
 
 describe('verdict', () => {

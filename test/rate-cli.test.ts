@@ -5,26 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { RunDocument } from '../src/report/result.js';
-import { assertExit, cli as cliIn, cliEnv } from './helpers/cli.js';
+import { assertExit, cli as cliIn, cliEnv, QUICK_ENERGY } from './helpers/cli.js';
 import { gpuDocument, RECORDED_CPU_RESULT, recordedDocument } from './helpers/documents.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-rate-'));
 const ENV = cliEnv({});
 const cli = (args: string[]) => cliIn(args, ENV);
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as RunDocument;
-/** Estimated energy, fast: short windows, no idle wait. */
-const QUICK_ENERGY = [
-  '--queries',
-  '20',
-  '--warmup',
-  '1',
-  '--idle',
-  '0',
-  '--min-window',
-  '0.1',
-  '--max-trials',
-  '3',
-];
 
 describe('bench ratings', () => {
   test('--rate-within-run rates the run’s configurations among themselves', async () => {

@@ -9,6 +9,20 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = path.join(REPO_ROOT, 'bin', 'energy-score.js');
 export const FAKE_NVIDIA_SMI = path.join(REPO_ROOT, 'test', 'fixtures', 'fake-nvidia-smi');
 
+/** bench flags for estimated energy, fast: few queries, short windows, no idle wait. */
+export const QUICK_ENERGY = [
+  '--queries',
+  '20',
+  '--warmup',
+  '1',
+  '--idle',
+  '0',
+  '--min-window',
+  '0.1',
+  '--max-trials',
+  '3',
+];
+
 export interface RunOutput {
   code: number | null;
   signal: NodeJS.Signals | null;
