@@ -29,6 +29,7 @@ import {
   type RunDocument,
 } from '../src/report/result.js';
 import { assertExit, cli, cliEnv, REPO_ROOT } from './helpers/cli.js';
+import { gpuEntry } from './helpers/documents.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'results', 'encoder-tiny-cpu.json');
 const SNAPSHOTS = path.join(REPO_ROOT, 'test', 'fixtures', 'label');
@@ -40,20 +41,7 @@ function fixture(): RunDocument {
   return JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as RunDocument;
 }
 
-function h100(index: number): GpuInventoryEntry {
-  return {
-    index,
-    name: 'NVIDIA H100 80GB HBM3',
-    uuid: `GPU-${index}`,
-    busId: `00000000:00:0${index}.0`,
-    architecture: 'Hopper',
-    driverVersion: '550.54.15',
-    cudaVersion: '12.4',
-    powerLimitsW: { default: 700, enforced: 700, min: 200, max: 700 },
-    memoryTotalMiB: 81559,
-    instantPowerDraw: true,
-  };
-}
+const h100 = (index: number): GpuInventoryEntry => gpuEntry(index);
 
 function rating(stars: RatingRated['stars'], cohort: Partial<RatingRated['cohort']> = {}): RatingRated {
   return {

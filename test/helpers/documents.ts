@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import type { GpuInventoryEntry } from '../../src/meters/gpu-inventory.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../../src/report/result.js';
 import { REPO_ROOT } from './cli.js';
 
@@ -31,26 +32,29 @@ export function setEnergy(result: ConfigResult, whPer1k: number): void {
   energy.queriesPerJ = 1 / energy.perQueryJ;
 }
 
+/** An nvidia-smi inventory entry as bench records it: an H100 unless named otherwise. */
+export function gpuEntry(index: number, name = 'NVIDIA H100 80GB HBM3'): GpuInventoryEntry {
+  return {
+    index,
+    name,
+    uuid: `GPU-${index}`,
+    busId: `00000000:00:0${index}.0`,
+    architecture: 'Hopper',
+    driverVersion: '550.54.15',
+    cudaVersion: '12.4',
+    powerLimitsW: { default: 700, enforced: 700, min: 200, max: 700 },
+    memoryTotalMiB: 81559,
+    instantPowerDraw: true,
+  };
+}
+
 /**
  * The recorded document as if it had run on an H100 with the NVML meter: measured GPU energy,
  * the given GPU name, `whPer1k` per configuration in order.
  */
 export function gpuDocument(gpuName: string, whPer1k: readonly number[]): RunDocument {
   const doc = recordedDocument();
-  doc.environment.gpus = [
-    {
-      index: 0,
-      name: gpuName,
-      uuid: 'GPU-00000000-0000-0000-0000-000000000000',
-      busId: '00000000:00:06.0',
-      architecture: 'Hopper',
-      driverVersion: '550.54.15',
-      cudaVersion: '12.4',
-      powerLimitsW: { default: 700, enforced: 700, min: 200, max: 700 },
-      memoryTotalMiB: 81559,
-      instantPowerDraw: true,
-    },
-  ];
+  doc.environment.gpus = [gpuEntry(0, gpuName)];
   doc.results = doc.results.slice(0, whPer1k.length).map((result, i) => {
     const energy = measuredEnergy(result);
     const gpu = { ...energy.domains.cpu!, meter: 'nvml', method: 'counter' as const, devices: ['gpu0'] };
