@@ -14,6 +14,7 @@ import si from 'systeminformation';
 import { errorMessage, runError } from '../errors.js';
 import { loadCpuPowerTable, type CpuPowerTable, type CpuTdpMatch } from './cpu-power-table.js';
 import {
+  readingOf,
   nowS,
   type Availability,
   type EnergyMeter,
@@ -214,20 +215,15 @@ class EstimateMeter implements EnergyMeter {
         `process CPU time exceeds wall time × ${this.logicalCores} CPUs (load ${rawLoad.toFixed(3)}); clamped to 1`,
       );
     }
-    const avgPowerW = this.powerW(clampLoad(rawLoad));
-    const energyJ = avgPowerW * durationS;
+    const energyJ = this.powerW(clampLoad(rawLoad)) * durationS;
     const device = this.info.devices[0] ?? 'cpu';
-    return {
-      meter: this.info.name,
-      domain: this.info.domain,
-      method: this.info.method,
+    return readingOf(
+      { meter: this.info.name, domain: this.info.domain, method: this.info.method },
       durationS,
-      energyJ,
-      avgPowerW: durationS > 0 ? avgPowerW : 0,
-      peakPowerW: null,
-      devices: [{ device, energyJ, peakPowerW: null, samples: 2 }],
+      [{ device, energyJ, peakPowerW: null, samples: 2 }],
+      null,
       warnings,
-    };
+    );
   }
 
   async stop(): Promise<void> {}

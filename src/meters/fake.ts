@@ -3,6 +3,7 @@
  * that consumes readings. Its energy is exact: the integral of the curve between two marks.
  */
 import {
+  readingOf,
   nowS,
   type EnergyDomain,
   type EnergyMeter,
@@ -65,17 +66,13 @@ export class FakeMeter implements EnergyMeter {
       energyJ += p * dt;
       peakPowerW = Math.max(peakPowerW, p);
     }
-    return {
-      meter: 'fake',
-      domain: this.info.domain,
-      method: this.info.method,
+    return readingOf(
+      { meter: 'fake', domain: this.info.domain, method: this.info.method },
       durationS,
-      energyJ,
-      avgPowerW: durationS > 0 ? energyJ / durationS : 0,
+      [{ device: 'fake0', energyJ, peakPowerW, samples: 2 }],
       peakPowerW,
-      devices: [{ device: 'fake0', energyJ, peakPowerW, samples: 2 }],
-      warnings: [],
-    };
+      [],
+    );
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 
 import { errorMessage, runError, usageError } from '../errors.js';
 import {
+  readingOf,
   nowS,
   type Availability,
   type DeviceEnergy,
@@ -558,18 +559,13 @@ export class NvidiaSmiMeter implements EnergyMeter {
       );
     }
 
-    const energyJ = devices.reduce((s, d) => s + d.energyJ, 0);
-    return {
-      meter: 'nvidia-smi',
-      domain: 'gpu',
-      method: 'polled',
+    return readingOf(
+      { meter: 'nvidia-smi', domain: 'gpu', method: 'polled' },
       durationS,
-      energyJ,
-      avgPowerW: durationS > 0 ? energyJ / durationS : 0,
-      peakPowerW: peakOfSum(windows, fromS, toS),
       devices,
-      warnings: [...new Set(warnings)],
-    };
+      peakOfSum(windows, fromS, toS),
+      [...new Set(warnings)],
+    );
   }
 
   stop(): Promise<void> {

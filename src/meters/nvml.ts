@@ -5,16 +5,17 @@
  * two reads. `nvmlDeviceGetPowerUsage` (0.01 ms a read) is polled in the background for the peak.
  */
 import { errorMessage, runError } from '../errors.js';
-import type {
-  Availability,
-  DeviceEnergy,
-  EnergyMeter,
-  EnergyReading,
-  Mark,
-  MeterFactory,
-  MeterInfo,
+import {
+  nowS,
+  readingOf,
+  type Availability,
+  type DeviceEnergy,
+  type EnergyMeter,
+  type EnergyReading,
+  type Mark,
+  type MeterFactory,
+  type MeterInfo,
 } from './types.js';
-import { nowS } from './types.js';
 
 export const NVML_LIBRARY_ENV = 'ENERGY_SCORE_NVML_LIB';
 /** How often the NVML energy counter changes (measured on an H100: every 0.089–0.115 s). */
@@ -382,18 +383,13 @@ export function counterReading(
     }
     return { device, energyJ, peakPowerW: peak?.devicesW[i] ?? null, samples: 2 };
   });
-  const energyJ = perDevice.reduce((sum, d) => sum + d.energyJ, 0);
-  return {
-    meter: 'nvml',
-    domain: 'gpu',
-    method: 'counter',
+  return readingOf(
+    { meter: 'nvml', domain: 'gpu', method: 'counter' },
     durationS,
-    energyJ,
-    avgPowerW: durationS > 0 ? energyJ / durationS : 0,
-    peakPowerW: peak?.totalW ?? null,
-    devices: perDevice,
+    perDevice,
+    peak?.totalW ?? null,
     warnings,
-  };
+  );
 }
 
 /** A ring of timed power reads (W per device, NaN where a read failed). */

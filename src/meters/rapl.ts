@@ -18,6 +18,7 @@ import path from 'node:path';
 
 import { errorMessage, runError } from '../errors.js';
 import {
+  readingOf,
   nowS,
   type Availability,
   type DeviceEnergy,
@@ -317,18 +318,13 @@ class RaplMeter implements EnergyMeter {
       }
       return { device: z.device, energyJ, peakPowerW: null, samples: 2 };
     });
-    const energyJ = devices.reduce((s, d) => s + d.energyJ, 0);
-    return {
-      meter: 'rapl',
-      domain: this.info.domain,
-      method: 'counter',
+    return readingOf(
+      { meter: 'rapl', domain: this.info.domain, method: 'counter' },
       durationS,
-      energyJ,
-      avgPowerW: durationS > 0 ? energyJ / durationS : 0,
-      peakPowerW: null,
       devices,
+      null,
       warnings,
-    };
+    );
   }
 
   async stop(): Promise<void> {}

@@ -56,6 +56,31 @@ export interface EnergyReading {
   warnings: string[];
 }
 
+/**
+ * A reading from its devices' energies: the total and the average power follow from them, so
+ * no meter computes them itself.
+ */
+export function readingOf(
+  kind: Pick<EnergyReading, 'meter' | 'domain' | 'method'>,
+  durationS: number,
+  devices: DeviceEnergy[],
+  peakPowerW: number | null,
+  warnings: string[],
+): EnergyReading {
+  const energyJ = devices.reduce((sum, d) => sum + d.energyJ, 0);
+  return {
+    meter: kind.meter,
+    domain: kind.domain,
+    method: kind.method,
+    durationS,
+    energyJ,
+    avgPowerW: durationS > 0 ? energyJ / durationS : 0,
+    peakPowerW,
+    devices,
+    warnings,
+  };
+}
+
 export interface EnergyMeter {
   readonly info: MeterInfo;
   /** Starts sampling (spawns a stream, opens a library); called once before the first mark. */
