@@ -93,6 +93,12 @@ describe('rows', () => {
     assert.deepEqual(rowOfResult(doc.results[1]!, doc, 'r.json'), {
       reason: 'energy not measured: --meter none: no energy meter was used',
     });
+    // A document built in memory (the library, no file reader) gets the same check.
+    const energy = measuredEnergy(doc.results[2]!) as unknown as Record<string, unknown>;
+    energy.whPer1k = null;
+    assert.deepEqual(rowOfResult(doc.results[2]!, doc, 'r.json'), {
+      reason: 'its energy figure whPer1k is not a number of 0 or more (null)',
+    });
   });
 
   test('hardware names compare without vendor, memory type, case or punctuation', () => {

@@ -4,7 +4,12 @@
  * cohorts by `cohortKey` and told apart (for de-duplication) by `identityKey`.
  */
 import { hardwareOf } from '../report/hardware.js';
-import type { ConfigResult, Environment, RunDocument } from '../report/result.js';
+import {
+  headlineEnergyProblem,
+  type ConfigResult,
+  type Environment,
+  type RunDocument,
+} from '../report/result.js';
 import { sizeClassForParameters, type SizeClass } from './cohort.js';
 
 const WH_PER_KWH = 1000;
@@ -74,14 +79,8 @@ export function rowOfResult(
     return { reason: `the configuration ${result.status === 'skipped' ? 'was skipped' : result.status}` };
   const energy = result.energy;
   if (energy.status === 'not-measured') return { reason: `energy not measured: ${energy.reason}` };
-  // A file edited by hand, or a NaN that JSON turned into null, must not become a 0 J row.
-  const bad = (['whPer1k', 'perQueryJ'] as const).find(
-    (k) => !(Number.isFinite(energy[k]) && energy[k] >= 0),
-  );
-  if (bad)
-    return {
-      reason: `its energy figure ${bad} is not a number of 0 or more: ${JSON.stringify(energy[bad])}`,
-    };
+  const problem = headlineEnergyProblem(energy);
+  if (problem !== null) return { reason: `its ${problem}` };
   const parameters = result.model.parameters;
   if (result.task === 'text-generation' && !(typeof parameters === 'number' && parameters > 0))
     return {

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { errorMessage, usageError } from '../errors.js';
-import { SCHEMA_VERSION, type ConfigResult, type RunDocument } from './result.js';
+import { headlineEnergyProblem, SCHEMA_VERSION, type ConfigResult, type RunDocument } from './result.js';
 
 const HINT_BENCH = 'write one with `energy-score bench model.onnx --json result.json`';
 
@@ -74,13 +74,11 @@ export function parseRunDocument(raw: string, source: string): RunDocument {
  */
 function checkedEnergy(energy: ConfigResult['energy']): ConfigResult['energy'] {
   if (energy.status === 'not-measured') return energy;
-  const bad = (['perQueryJ', 'whPer1k'] as const).find(
-    (k) => !(Number.isFinite(energy[k]) && energy[k] >= 0),
-  );
-  if (!bad) return energy;
+  const problem = headlineEnergyProblem(energy);
+  if (problem === null) return energy;
   return {
     status: 'not-measured',
-    reason: `the file's energy figure ${bad} is not a number of 0 or more (${JSON.stringify(energy[bad])})`,
+    reason: `the file's ${problem}`,
     perQueryJ: null,
     whPer1k: null,
     queriesPerJ: null,
