@@ -7,7 +7,8 @@
 import { usageError } from '../errors.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../report/result.js';
 import { energyFigures, errorSources } from './energy.js';
-import { estimatedSuffix, escapeMarkdown, formatP, formatPct, formatSig } from './format.js';
+import { escapeMarkdown } from '../report/text-safety.js';
+import { estimatedSuffix, formatP, formatPct, formatSig } from './format.js';
 import { matchConfigurations, type ConfigPair } from './match.js';
 import { testRegression, type RegressionSide, type RegressionVerdict } from './regression.js';
 

@@ -7,7 +7,8 @@
  */
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../report/result.js';
 import { energyFigures, errorSources, sideEstimate, untestableMessage, type SideEstimate } from './energy.js';
-import { escapeMarkdown, formatP, formatSig } from './format.js';
+import { escapeMarkdown } from '../report/text-safety.js';
+import { formatP, formatSig } from './format.js';
 import { matchConfigurations } from './match.js';
 import { REGRESSION_ALPHA } from './regression.js';
 import { ratioOfMeans, welchTwoSided } from './welch.js';

@@ -1,4 +1,4 @@
-/** Number and Markdown formatting shared by the check and compare reports. */
+/** Number formatting shared by the check and compare reports. */
 import { formatSig } from '../report/energy-text.js';
 import type { ConfigResult } from '../report/result.js';
 
@@ -21,9 +21,4 @@ export function formatP(p: number): string {
 /** Energy figures never appear without saying when they are estimated. */
 export function estimatedSuffix(result: ConfigResult): string {
   return result.energy.status === 'estimated' ? ' (estimated)' : '';
-}
-
-/** A Markdown table cell: no pipes, markup or line breaks from the data. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
 }
