@@ -120,6 +120,10 @@ describe('rate', () => {
       [corrupt, /is not valid JSON/],
       [v2, /has schema version 2/],
       [path.join(tmp, 'missing.json'), /no such file/],
+      [
+        'fixtures/zoo/encoder-tiny/model.onnx',
+        /^energy-score: error: fixtures\/zoo\/encoder-tiny\/model\.onnx is not a result document: it looks like a binary file \(an ONNX model\)\n {2}hint: give the JSON that bench writes: energy-score bench fixtures\/zoo\/encoder-tiny\/model\.onnx --json result\.json\n$/,
+      ],
     ] as const) {
       const run = await cli(['rate', file]);
       assertExit(run, 2);

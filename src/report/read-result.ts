@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { errorMessage, usageError } from '../errors.js';
+import { printable } from './text-safety.js';
 import { headlineEnergyProblem, SCHEMA_VERSION, type ConfigResult, type RunDocument } from './result.js';
 
 const HINT_BENCH = 'write one with `energy-score bench model.onnx --json result.json`';
@@ -42,7 +43,18 @@ export function parseRunDocument(raw: string, source: string): RunDocument {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw usageError(`${source} is not valid JSON: ${errorMessage(err)}`, HINT_BENCH);
+    // JSON.parse quotes the text it choked on: from a binary file (a model passed by mistake)
+    // that would put raw bytes and line breaks on the terminal.
+    // eslint-disable-next-line no-control-regex
+    const looksBinary = /[\u0000-\u0008\u000e-\u001f]/.test(text.slice(0, 1024));
+    const onnx = /\.onnx$/i.test(source);
+    if (looksBinary || onnx) {
+      throw usageError(
+        `${source} is not a result document: it looks like a binary file${onnx ? ' (an ONNX model)' : ''}`,
+        `give the JSON that bench writes: energy-score bench ${onnx ? source : 'model.onnx'} --json result.json`,
+      );
+    }
+    throw usageError(`${source} is not valid JSON: ${printable(errorMessage(err))}`, HINT_BENCH);
   }
   if (!isRecord(value) || !isRecord(value.tool) || value.tool.name !== 'energy-score') {
     throw usageError(`${source} is not an energy-score result document`, HINT_BENCH);
