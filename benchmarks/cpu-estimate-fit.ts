@@ -19,7 +19,7 @@ import {
   IDLE_FRACTION,
   LOAD_FRACTION,
 } from '../src/meters/cpu-estimate.js';
-import { loadCpuPowerTable } from '../src/meters/cpu-power-table.js';
+import { loadCpuPowerTable } from '../src/devices/cpu-power-table.js';
 
 const SWEEPS = new URL('../../data/codecarbon/cpu_load_profiling/', import.meta.url);
 

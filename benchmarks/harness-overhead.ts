@@ -13,8 +13,8 @@ import * as ort from 'onnxruntime-node';
 import { inspectModel } from '../src/model/inspect.js';
 import { runConfiguration } from '../src/runner/run-config.js';
 import { median } from '../src/stats/summary.js';
-import { buildBatch, planBatches, planInputs, suiteQuerySizes } from '../src/suites/synthesize.js';
-import { getTask } from '../src/suites/tasks.js';
+import { buildBatch, planBatches, planInputs, suiteQuerySizes } from '../src/workload/synthesize.js';
+import { getTask } from '../src/workload/tasks.js';
 
 const { values } = parseArgs({
   options: {

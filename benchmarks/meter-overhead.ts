@@ -14,13 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { meterFactories, selectMeters, stopMeters } from '../src/meters/registry.js';
 import { nvidiaSmiMeterFactory } from '../src/meters/nvidia-smi.js';
-import { FakeMeter } from '../src/meters/fake.js';
+import { FakeMeter } from '../src/testing/fake-meter.js';
 import type { EnergyMeter } from '../src/meters/types.js';
 import { inspectModel } from '../src/model/inspect.js';
 import { DEFAULT_PROTOCOL, measureIdle } from '../src/runner/protocol.js';
 import { runConfiguration, type ConfigSpec } from '../src/runner/run-config.js';
 import { median } from '../src/stats/summary.js';
-import { getTask } from '../src/suites/tasks.js';
+import { getTask } from '../src/workload/tasks.js';
 
 const { values } = parseArgs({
   options: {

@@ -18,10 +18,10 @@ export {
   sampleQuerySizes,
   type TaskName,
   type TaskDefinition,
-} from './suites/tasks.js';
-export { inferTask } from './suites/infer-task.js';
-export { parseOverrides, type InputOverrides } from './suites/overrides.js';
-export { planInputs, planBatches, buildBatch, type SynthesisPlan } from './suites/synthesize.js';
+} from './workload/tasks.js';
+export { inferTask } from './workload/infer-task.js';
+export { parseOverrides, type InputOverrides } from './workload/overrides.js';
+export { planInputs, planBatches, buildBatch, type SynthesisPlan } from './workload/synthesize.js';
 export {
   planBench,
   runBench,
@@ -29,13 +29,13 @@ export {
   DEMO_MODELS,
   type BenchOptions,
   type BenchHooks,
-} from './runner/bench.js';
+} from './app/bench-plan.js';
 export { runConfiguration, type ConfigSpec } from './runner/run-config.js';
 export { DEVICES, type Device, cudaProviderInstalled, CUDA_INSTALL_COMMAND } from './runner/providers.js';
 export { collectEnvironment } from './env/environment.js';
 export { summarize, percentile, modifiedZScores, type Summary } from './stats/summary.js';
-export { toJson, toCsv, toMarkdown } from './report/exporters.js';
-export { SCHEMA_VERSION, type RunDocument, type ConfigResult } from './report/result.js';
+export { toJson, toCsv, toMarkdown } from './export/formats.js';
+export { SCHEMA_VERSION, type RunDocument, type ConfigResult } from './result/schema.js';
 export {
   meterFactories,
   probeMeters,
@@ -49,8 +49,8 @@ export { nvmlMeterFactory } from './meters/nvml.js';
 export { nvidiaSmiMeterFactory } from './meters/nvidia-smi.js';
 export { raplMeterFactory } from './meters/rapl.js';
 export { cpuEstimateMeterFactory } from './meters/cpu-estimate.js';
-export { FakeMeter } from './meters/fake.js';
-export { readGpuInventory } from './meters/gpu-inventory.js';
+export { FakeMeter } from './testing/fake-meter.js';
+export { readGpuInventory } from './devices/gpu-inventory.js';
 export type {
   EnergyMeter,
   EnergyReading,
@@ -63,7 +63,7 @@ export type {
 } from './meters/types.js';
 export { DEFAULT_PROTOCOL, measureIdle, energyFigures, type ProtocolSettings } from './runner/protocol.js';
 export { type EnergySetup } from './runner/run-config.js';
-export { measureCommand, type MeasureDocument } from './runner/measure-command.js';
+export { measureCommand, type MeasureDocument } from './app/measure.js';
 export { SCALE_NAMES, rateValue, rateValues, type ScaleName, type StarRating } from './rating/scales.js';
 export {
   rateAgainst,
@@ -75,18 +75,18 @@ export {
 export { loadReferenceCohorts, findReferenceCohort, type ReferenceCohort } from './rating/reference.js';
 export { rateItems, type RatedItem, type RatingPlan } from './rating/assign.js';
 export { rowOfResult, cohortKey, identityKey, dedupeRows, type EnergyRow } from './rating/rows.js';
-export { readRowFile, readRowFiles, type RowFile } from './rating/sources.js';
+export { readRowFile, readRowFiles, type RowFile } from './sources/files.js';
 export { buildBoard, toLeaderboardMarkdown, type Board } from './leaderboard/merge.js';
 export { toLeaderboardCsv, parseLeaderboardCsv, LEADERBOARD_COLUMNS } from './leaderboard/csv.js';
-export { readRunDocument, parseRunDocument } from './report/read-result.js';
+export { readRunDocument, parseRunDocument } from './result/read.js';
 export {
   carbonSettings,
   carbonFigures,
   carbonText,
   type CarbonSettings,
   type CarbonFigures,
-} from './report/carbon.js';
-export { renderHtmlReport } from './report/html.js';
+} from './carbon/carbon.js';
+export { renderHtmlReport } from './export/html.js';
 export { labelSvg } from './label/svg.js';
 export { labelPng } from './label/png.js';
-export type { Rating, RatingRated, RatingUnrated, RatingCohort } from './report/result.js';
+export type { Rating, RatingRated, RatingUnrated, RatingCohort } from './result/schema.js';

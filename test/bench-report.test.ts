@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { toMarkdown } from '../src/report/exporters.js';
-import { carbonSettings } from '../src/report/carbon.js';
-import { renderTable, verdict } from '../src/report/table.js';
+import { toMarkdown } from '../src/export/formats.js';
+import { carbonSettings } from '../src/carbon/carbon.js';
+import { renderTable, verdict } from '../src/export/table.js';
 import { Chalk } from 'chalk';
 import { assertExit, cli as cliIn, cliEnv, QUICK_ENERGY } from './helpers/cli.js';
 import { measuredEnergy, recordedDocument } from './helpers/documents.js';

@@ -10,7 +10,7 @@ import {
   loadEnergyMix,
   parseEnergyMix,
   WORLD_AVERAGE_G_CO2E_PER_KWH,
-} from '../src/report/carbon.js';
+} from '../src/carbon/carbon.js';
 
 /** Runs `fn`, expects a usage error, and returns it for a closer look. */
 function usage(fn: () => unknown): EnergyScoreError {

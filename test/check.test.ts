@@ -13,8 +13,8 @@ import { EnergyScoreError } from '../src/errors.js';
 import { runCheck, type CheckLimits, type CheckOutcome, type CheckReport } from '../src/gate/check.js';
 import type { RegressionVerdict } from '../src/gate/regression.js';
 import { estimateFromTrials, welchGreater } from '../src/gate/welch.js';
-import { parseRunDocument, readRunDocument } from '../src/report/read-result.js';
-import type { ConfigResult, EnergyMeasured, RunDocument } from '../src/report/result.js';
+import { parseRunDocument, readRunDocument } from '../src/result/read.js';
+import type { ConfigResult, EnergyMeasured, RunDocument } from '../src/result/schema.js';
 import { assertExit, cli, cliEnv, REPO_ROOT } from './helpers/cli.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'results', 'encoder-tiny-cpu.json');

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { FLAT_COLUMNS } from '../src/report/flatten.js';
-import type { ConfigResult, RunDocument } from '../src/report/result.js';
-import { DEFAULT_OTHER_DIM } from '../src/suites/synthesize.js';
+import { FLAT_COLUMNS } from '../src/render/flatten.js';
+import type { ConfigResult, RunDocument } from '../src/result/schema.js';
+import { DEFAULT_OTHER_DIM } from '../src/workload/synthesize.js';
 import {
   assertExit,
   cli as cliIn,

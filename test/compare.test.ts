@@ -16,7 +16,7 @@ import {
 } from '../src/gate/compare.js';
 import { runCheck } from '../src/gate/check.js';
 import { estimateFromTrials, ratioOfMeans, welchTwoSided } from '../src/gate/welch.js';
-import type { EnergyMeasured, RunDocument } from '../src/report/result.js';
+import type { EnergyMeasured, RunDocument } from '../src/result/schema.js';
 import { assertExit, cli, cliEnv, REPO_ROOT } from './helpers/cli.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'results', 'encoder-tiny-cpu.json');

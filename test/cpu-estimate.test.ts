@@ -19,7 +19,7 @@ import {
   loadCpuPowerTable,
   normaliseCpuName,
   parseCpuPowerCsv,
-} from '../src/meters/cpu-power-table.js';
+} from '../src/devices/cpu-power-table.js';
 import type { Availability, MeterInfo } from '../src/meters/types.js';
 
 function close(actual: number, expected: number, tolerance = 1e-12, what = ''): void {

@@ -19,7 +19,7 @@ import {
   escapeProperty,
   inGitHubActions,
   warningAnnotation,
-} from '../src/gate/github.js';
+} from '../src/ci/github.js';
 import { assertExit, cli, cliEnv, REPO_ROOT } from './helpers/cli.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'results', 'encoder-tiny-cpu.json');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { readGpuTemperaturesC, thermalDriftWarnings } from '../src/meters/gpu-temperature.js';
+import { readGpuTemperaturesC, thermalDriftWarnings } from '../src/devices/gpu-temperature.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const FAKE = path.join(repoRoot, 'test', 'fixtures', 'fake-nvidia-smi');

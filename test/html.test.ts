@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { carbonSettings } from '../src/report/carbon.js';
-import { escapeHtml, renderHtmlReport } from '../src/report/html.js';
-import { plotData, renderPlots, renumberIds } from '../src/report/plots.js';
-import { ENERGY_NOT_MEASURED, type EnergyMeasured, type RunDocument } from '../src/report/result.js';
+import { carbonSettings } from '../src/carbon/carbon.js';
+import { escapeHtml, renderHtmlReport } from '../src/export/html.js';
+import { plotData, renderPlots, renumberIds } from '../src/export/plots.js';
+import { ENERGY_NOT_MEASURED, type EnergyMeasured, type RunDocument } from '../src/result/schema.js';
 import { REPO_ROOT } from './helpers/cli.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'results', 'encoder-tiny-cpu.json');

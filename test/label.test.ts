@@ -20,14 +20,14 @@ import { labelPng } from '../src/label/png.js';
 import { selectConfig } from '../src/label/select.js';
 import { LABEL_HEIGHT_PX, LABEL_WIDTH_PX, labelSvg, ratedNote, unratedNote } from '../src/label/svg.js';
 import { escapeXml, textWidthPx, truncate, wrap } from '../src/label/text.js';
-import type { GpuInventoryEntry } from '../src/meters/gpu-inventory.js';
+import type { GpuInventoryEntry } from '../src/devices/gpu-inventory.js';
 import {
   ENERGY_NOT_MEASURED,
   type ConfigResult,
   type EnergyMeasured,
   type RatingRated,
   type RunDocument,
-} from '../src/report/result.js';
+} from '../src/result/schema.js';
 import { assertExit, cli, cliEnv, REPO_ROOT } from './helpers/cli.js';
 import { gpuEntry } from './helpers/documents.js';
 

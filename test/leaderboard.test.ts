@@ -8,8 +8,8 @@ import { parseLeaderboardCsv, toLeaderboardCsv, LEADERBOARD_COLUMNS } from '../s
 import { buildBoard, toLeaderboardMarkdown } from '../src/leaderboard/merge.js';
 import { parseCsv } from '../src/rating/reference.js';
 import { isRow, rowOfResult } from '../src/rating/rows.js';
-import { readRowFiles } from '../src/rating/sources.js';
-import type { RunDocument } from '../src/report/result.js';
+import { readRowFiles } from '../src/sources/files.js';
+import type { RunDocument } from '../src/result/schema.js';
 import { assertExit, cli as cliIn, cliEnv, REPO_ROOT, startCli } from './helpers/cli.js';
 import { gpuDocument, recordedDocument, setEnergy } from './helpers/documents.js';
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { MeasureDocument } from '../src/runner/measure-command.js';
+import type { MeasureDocument } from '../src/app/measure.js';
 import { assertExit, cli, cliEnv, FAKE_NVIDIA_SMI, REPO_ROOT, type RunOutput } from './helpers/cli.js';
 import { buildFakeNvml } from './helpers/fake-nvml.js';
 

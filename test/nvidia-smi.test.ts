@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import { EnergyScoreError } from '../src/errors.js';
-import { parseGpuInventoryXml, readGpuInventory } from '../src/meters/gpu-inventory.js';
+import { parseGpuInventoryXml, readGpuInventory } from '../src/devices/gpu-inventory.js';
 import {
   integrateTrapezoid,
   NVIDIA_SMI_FIX,

@@ -8,7 +8,7 @@ import {
   parseFillOption,
   parseOverrides,
   parseShapeOption,
-} from '../src/suites/overrides.js';
+} from '../src/workload/overrides.js';
 
 function usageErrorNaming(flag: string, pattern?: RegExp) {
   return (err: unknown) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { FakeMeter } from '../src/meters/fake.js';
+import { FakeMeter } from '../src/testing/fake-meter.js';
 import type { EnergyMeter, EnergyReading, Mark } from '../src/meters/types.js';
 import { inspectModel } from '../src/model/inspect.js';
 import {
@@ -21,8 +21,8 @@ import {
   type Trial,
 } from '../src/runner/protocol.js';
 import { runConfiguration, type ConfigSpec } from '../src/runner/run-config.js';
-import { NO_OVERRIDES } from '../src/suites/overrides.js';
-import { getTask } from '../src/suites/tasks.js';
+import { NO_OVERRIDES } from '../src/workload/overrides.js';
+import { getTask } from '../src/workload/tasks.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { RunDocument } from '../src/report/result.js';
+import type { RunDocument } from '../src/result/schema.js';
 import { assertExit, cli as cliIn, cliEnv, QUICK_ENERGY } from './helpers/cli.js';
 import { gpuDocument, RECORDED_CPU_RESULT, recordedDocument } from './helpers/documents.js';
 

@@ -16,8 +16,8 @@ import {
   rowOfResult,
   type EnergyRow,
 } from '../src/rating/rows.js';
-import { readRowFile } from '../src/rating/sources.js';
-import type { RunDocument } from '../src/report/result.js';
+import { readRowFile } from '../src/sources/files.js';
+import type { RunDocument } from '../src/result/schema.js';
 import {
   gpuDocument,
   measuredEnergy,

@@ -22,7 +22,7 @@ import {
   type ReferenceCohort,
 } from '../src/rating/reference.js';
 import { parseScaleName, quantileBand, rateValue, rateValues, SCALE_NAMES } from '../src/rating/scales.js';
-import { TASK_NAMES } from '../src/suites/tasks.js';
+import { TASK_NAMES } from '../src/workload/tasks.js';
 
 function isUsageError(pattern: RegExp): (err: unknown) => boolean {
   return (err: unknown) => {

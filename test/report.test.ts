@@ -1,15 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { energySummary, energyWarnings, formatSig } from '../src/report/energy-text.js';
-import { toCsv, toMarkdown } from '../src/report/exporters.js';
+import { energySummary, energyWarnings } from '../src/render/energy-text.js';
+import { formatSig } from '../src/render/numbers.js';
+import { toCsv, toMarkdown } from '../src/export/formats.js';
 import {
   blankResult,
   type ConfigResult,
   type EnergyMeasured,
   type RunDocument,
-} from '../src/report/result.js';
-import { verdict } from '../src/report/table.js';
+} from '../src/result/schema.js';
+import { verdict } from '../src/export/table.js';
 
 function energy(
   perQueryJ: number,

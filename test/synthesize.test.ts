@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 
 import { EnergyScoreError } from '../src/errors.js';
 import { inspectModel, type ModelInfo } from '../src/model/inspect.js';
-import { NO_OVERRIDES, parseOverrides, type InputOverrides } from '../src/suites/overrides.js';
+import { NO_OVERRIDES, parseOverrides, type InputOverrides } from '../src/workload/overrides.js';
 import {
   batchBytes,
   buildBatch,
@@ -21,8 +21,8 @@ import {
   suiteQuerySizes,
   type BatchShape,
   type SynthesisPlan,
-} from '../src/suites/synthesize.js';
-import { getTask, type QuerySize } from '../src/suites/tasks.js';
+} from '../src/workload/synthesize.js';
+import { getTask, type QuerySize } from '../src/workload/tasks.js';
 import { float16BitsToFloat32 } from '../src/util/float16.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

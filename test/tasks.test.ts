@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 import { EnergyScoreError } from '../src/errors.js';
 import { inspectModel, type ModelInfo, type TensorInfo } from '../src/model/inspect.js';
-import { inferTask } from '../src/suites/infer-task.js';
-import { getTask, listTasks, sampleQuerySizes, TASK_NAMES } from '../src/suites/tasks.js';
+import { inferTask } from '../src/workload/infer-task.js';
+import { getTask, listTasks, sampleQuerySizes, TASK_NAMES } from '../src/workload/tasks.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = (relative: string) => path.join(repoRoot, 'fixtures', ...relative.split('/'));

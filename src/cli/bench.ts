@@ -2,15 +2,15 @@
 import type { Command } from 'commander';
 import { collectEnvironment } from '../env/environment.js';
 import { parsePrecision, type Precision } from '../model/variants.js';
-import { renderTable, makeChalk } from '../report/table.js';
-import { newDocument, planBench, runBench, type BenchOptions } from '../runner/bench.js';
+import { renderTable, makeChalk } from '../export/table.js';
+import { newDocument, planBench, runBench, type BenchOptions } from '../app/bench-plan.js';
 import { parseDevice, type Device } from '../runner/providers.js';
-import { parseOverrides } from '../suites/overrides.js';
-import { TASK_NAMES } from '../suites/tasks.js';
+import { parseOverrides } from '../workload/overrides.js';
+import { TASK_NAMES } from '../workload/tasks.js';
 import { stopMeters } from '../meters/registry.js';
 import type { EnergyMeter } from '../meters/types.js';
 import { DEMO_MAX_SECONDS } from '../runner/protocol.js';
-import { readGpuTemperaturesC } from '../meters/gpu-temperature.js';
+import { readGpuTemperaturesC } from '../devices/gpu-temperature.js';
 import {
   addMeterOptions,
   addProtocolOptions,
@@ -19,14 +19,14 @@ import {
   type EnergyFlags,
 } from './energy-options.js';
 import { OutputWriter } from './outputs.js';
-import { appendStepSummary } from '../gate/github.js';
-import { toMarkdown } from '../report/exporters.js';
-import { renderHtmlReport } from '../report/html.js';
+import { appendStepSummary } from '../ci/github.js';
+import { toMarkdown } from '../export/formats.js';
+import { renderHtmlReport } from '../export/html.js';
 import { checkFolderWritable, writeFileAtomic } from '../util/atomic-write.js';
 import { addRatingOptions, ratingPlan, type RatingFlags } from './rating-options.js';
 import { addCarbonOptions, carbonFrom, type CarbonFlags } from './carbon-options.js';
 import { rateItems, type RatingPlan } from '../rating/assign.js';
-import type { RunDocument } from '../report/result.js';
+import type { RunDocument } from '../result/schema.js';
 import { collect, list, nonNegativeInt, positiveInt } from './parse.js';
 import { createProgress } from './progress.js';
 

@@ -1,7 +1,7 @@
 /** The carbon and cost flags of the commands that report energy. */
 import type { Command } from 'commander';
 
-import { carbonSettings, type CarbonSettings } from '../report/carbon.js';
+import { carbonSettings, type CarbonSettings } from '../carbon/carbon.js';
 
 export interface CarbonFlags {
   carbonIntensity?: string;

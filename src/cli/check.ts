@@ -14,9 +14,9 @@ import {
   cappedErrorAnnotations,
   inGitHubActions,
   warningAnnotation,
-} from '../gate/github.js';
+} from '../ci/github.js';
 import { writeReport } from '../gate/outputs.js';
-import { readRunDocument } from '../report/read-result.js';
+import { readRunDocument } from '../result/read.js';
 import { positiveNumber } from './parse.js';
 
 interface CheckFlags {

@@ -7,7 +7,7 @@ import {
   renderCompareText,
 } from '../gate/compare.js';
 import { writeReport } from '../gate/outputs.js';
-import { readRunDocument } from '../report/read-result.js';
+import { readRunDocument } from '../result/read.js';
 
 interface CompareFlags {
   json?: string;

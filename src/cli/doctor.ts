@@ -7,7 +7,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { onnxruntimeVersion } from '../env/environment.js';
-import { readGpuInventory, type GpuInventoryEntry } from '../meters/gpu-inventory.js';
+import { readGpuInventory, type GpuInventoryEntry } from '../devices/gpu-inventory.js';
 import { NVIDIA_SMI_FIX } from '../meters/nvidia-smi.js';
 import {
   AUTO_DOMAINS,
@@ -17,7 +17,7 @@ import {
   type MeterStatus,
 } from '../meters/registry.js';
 import type { EnergyDomain, MeterMethod, MeterName } from '../meters/types.js';
-import { makeChalk } from '../report/table.js';
+import { makeChalk } from '../export/table.js';
 import { cudaProviderStatus } from '../runner/providers.js';
 
 export interface ProviderStatus {

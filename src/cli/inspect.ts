@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { formatShape, inspectModel, type ModelInfo } from '../model/inspect.js';
 import { discoverModel } from '../model/variants.js';
-import { makeChalk } from '../report/table.js';
-import { inferTask } from '../suites/infer-task.js';
-import { formatBytes } from '../suites/synthesize.js';
+import { makeChalk } from '../export/table.js';
+import { inferTask } from '../workload/infer-task.js';
+import { formatBytes } from '../workload/synthesize.js';
 
 export function registerInspect(program: Command): void {
   program

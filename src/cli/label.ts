@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { selectConfig } from '../label/select.js';
 import { LABEL_HEIGHT_PX, LABEL_WIDTH_PX, labelSvg } from '../label/svg.js';
-import { readRunDocument } from '../report/read-result.js';
-import type { ConfigResult, RunDocument } from '../report/result.js';
+import { readRunDocument } from '../result/read.js';
+import type { ConfigResult, RunDocument } from '../result/schema.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 interface LabelFlags {

@@ -5,7 +5,7 @@ import { usageError } from '../errors.js';
 import { toLeaderboardCsv } from '../leaderboard/csv.js';
 import { buildBoard, toLeaderboardMarkdown } from '../leaderboard/merge.js';
 import { parseScaleName, SCALE_NAMES, type ScaleName } from '../rating/scales.js';
-import { readRowFiles } from '../rating/sources.js';
+import { readRowFiles } from '../sources/files.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 interface LeaderboardFlags {

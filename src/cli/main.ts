@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EnergyScoreError, errorMessage } from '../errors.js';
 import { TOOL_VERSION } from '../env/environment.js';
-import { errorAnnotation, inGitHubActions } from '../gate/github.js';
+import { errorAnnotation, inGitHubActions } from '../ci/github.js';
 import { registerBench } from './bench.js';
 import { registerCheck } from './check.js';
 import { registerCompare } from './compare.js';

@@ -5,14 +5,9 @@ import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { stopMeters } from '../meters/registry.js';
-import { formatSig } from '../report/energy-text.js';
-import { makeChalk } from '../report/table.js';
-import {
-  findCommand,
-  measureCommand,
-  shellExitCode,
-  type MeasureDocument,
-} from '../runner/measure-command.js';
+import { formatSig } from '../render/numbers.js';
+import { makeChalk } from '../export/table.js';
+import { findCommand, measureCommand, shellExitCode, type MeasureDocument } from '../app/measure.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { addMeterOptions, startMeters, type EnergyFlags } from './energy-options.js';
 

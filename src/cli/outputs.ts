@@ -2,8 +2,8 @@
  * Where machine formats go: files rewritten atomically after every configuration (so an
  * interrupted run leaves valid files), or stdout once at the end for `-`.
  */
-import { render, type ExportFormat } from '../report/exporters.js';
-import type { RunDocument } from '../report/result.js';
+import { render, type ExportFormat } from '../export/formats.js';
+import type { RunDocument } from '../result/schema.js';
 import { usageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 

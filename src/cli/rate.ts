@@ -2,13 +2,13 @@
 import type { Command } from 'commander';
 
 import { rateItems, type RatedItem } from '../rating/assign.js';
-import { readRunDocument } from '../report/read-result.js';
-import { toJson } from '../report/exporters.js';
-import { ratingCell } from '../report/table.js';
-import { ratingCaveats } from '../report/flatten.js';
-import { printable } from '../report/text-safety.js';
-import { formatSig } from '../report/energy-text.js';
-import type { RunDocument } from '../report/result.js';
+import { readRunDocument } from '../result/read.js';
+import { toJson } from '../export/formats.js';
+import { ratingCell } from '../export/table.js';
+import { ratingCaveats } from '../render/flatten.js';
+import { printable } from '../util/text-safety.js';
+import { formatSig } from '../render/numbers.js';
+import type { RunDocument } from '../result/schema.js';
 import { usageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { addRatingOptions, ratingPlan, type RatingFlags } from './rating-options.js';

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import type { RatingPlan } from '../rating/assign.js';
 import { loadReferenceCohorts } from '../rating/reference.js';
 import { parseScaleName, SCALE_NAMES, type ScaleName } from '../rating/scales.js';
-import { readRowFiles } from '../rating/sources.js';
+import { readRowFiles } from '../sources/files.js';
 
 export interface RatingFlags {
   cohort?: string[];

@@ -1,10 +1,10 @@
 /** `energy-score report`: the table, Markdown and HTML of a stored result, with carbon and cost. */
 import type { Command } from 'commander';
 
-import { toMarkdown } from '../report/exporters.js';
-import { renderHtmlReport } from '../report/html.js';
-import { readRunDocument } from '../report/read-result.js';
-import { makeChalk, renderTable } from '../report/table.js';
+import { toMarkdown } from '../export/formats.js';
+import { renderHtmlReport } from '../export/html.js';
+import { readRunDocument } from '../result/read.js';
+import { makeChalk, renderTable } from '../export/table.js';
 import { usageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { addCarbonOptions, carbonFrom, type CarbonFlags } from './carbon-options.js';

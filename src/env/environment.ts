@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import si from 'systeminformation';
-import { readGpuInventory } from '../meters/gpu-inventory.js';
-import type { Environment } from '../report/result.js';
+import { readGpuInventory } from '../devices/gpu-inventory.js';
+import type { Environment } from '../result/schema.js';
 
 const require = createRequire(import.meta.url);
 

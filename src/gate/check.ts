@@ -5,9 +5,9 @@
  * nothing at all is a usage error.
  */
 import { usageError } from '../errors.js';
-import type { ConfigResult, EnergyMeasured, RunDocument } from '../report/result.js';
+import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
 import { energyFigures, errorSources } from './energy.js';
-import { escapeMarkdown } from '../report/text-safety.js';
+import { escapeMarkdown } from '../util/text-safety.js';
 import { estimatedSuffix, formatP, formatPct, formatSig } from './format.js';
 import { matchConfigurations, type ConfigPair } from './match.js';
 import { testRegression, type RegressionSide, type RegressionVerdict } from './regression.js';

@@ -5,9 +5,9 @@
  * estimator as `check --max-regression`); the ratio's 95 % interval (delta method) is shown with
  * it. Throughput is one figure per run, so its ratio has no interval.
  */
-import type { ConfigResult, EnergyMeasured, RunDocument } from '../report/result.js';
+import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
 import { energyFigures, errorSources, sideEstimate, untestableMessage, type SideEstimate } from './energy.js';
-import { escapeMarkdown } from '../report/text-safety.js';
+import { escapeMarkdown } from '../util/text-safety.js';
 import { formatP, formatSig } from './format.js';
 import { matchConfigurations } from './match.js';
 import { REGRESSION_ALPHA } from './regression.js';

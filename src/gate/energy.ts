@@ -3,7 +3,7 @@
  * between two results: each side's mean energy per query and its standard error, from the
  * per-trial figures or else from the recorded 95 % interval.
  */
-import type { ConfigResult, EnergyMeasured } from '../report/result.js';
+import type { ConfigResult, EnergyMeasured } from '../result/schema.js';
 import { estimateFromInterval, estimateFromTrials, type MeanEstimate } from './welch.js';
 
 /** Why a measured or estimated energy block holds no usable figure; empty when it is usable. */

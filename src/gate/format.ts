@@ -1,6 +1,6 @@
 /** Number formatting shared by the check and compare reports. */
-import { formatSig } from '../report/energy-text.js';
-import type { ConfigResult } from '../report/result.js';
+import { formatSig } from '../render/numbers.js';
+import type { ConfigResult } from '../result/schema.js';
 
 export { formatSig };
 

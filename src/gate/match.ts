@@ -5,7 +5,7 @@
  * and comparing it with the previous file is the point of a gate.
  */
 import { usageError } from '../errors.js';
-import type { ConfigResult, RunDocument } from '../report/result.js';
+import type { ConfigResult, RunDocument } from '../result/schema.js';
 
 export interface ConfigPair {
   /** The configuration in the first (baseline) document. */

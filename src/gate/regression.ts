@@ -6,7 +6,7 @@
  * interval). When a side has neither (one trial, no interval) the change cannot be tested, and
  * the configuration fails: a gate does not pass, or fail, on a figure whose noise is unknown.
  */
-import type { EnergyMeasured } from '../report/result.js';
+import type { EnergyMeasured } from '../result/schema.js';
 import { sideEstimate, untestableMessage, type ErrorSource } from './energy.js';
 import { welchGreater, type WelchResult } from './welch.js';
 

@@ -1,6 +1,6 @@
 /** Which configuration of a run a label is for: the one asked for, else the best-rated one. */
 import { usageError } from '../errors.js';
-import type { ConfigResult, RunDocument } from '../report/result.js';
+import type { ConfigResult, RunDocument } from '../result/schema.js';
 
 /**
  * `id` picks a configuration by its id; without it, the best of those that ran to the end:

@@ -6,9 +6,9 @@
  * Pure: the same document and result always give the same bytes. No element ids, so several
  * labels can sit inline in one HTML page.
  */
-import { formatSig } from '../report/energy-text.js';
-import { hardwareOf } from '../report/hardware.js';
-import type { ConfigResult, RatingRated, RunDocument } from '../report/result.js';
+import { formatSig } from '../render/numbers.js';
+import { hardwareOf } from '../result/hardware.js';
+import type { ConfigResult, RatingRated, RunDocument } from '../result/schema.js';
 import { escapeXml, textWidthPx, truncate, wrap, type Font } from './text.js';
 
 export const LABEL_WIDTH_PX = 260;

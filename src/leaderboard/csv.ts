@@ -12,8 +12,8 @@ import { usageError } from '../errors.js';
 import { checkEnergyKwhPer1k, SIZE_CLASSES, type SizeClass } from '../rating/cohort.js';
 import type { EnergyRow } from '../rating/rows.js';
 import type { ScaleName, Stars, StarRating } from '../rating/scales.js';
-import { ratingCaveats } from '../report/flatten.js';
-import { defuseFormula, undefuseFormula } from '../report/text-safety.js';
+import { ratingCaveats } from '../render/flatten.js';
+import { defuseFormula, undefuseFormula } from '../util/text-safety.js';
 import { parseCsv } from '../rating/reference.js';
 
 export const LEADERBOARD_COLUMNS = [

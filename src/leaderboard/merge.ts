@@ -2,8 +2,8 @@
  * Merging rows from many machines into one board: one row per model and configuration on each
  * hardware (the newest run wins), stars recomputed within each cohort of the merged rows.
  */
-import { formatSig } from '../report/energy-text.js';
-import { escapeMarkdown } from '../report/text-safety.js';
+import { formatSig } from '../render/numbers.js';
+import { escapeMarkdown } from '../util/text-safety.js';
 import { dedupeRows, describeCohortKey, groupByCohort, rowLabel, type EnergyRow } from '../rating/rows.js';
 import { makeRater, starsWithinInterval, type ScaleName } from '../rating/scales.js';
 import type { BoardRow } from './csv.js';

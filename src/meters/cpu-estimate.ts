@@ -12,7 +12,7 @@ import os from 'node:os';
 import si from 'systeminformation';
 
 import { errorMessage, runError } from '../errors.js';
-import { loadCpuPowerTable, type CpuPowerTable, type CpuTdpMatch } from './cpu-power-table.js';
+import { loadCpuPowerTable, type CpuPowerTable, type CpuTdpMatch } from '../devices/cpu-power-table.js';
 import {
   readingOf,
   nowS,

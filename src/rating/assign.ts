@@ -8,8 +8,8 @@
  *
  * and otherwise is left unrated, with a reason that says how to get a rating. Never a made-up star.
  */
-import type { ConfigResult, Rating, RatingCohort, RatingUnrated, RunDocument } from '../report/result.js';
-import { isSingleH100 } from '../report/hardware.js';
+import type { ConfigResult, Rating, RatingCohort, RatingUnrated, RunDocument } from '../result/schema.js';
+import { isSingleH100 } from '../result/hardware.js';
 import { AIES_V1_FILES, type ReferenceCohort } from './reference.js';
 import {
   cohortKey,

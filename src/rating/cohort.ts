@@ -5,11 +5,12 @@
  * AI Energy Score's unit.
  */
 import { usageError } from '../errors.js';
-import type { TaskName } from '../suites/tasks.js';
+import type { TaskName } from '../workload/tasks.js';
 import { makeRater, type ScaleName, type Stars, type StarRating } from './scales.js';
 
-export const SIZE_CLASSES = ['A', 'B', 'C'] as const;
-export type SizeClass = (typeof SIZE_CLASSES)[number];
+import type { SizeClass } from '../result/schema.js';
+
+export { SIZE_CLASSES, type SizeClass } from '../result/schema.js';
 
 /** Upper bounds of classes A and B, inclusive: A ≤ 20B parameters < B ≤ 66B parameters < C. */
 export const SIZE_CLASS_A_MAX_PARAMETERS = 20e9;

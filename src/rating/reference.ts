@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { errorMessage, runError, usageError } from '../errors.js';
-import type { TaskName } from '../suites/tasks.js';
+import type { TaskName } from '../workload/tasks.js';
 import {
   checkEnergyKwhPer1k,
   SIZE_CLASSES,

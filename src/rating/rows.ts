@@ -3,13 +3,13 @@
  * from a result document, our leaderboard CSV or an AI Energy Score CSV. Rows are grouped into
  * cohorts by `cohortKey` and told apart (for de-duplication) by `identityKey`.
  */
-import { hardwareOf } from '../report/hardware.js';
+import { hardwareOf } from '../result/hardware.js';
 import {
   headlineEnergyProblem,
   type ConfigResult,
   type Environment,
   type RunDocument,
-} from '../report/result.js';
+} from '../result/schema.js';
 import { sizeClassForParameters, type SizeClass } from './cohort.js';
 
 const WH_PER_KWH = 1000;

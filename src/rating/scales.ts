@@ -22,11 +22,9 @@
  */
 import { usageError } from '../errors.js';
 
-export const SCALE_NAMES = ['aies', 'log', 'quantile'] as const;
-export type ScaleName = (typeof SCALE_NAMES)[number];
+import { SCALE_NAMES, type Band, type ScaleName, type Stars } from '../result/schema.js';
 
-export type Stars = 1 | 2 | 3 | 4 | 5;
-export type Band = 0 | 1 | 2 | 3 | 4;
+export { SCALE_NAMES, type Band, type ScaleName, type Stars } from '../result/schema.js';
 
 export interface StarRating {
   stars: Stars;

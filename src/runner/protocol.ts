@@ -9,7 +9,7 @@ import {
   type DomainEnergy,
   type EnergyMeasured,
   type EnergyNotMeasured,
-} from '../report/result.js';
+} from '../result/schema.js';
 import { ci95HalfWidth, mean } from '../stats/summary.js';
 import type { EnergyDomain, EnergyMeter, EnergyReading, Mark } from '../meters/types.js';
 

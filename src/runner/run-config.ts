@@ -5,9 +5,9 @@
 import * as ort from 'onnxruntime-node';
 import { EnergyScoreError, errorMessage } from '../errors.js';
 import type { ModelInfo } from '../model/inspect.js';
-import { ENERGY_NOT_MEASURED, blankResult, type ConfigResult } from '../report/result.js';
+import { ENERGY_NOT_MEASURED, blankResult, type ConfigResult } from '../result/schema.js';
 import { countOutliers, summarize } from '../stats/summary.js';
-import type { InputOverrides } from '../suites/overrides.js';
+import type { InputOverrides } from '../workload/overrides.js';
 import {
   buildBatch,
   checkBatchFits,
@@ -18,9 +18,9 @@ import {
   type Batch,
   type BatchShape,
   type SynthesisPlan,
-} from '../suites/synthesize.js';
-import type { TaskDefinition } from '../suites/tasks.js';
-import { thermalDriftWarnings } from '../meters/gpu-temperature.js';
+} from '../workload/synthesize.js';
+import type { TaskDefinition } from '../workload/tasks.js';
+import { thermalDriftWarnings } from '../devices/gpu-temperature.js';
 import type { EnergyMeter } from '../meters/types.js';
 import { executionProviders, type Device } from './providers.js';
 import {

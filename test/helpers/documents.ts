@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { GpuInventoryEntry } from '../../src/meters/gpu-inventory.js';
-import type { ConfigResult, EnergyMeasured, RunDocument } from '../../src/report/result.js';
+import type { GpuInventoryEntry } from '../../src/devices/gpu-inventory.js';
+import type { ConfigResult, EnergyMeasured, RunDocument } from '../../src/result/schema.js';
 import { REPO_ROOT } from './cli.js';
 
 export const RECORDED_CPU_RESULT = path.join(

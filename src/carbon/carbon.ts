@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { errorMessage, runError, usageError } from '../errors.js';
-import { formatSig } from './energy-text.js';
+import { formatSig } from '../render/numbers.js';
+import type { CarbonSettings, GridRegion } from '../result/schema.js';
+
+export type { CarbonSettings, GridRegion } from '../result/schema.js';
 
 /** The shipped per-country grid data, found relative to this module (dist/src/report → project root). */
 export const ENERGY_MIX_URL = new URL('../../../data/codecarbon/global_energy_mix.json', import.meta.url);
@@ -18,26 +21,7 @@ export const WORLD_AVERAGE_G_CO2E_PER_KWH = 475;
 /** The tool cannot know the currency a price was given in, so every money figure says so. */
 export const PRICE_UNIT = 'per kWh (your currency)';
 
-export interface GridRegion {
-  /** ISO 3166-1 alpha-3, upper case. */
-  iso: string;
-  country: string;
-  gCo2ePerKwh: number;
-  /** The year the figure is for (it differs between countries). */
-  year: number;
-}
-
 export type EnergyMix = ReadonlyMap<string, GridRegion>;
-
-export interface CarbonSettings {
-  gCo2ePerKwh: number;
-  kind: 'given' | 'region' | 'world-average';
-  /** Where the intensity comes from, in words. */
-  source: string;
-  region: GridRegion | null;
-  /** Electricity price per kWh in the user's currency; null when none was given. */
-  pricePerKwh: number | null;
-}
 
 export interface CarbonOptions {
   carbonIntensity?: string | number | undefined;

@@ -9,10 +9,10 @@ import { basename, extname } from 'node:path';
 
 import { errorMessage, usageError } from '../errors.js';
 import { isLeaderboardHeader, parseLeaderboardCsv } from '../leaderboard/csv.js';
-import { readRunDocument } from '../report/read-result.js';
-import { TASK_NAMES, type TaskName } from '../suites/tasks.js';
-import { AIES_V1_FILES, AIES_V1_HARDWARE, parseAiesFormatCsv, parseCsv } from './reference.js';
-import { isRow, rowOfResult, type EnergyRow } from './rows.js';
+import { readRunDocument } from '../result/read.js';
+import { TASK_NAMES, type TaskName } from '../workload/tasks.js';
+import { AIES_V1_FILES, AIES_V1_HARDWARE, parseAiesFormatCsv, parseCsv } from '../rating/reference.js';
+import { isRow, rowOfResult, type EnergyRow } from '../rating/rows.js';
 
 export interface RowFile {
   file: string;

@@ -1,5 +1,5 @@
 /** One flat row per configuration: the shape shared by CSV and Markdown. */
-import type { ConfigResult, RatingRated } from './result.js';
+import type { ConfigResult, RatingRated } from '../result/schema.js';
 
 export interface FlatRow {
   id: string;

@@ -4,8 +4,8 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 
-import { formatSig } from './energy-text.js';
-import type { ConfigResult, EnergyMeasured, RunDocument } from './result.js';
+import { formatSig } from '../render/numbers.js';
+import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
 
 /** One configuration as plotted. */
 export interface PlotPoint {

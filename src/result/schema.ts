@@ -2,13 +2,44 @@
  * The result document: versioned JSON that every other format flattens. Energy and rating are
  * always present; until a meter or a cohort fills them they say so instead of holding numbers.
  */
-import type { GpuInventoryEntry } from '../meters/gpu-inventory.js';
-import type { SizeClass } from '../rating/cohort.js';
-import type { CarbonSettings } from './carbon.js';
-import type { Band, ScaleName, Stars } from '../rating/scales.js';
+import type { GpuInventoryEntry } from '../devices/gpu-inventory.js';
 import type { Summary } from '../stats/summary.js';
 
 export const SCHEMA_VERSION = 1;
+
+// The value types a result stores are defined here, with the schema, so that the rooms that
+// compute them (rating/, carbon/) import the schema and never the other way round.
+
+/** Star scales: AI Energy Score's equal-width bands, log-width bands, cohort quantiles. */
+export const SCALE_NAMES = ['aies', 'log', 'quantile'] as const;
+export type ScaleName = (typeof SCALE_NAMES)[number];
+export type Stars = 1 | 2 | 3 | 4 | 5;
+export type Band = 0 | 1 | 2 | 3 | 4;
+
+/** AI Energy Score's text-generation model-size classes. */
+export const SIZE_CLASSES = ['A', 'B', 'C'] as const;
+export type SizeClass = (typeof SIZE_CLASSES)[number];
+
+/** One country's grid carbon intensity. */
+export interface GridRegion {
+  /** ISO 3166-1 alpha-3, upper case. */
+  iso: string;
+  country: string;
+  gCo2ePerKwh: number;
+  /** The year the figure is for (it differs between countries). */
+  year: number;
+}
+
+/** The grid carbon intensity and electricity price reports convert energy with. */
+export interface CarbonSettings {
+  gCo2ePerKwh: number;
+  kind: 'given' | 'region' | 'world-average';
+  /** Where the intensity comes from, in words. */
+  source: string;
+  region: GridRegion | null;
+  /** Electricity price per kWh in the user's currency; null when none was given. */
+  pricePerKwh: number | null;
+}
 
 export type ConfigStatus = 'ok' | 'skipped' | 'failed' | 'interrupted';
 

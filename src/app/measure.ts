@@ -10,8 +10,8 @@ import path from 'node:path';
 import os from 'node:os';
 import { errorMessage, runError, usageError } from '../errors.js';
 import { collectEnvironment } from '../env/environment.js';
-import { markEach, netEnergyJ, readEach } from './protocol.js';
-import type { Environment } from '../report/result.js';
+import { markEach, netEnergyJ, readEach } from '../runner/protocol.js';
+import type { Environment } from '../result/schema.js';
 import {
   nowS,
   type EnergyDomain,

@@ -3,7 +3,7 @@
  * A GPU configuration names the GPUs its energy was read from (gpu0, gpu1… are nvidia-smi
  * indexes); a CPU configuration names the CPU.
  */
-import type { ConfigResult, Environment } from './result.js';
+import type { ConfigResult, Environment } from './schema.js';
 
 export function hardwareOf(
   result: Pick<ConfigResult, 'device' | 'energy'>,

@@ -5,10 +5,11 @@
  */
 import { labelSvg, ratedNote } from '../label/svg.js';
 import { selectConfig } from '../label/select.js';
-import { carbonFigures, carbonText, type CarbonSettings } from './carbon.js';
-import { describeEnergy, energyCell, energySummary, energyWarnings, formatSig } from './energy-text.js';
+import { carbonFigures, carbonText, type CarbonSettings } from '../carbon/carbon.js';
+import { describeEnergy, energyCell, energySummary, energyWarnings } from '../render/energy-text.js';
+import { formatSig } from '../render/numbers.js';
 import { renderPlots, type LeftOut, type RenderedPlots } from './plots.js';
-import type { ConfigResult, RunDocument } from './result.js';
+import type { ConfigResult, RunDocument } from '../result/schema.js';
 import { verdict } from './table.js';
 
 export interface HtmlReportOptions {

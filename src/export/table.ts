@@ -1,10 +1,10 @@
 /** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { energyCell, energySummary, energyWarnings } from './energy-text.js';
-import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from './carbon.js';
-import { ratingCaveats } from './flatten.js';
-import { printable } from './text-safety.js';
-import type { ConfigResult, RunDocument } from './result.js';
+import { energyCell, energySummary, energyWarnings } from '../render/energy-text.js';
+import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from '../carbon/carbon.js';
+import { ratingCaveats } from '../render/flatten.js';
+import { printable } from '../util/text-safety.js';
+import type { ConfigResult, RunDocument } from '../result/schema.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {

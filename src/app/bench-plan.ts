@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnergyScoreError, usageError } from '../errors.js';
-import { checkBatchFits, planBatches, planInputs, suiteQuerySizes } from '../suites/synthesize.js';
+import { checkBatchFits, planBatches, planInputs, suiteQuerySizes } from '../workload/synthesize.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
 import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
 import {
@@ -14,13 +14,13 @@ import {
   type ConfigResult,
   type Environment,
   type RunDocument,
-} from '../report/result.js';
-import { inferTask } from '../suites/infer-task.js';
-import type { InputOverrides } from '../suites/overrides.js';
-import { getTask, type TaskDefinition } from '../suites/tasks.js';
+} from '../result/schema.js';
+import { inferTask } from '../workload/infer-task.js';
+import type { InputOverrides } from '../workload/overrides.js';
+import { getTask, type TaskDefinition } from '../workload/tasks.js';
 import { TOOL_VERSION } from '../env/environment.js';
-import { requireDevice, type Device } from './providers.js';
-import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from './run-config.js';
+import { requireDevice, type Device } from '../runner/providers.js';
+import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from '../runner/run-config.js';
 
 export interface BenchOptions {
   /** Model files or folders; empty runs the embedded demo. */

@@ -1,10 +1,11 @@
 /** Machine formats of a run document: JSON (the contract), CSV and Markdown (its flattenings). */
 import { stringify } from 'csv-stringify/sync';
-import { energySummary, energyWarnings, formatSig } from './energy-text.js';
-import { FLAT_COLUMNS, flatten } from './flatten.js';
-import { carbonFigures, carbonText } from './carbon.js';
-import type { RunDocument } from './result.js';
-import { defuseFormula, escapeMarkdown } from './text-safety.js';
+import { energySummary, energyWarnings } from '../render/energy-text.js';
+import { formatSig } from '../render/numbers.js';
+import { FLAT_COLUMNS, flatten } from '../render/flatten.js';
+import { carbonFigures, carbonText } from '../carbon/carbon.js';
+import type { RunDocument } from '../result/schema.js';
+import { defuseFormula, escapeMarkdown } from '../util/text-safety.js';
 import { documentCarbon, ratingSummary, verdict } from './table.js';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown';

@@ -1,5 +1,6 @@
 /** Words for how a run's energy was obtained, shared by the table and the Markdown report. */
-import type { ConfigResult, RunDocument } from './result.js';
+import type { ConfigResult, RunDocument } from '../result/schema.js';
+import { formatSig } from './numbers.js';
 
 export function energySummary(document: RunDocument): string {
   const kinds = new Map<string, number>();
@@ -49,12 +50,4 @@ export function energyCell(
   const v = value(result);
   if (v === null) return '–';
   return result.energy.status === 'estimated' ? `${formatSig(v, digits)} est.` : formatSig(v, digits);
-}
-
-/** Significant digits, without exponent notation for the ranges energy figures take. */
-export function formatSig(value: number, digits: number): string {
-  if (value === 0 || !Number.isFinite(value)) return String(value);
-  const magnitude = Math.floor(Math.log10(Math.abs(value)));
-  const decimals = Math.max(0, digits - 1 - magnitude);
-  return value.toFixed(Math.min(decimals, 12));
 }

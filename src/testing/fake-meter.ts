@@ -10,7 +10,7 @@ import {
   type EnergyReading,
   type Mark,
   type MeterInfo,
-} from './types.js';
+} from '../meters/types.js';
 
 export interface FakeMeterOptions {
   domain?: EnergyDomain;
