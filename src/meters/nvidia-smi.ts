@@ -2,7 +2,7 @@
  * GPU energy from one long-lived `nvidia-smi --query-gpu=… -lms 100` stream: power samples per GPU,
  * integrated over a window with the trapezoid rule. Reads `power.draw.instant` where the driver has
  * it; `power.draw` is a 1-second average on Ampere and newer and under-counts short windows (−37 %
- * on a 1 s burst on an H100, against +0.1 % for the instant field: ../shared/hardware-traces).
+ * on a 1 s burst on an H100, against +0.1 % for the instant field: test/fixtures/traces/h100-sxm-580).
  *
  * A stream that stalls, dies or prints garbage never hangs or crashes a run: waits are bounded,
  * readings carry warnings, and `between` rejects only when no sample at all covers the window.
@@ -10,6 +10,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 
 import { errorMessage, runError, usageError } from '../errors.js';
+import { firstLine } from '../util/first-line.js';
 import {
   readingOf,
   nowS,
@@ -261,15 +262,6 @@ export function runNvidiaSmi(
       },
     );
   });
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .find((l) => l !== '') ?? ''
-  );
 }
 
 /** What the probe found: the meter is built from it. */

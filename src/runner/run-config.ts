@@ -4,6 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { EnergyScoreError, errorMessage } from '../errors.js';
+import { onnxRuntimeMessage } from '../util/first-line.js';
 import type { ModelInfo } from '../model/inspect.js';
 import { ENERGY_NOT_MEASURED, blankResult, type ConfigResult } from '../result/schema.js';
 import { countOutliers, summarize } from '../stats/summary.js';
@@ -105,13 +106,6 @@ function emptyResult(spec: ConfigSpec): ConfigResult {
 const UNSUPPORTED =
   /could not find an implementation|not_implemented|not implemented|not supported|unsupported/i;
 
-function firstLine(text: string): string {
-  return text
-    .split('\n')[0]!
-    .replace(/^\[ErrorCode:\w+\]\s*/, '')
-    .trim();
-}
-
 const toMB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): Promise<ConfigResult> {
@@ -149,7 +143,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
       ...(spec.threads !== undefined ? { intraOpNumThreads: spec.threads, interOpNumThreads: 1 } : {}),
     });
   } catch (err) {
-    const message = firstLine(errorMessage(err));
+    const message = onnxRuntimeMessage(errorMessage(err));
     if (UNSUPPORTED.test(message)) {
       return skip(
         `ONNX Runtime's ${spec.device} provider cannot run this ${spec.precision} model: ${message}`,
@@ -255,7 +249,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
           (i, err) => {
             failed.add(i);
             energyWarnings.push(
-              `meter ${meters[i]!.info.name} failed and was dropped: ${firstLine(errorMessage(err))}`,
+              `meter ${meters[i]!.info.name} failed and was dropped: ${onnxRuntimeMessage(errorMessage(err))}`,
             );
           },
           (i) => failed.has(i),
@@ -360,7 +354,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
     };
   } catch (err) {
     if (err instanceof EnergyScoreError) throw err;
-    return fail(`session.run failed: ${firstLine(errorMessage(err))}`);
+    return fail(`session.run failed: ${onnxRuntimeMessage(errorMessage(err))}`);
   } finally {
     await session.release().catch(() => undefined);
   }
