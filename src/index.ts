@@ -1,4 +1,22 @@
 /** The library API: the CLI is one consumer of these. */
+
+// The use-cases, one per command: plain typed functions, no printing.
+export { bench, benchExitCode, type BenchRequest, type BenchEvents } from './app/bench.js';
+export { startMeters, type MeterRequest, type StartedMeters } from './app/meters.js';
+export { measure, type MeasureRequest } from './app/measure.js';
+export { diagnose, type DoctorReport, type MeterDiagnosis, type ProviderStatus } from './app/doctor.js';
+export { inspect, type InspectReport } from './app/inspect.js';
+export { rateFiles, type RatedFile } from './app/rate.js';
+export { ratingPlan, type RatingRequest } from './app/rating-plan.js';
+export { checkFiles, type CheckRequest } from './app/check.js';
+export { compareFiles } from './app/compare.js';
+export { runCheck, type CheckLimits, type CheckReport } from './gate/check.js';
+export { compareDocuments, type CompareReport } from './gate/compare.js';
+export type { MeasureDocument, MeasuredDomain } from './result/measure.js';
+export { OutputSink, type OutputFormat, type OutputRequest } from './export/sink.js';
+export { renderTable } from './export/table.js';
+export { renderMeasureText } from './export/measure-text.js';
+export { renderDoctor } from './export/doctor-text.js';
 export { EnergyScoreError, usageError, runError } from './errors.js';
 export { inspectModel, formatShape, type ModelInfo, type TensorInfo, type Dim } from './model/inspect.js';
 export {
@@ -29,6 +47,7 @@ export {
   DEMO_MODELS,
   type BenchOptions,
   type BenchHooks,
+  type PlannedConfig,
 } from './app/bench-plan.js';
 export { runConfiguration, type ConfigSpec } from './runner/run-config.js';
 export { DEVICES, type Device, cudaProviderInstalled, CUDA_INSTALL_COMMAND } from './runner/providers.js';
@@ -63,7 +82,7 @@ export type {
 } from './meters/types.js';
 export { DEFAULT_PROTOCOL, measureIdle, energyFigures, type ProtocolSettings } from './runner/protocol.js';
 export { type EnergySetup } from './runner/run-config.js';
-export { measureCommand, type MeasureDocument } from './app/measure.js';
+export { measureCommand } from './app/measure.js';
 export { SCALE_NAMES, rateValue, rateValues, type ScaleName, type StarRating } from './rating/scales.js';
 export {
   rateAgainst,
@@ -83,6 +102,7 @@ export {
   carbonSettings,
   carbonFigures,
   carbonText,
+  mergeCarbon,
   type CarbonSettings,
   type CarbonFigures,
 } from './carbon/carbon.js';

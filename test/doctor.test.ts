@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { DoctorReport, MeterDiagnosis } from '../src/cli/doctor.js';
+import type { DoctorReport, MeterDiagnosis } from '../src/app/doctor.js';
 import { CUDA_INSTALL_COMMAND } from '../src/runner/providers.js';
 import { assertExit, cli, cliEnv, FAKE_NVIDIA_SMI, type RunOutput } from './helpers/cli.js';
 

@@ -57,6 +57,13 @@ export const DEMO_MODELS = ['encoder-tiny', 'encoder-small', 'encoder-medium'].m
 );
 
 export async function planBench(options: BenchOptions): Promise<PlannedConfig[]> {
+  // The first warm-up batch's outputs are checked for NaN and infinities, so one is the least.
+  if (!Number.isSafeInteger(options.warmup) || options.warmup < 1) {
+    throw usageError(
+      `--warmup ${options.warmup}: at least 1 warm-up batch is run (its outputs are checked for NaN)`,
+      'for example --warmup 5',
+    );
+  }
   for (const device of options.devices) requireDevice(device);
   const fixedTask = options.task !== undefined ? getTask(options.task) : undefined;
   const planned: PlannedConfig[] = [];
@@ -177,7 +184,15 @@ function skippedResult(
   return { ...blankResult(identity), status: 'skipped', reason };
 }
 
-export function newDocument(options: BenchOptions, environment: Environment): RunDocument {
+/** What a run records beside its options, so that it can be run again. */
+export type RunSettingsExtra = Pick<RunDocument['settings'], 'meter' | 'gpus' | 'protocol' | 'commandLine'>;
+
+export function newDocument(
+  options: BenchOptions,
+  environment: Environment,
+  extra: RunSettingsExtra = {},
+): RunDocument {
+  const physical = environment.cpuPhysicalCores ?? environment.cpuCores;
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'energy-score', version: TOOL_VERSION },
@@ -192,6 +207,13 @@ export function newDocument(options: BenchOptions, environment: Environment): Ru
       batchSizes: options.batchSizes,
       devices: options.devices,
       precisions: options.precisions ?? null,
+      threadsUsed:
+        options.threads !== undefined
+          ? { count: options.threads, source: 'given' }
+          : { count: physical, source: 'onnxruntime default: one per physical core' },
+      task: options.task ?? null,
+      models: options.models,
+      ...extra,
     },
     environment,
     energyNotes: [],

@@ -10,51 +10,14 @@ import path from 'node:path';
 import os from 'node:os';
 import { errorMessage, runError, usageError } from '../errors.js';
 import { collectEnvironment } from '../env/environment.js';
+import { stopMeters } from '../meters/registry.js';
 import { markEach, netEnergyJ, readEach } from '../runner/protocol.js';
+import { startMeters, type MeterRequest } from './meters.js';
 import type { Environment } from '../result/schema.js';
-import {
-  nowS,
-  type EnergyDomain,
-  type EnergyMeter,
-  type MeterMethod,
-  type MeterName,
-} from '../meters/types.js';
+import type { MeasuredDomain, MeasureDocument } from '../result/measure.js';
+import { nowS, type EnergyDomain, type EnergyMeter } from '../meters/types.js';
 
-export interface MeasuredDomain {
-  meter: MeterName;
-  domain: EnergyDomain;
-  method: MeterMethod;
-  devices: string[];
-  /** Gross energy over the command's run. */
-  energyJ: number;
-  /** Gross minus idle power × duration, floored at 0; gross when idle was not measured. */
-  netEnergyJ: number;
-  avgPowerW: number;
-  peakPowerW: number | null;
-  idlePowerW: number | null;
-  estimated: boolean;
-}
-
-export interface MeasureDocument {
-  schemaVersion: 1;
-  kind: 'measure';
-  command: string[];
-  /** When the command was started, ISO 8601. */
-  startedAt: string;
-  durationS: number;
-  /** The command's exit code; null when a signal ended it. */
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  idle: { seconds: number; powerW: Record<string, number | null> };
-  domains: MeasuredDomain[];
-  /** Sum over measured (not estimated) domains, gross; one meter per domain. */
-  totalEnergyJ: number;
-  /** Sum over estimated domains, gross; never added to totalEnergyJ. */
-  estimatedEnergyJ: number;
-  warnings: string[];
-  notes: string[];
-  environment: Environment;
-}
+export type { MeasuredDomain, MeasureDocument } from '../result/measure.js';
 
 export interface MeasureCommandOptions {
   /** The command and its arguments; run without a shell. */
@@ -152,7 +115,8 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
   });
 
   const totals = [...counted.values()];
-  const sum = (list: MeasuredDomain[]) => list.reduce((s, d) => s + d.energyJ, 0);
+  // A sum over no domain is not 0 J: it is no figure at all.
+  const sum = (list: MeasuredDomain[]) => (list.length ? list.reduce((s, d) => s + d.energyJ, 0) : null);
   if (totals.some((d) => d.estimated)) {
     warnings.add('estimated: figures marked estimated come from a model of power, not a meter');
   }
@@ -173,15 +137,13 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
       powerW: Object.fromEntries(meters.map((m, i) => [meterKey(m), options.idlePowerW[i] ?? null])),
     },
     domains,
-    totalEnergyJ: sum(totals.filter((d) => !d.estimated)),
+    measuredEnergyJ: sum(totals.filter((d) => !d.estimated)),
     estimatedEnergyJ: sum(totals.filter((d) => d.estimated)),
     warnings: [...warnings],
     notes,
     environment: await (options.environment ?? collectEnvironment)(),
   };
 }
-
-/** A mark per meter; a meter that cannot mark is left out of the readings with a warning. */
 
 /**
  * Finds the command the way spawn will (a path as given, a bare name on PATH), so a misspelt
@@ -226,4 +188,40 @@ function spawnCommand(file: string, args: string[]): Promise<ChildProcess> {
       }
     });
   });
+}
+
+export interface MeasureRequest {
+  /** The command and its arguments; run without a shell. */
+  command: string[];
+  meters: MeterRequest;
+  /** Idle power is being measured for this long, before the command starts. */
+  onIdle?: (seconds: number) => void;
+}
+
+/**
+ * The measure use-case: check the command exists, start the meters and measure idle power, run
+ * the command between two marks, stop the meters.
+ */
+export async function measure(request: MeasureRequest): Promise<MeasureDocument> {
+  const file = request.command[0];
+  if (file === undefined || file === '') {
+    throw usageError(
+      'no command to measure',
+      'put it after --, e.g. energy-score measure -- python train.py',
+    );
+  }
+  await findCommand(file);
+  // 'system': the command is another process, so the CPU estimate follows the whole machine.
+  const started = await startMeters(request.meters, 'system', request.onIdle);
+  try {
+    return await measureCommand({
+      command: request.command,
+      meters: started.meters,
+      idlePowerW: started.idlePowerW,
+      idleSeconds: started.idleSeconds,
+      notes: started.notes,
+    });
+  } finally {
+    await stopMeters(started.meters);
+  }
 }

@@ -214,3 +214,19 @@ export function carbonText(settings: CarbonSettings): string {
       : `electricity price ${settings.pricePerKwh} ${PRICE_UNIT}`;
   return `${intensity}; ${price}`;
 }
+
+/**
+ * The carbon settings a stored result is reported with: the options given replace only what
+ * they name (a price alone keeps the run's grid intensity; an intensity or region alone keeps the
+ * run's price); a result without settings gets the options, else the world average.
+ */
+export function mergeCarbon(stored: CarbonSettings | undefined, options: CarbonOptions): CarbonSettings {
+  const givenIntensity = options.carbonIntensity !== undefined || options.region !== undefined;
+  const fresh = carbonSettings(options);
+  if (stored && !givenIntensity)
+    return { ...stored, pricePerKwh: options.price !== undefined ? fresh.pricePerKwh : stored.pricePerKwh };
+  return {
+    ...fresh,
+    pricePerKwh: options.price !== undefined || !stored ? fresh.pricePerKwh : stored.pricePerKwh,
+  };
+}

@@ -1,36 +1,24 @@
-/** `energy-score bench`: measure models and print the report. */
+/** `energy-score bench`: measure models and print the report. Only wiring: the work is app/bench.ts. */
 import type { Command } from 'commander';
-import { collectEnvironment } from '../env/environment.js';
+import { usageError } from '../errors.js';
 import { parsePrecision, type Precision } from '../model/variants.js';
-import { renderTable, makeChalk } from '../export/table.js';
-import { newDocument, planBench, runBench, type BenchOptions } from '../app/bench-plan.js';
+import type { RunDocument } from '../result/schema.js';
 import { parseDevice, type Device } from '../runner/providers.js';
-import { parseOverrides } from '../workload/overrides.js';
-import { TASK_NAMES } from '../workload/tasks.js';
-import { stopMeters } from '../meters/registry.js';
-import type { EnergyMeter } from '../meters/types.js';
 import { DEMO_MAX_SECONDS } from '../runner/protocol.js';
-import { readGpuTemperaturesC } from '../devices/gpu-temperature.js';
+import { TASK_NAMES } from '../workload/tasks.js';
+import { addCarbonOptions, carbonFrom, type CarbonFlags } from './carbon-options.js';
 import {
   addMeterOptions,
   addProtocolOptions,
+  meterRequest,
   protocolFrom,
-  startMeters,
   type EnergyFlags,
 } from './energy-options.js';
-import { OutputWriter } from './outputs.js';
-import { appendStepSummary } from '../ci/github.js';
-import { toMarkdown } from '../export/formats.js';
-import { renderHtmlReport } from '../export/html.js';
-import { checkFolderWritable, writeFileAtomic } from '../util/atomic-write.js';
-import { addRatingOptions, ratingPlan, type RatingFlags } from './rating-options.js';
-import { addCarbonOptions, carbonFrom, type CarbonFlags } from './carbon-options.js';
-import { rateItems, type RatingPlan } from '../rating/assign.js';
-import type { RunDocument } from '../result/schema.js';
+import { addOutputOptions, outputRequests, type OutputFlags } from './output-options.js';
 import { collect, list, nonNegativeInt, positiveInt } from './parse.js';
-import { createProgress } from './progress.js';
+import { addRatingOptions, ratingRequest, type RatingFlags } from './rating-options.js';
 
-interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags {
+interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags {
   rateWithinRun?: boolean;
   task?: string;
   device?: Device[];
@@ -43,10 +31,6 @@ interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags {
   dim?: string[];
   shape?: string[];
   fill?: string[];
-  json?: string;
-  csv?: string;
-  markdown?: string;
-  html?: string;
 }
 
 export function registerBench(program: Command): void {
@@ -73,7 +57,7 @@ export function registerBench(program: Command): void {
     .option(
       '--warmup <n>',
       'batches run before timing starts (at least 1: its outputs are checked for NaN)',
-      nonNegativeInt('--warmup'),
+      positiveInt('--warmup'),
       5,
     )
     .option(
@@ -92,11 +76,13 @@ export function registerBench(program: Command): void {
       '--fill <input=value>',
       'constant value for an input, e.g. attention_mask=1 (repeatable)',
       collect,
-    )
-    .option('--json <file|->', 'write the result JSON (the full record) to a file, or - for stdout')
-    .option('--csv <file|->', 'write one CSV row per configuration')
-    .option('--markdown <file|->', 'write a Markdown report (for a pull request or CI summary)')
-    .option('--html <file>', 'write a self-contained HTML report: table, plots, label, carbon (at the end)');
+    );
+  addOutputOptions(command, ['json', 'csv', 'markdown', 'html'], {
+    json: 'write the result JSON (the full record) to a file, or to stdout (bare --json or -)',
+    csv: 'write one CSV row per configuration, to a file or stdout',
+    markdown: 'write a Markdown report (for a pull request or CI summary), to a file or stdout',
+    html: 'write a self-contained HTML report: table, plots, label, carbon (at the end)',
+  });
   addProtocolOptions(addMeterOptions(command));
   command.option(
     '--rate-within-run',
@@ -136,24 +122,23 @@ question answering, image classification, object detection); anything else needs
       }
       // The demo compares its bundled models, so it rates them among themselves.
       if (models.length === 0 && flags.rateWithinRun === undefined) flags.rateWithinRun = true;
-      process.exitCode = await bench(models, flags);
+      process.exitCode = await runBenchCommand(models, flags);
     });
 }
 
-async function bench(models: string[], flags: BenchFlags): Promise<number> {
-  const writer = new OutputWriter({ json: flags.json, csv: flags.csv, markdown: flags.markdown });
-  const options: BenchOptions = {
-    models,
-    task: flags.task,
-    devices: flags.device ?? ['cpu'],
-    precisions: flags.precision,
-    batchSizes: flags.batch ?? [1],
-    queries: flags.queries,
-    warmup: flags.warmup,
-    threads: flags.threads,
-    seed: flags.seed,
-    overrides: parseOverrides(flags),
-  };
+async function runBenchCommand(models: string[], flags: BenchFlags): Promise<number> {
+  const [{ bench, benchExitCode }, { OutputSink }, { parseOverrides }, formats, { createProgress }] =
+    await Promise.all([
+      import('../app/bench.js'),
+      import('../export/sink.js'),
+      import('../workload/overrides.js'),
+      import('../export/formats.js'),
+      import('./progress.js'),
+    ]);
+  const sink = await OutputSink.open(await outputRequests(flags, ['json', 'csv', 'markdown', 'html']));
+  if (sink.stdoutFormat === 'html')
+    throw usageError('--html takes a file name', 'for example --html report.html');
+  const carbon = carbonFrom(flags);
   // Ctrl-C or SIGTERM from here on stops after the batch in flight and keeps what was measured;
   // a second one quits at once.
   const abort = new AbortController();
@@ -167,49 +152,44 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = createProgress();
-  let meters: EnergyMeter[] = [];
+  // Machine formats are rewritten after every configuration, so an interrupted run keeps what it
+  // measured; nothing is written before the first configuration has a result.
+  const writeFiles = async (document: RunDocument) => {
+    for (const format of sink.fileFormats()) {
+      if (format === 'json' || format === 'csv' || format === 'markdown')
+        await sink.writeFile(format, formats.render(format, document));
+    }
+  };
   try {
-    if (flags.html) await checkFolderWritable(flags.html);
-    const planned = await planBench(options);
-    // Cohort files are read before anything is measured: a bad one fails now, not after the run.
-    const plan = await ratingPlan(flags, {
-      enabled: Boolean(flags.rateWithinRun),
-      source: 'this run',
-      flag: '--rate-within-run',
-    });
-    const carbon = carbonFrom(flags);
-    const document = newDocument(options, await collectEnvironment());
-    document.carbon = carbon;
-    const save = async () => {
-      rate(document, plan);
-      await writer.writeFiles(document);
-    };
-    await save();
-
-    const started = await startMeters(flags, 'process', (seconds) => {
-      if (process.stderr.isTTY)
-        process.stderr.write(`measuring idle power for ${seconds} s (--idle 0 skips this)\n`);
-    });
-    meters = started.meters;
-    document.energyNotes = started.notes;
-    const energy =
-      started.meters.length > 0
-        ? {
-            meters: started.meters,
-            idlePowerW: started.idlePowerW,
-            idleSeconds: started.idleSeconds,
-            protocol: protocolFrom(flags),
-            ...(started.meters.some((m) => m.info.domain === 'gpu')
-              ? { gpuTemperaturesC: () => readGpuTemperaturesC() }
-              : {}),
-          }
-        : undefined;
-
-    await runBench(
-      planned,
-      document,
+    const document = await bench(
       {
-        signal: abort.signal,
+        options: {
+          models,
+          task: flags.task,
+          devices: flags.device ?? ['cpu'],
+          precisions: flags.precision,
+          batchSizes: flags.batch ?? [1],
+          queries: flags.queries,
+          warmup: flags.warmup,
+          threads: flags.threads,
+          seed: flags.seed,
+          overrides: parseOverrides(flags),
+        },
+        meters: meterRequest(flags),
+        protocol: protocolFrom(flags),
+        rating: ratingRequest(flags, {
+          within: Boolean(flags.rateWithinRun),
+          withinSource: 'this run',
+          withinFlag: '--rate-within-run',
+        }),
+        carbon,
+        commandLine: process.argv.slice(2),
+      },
+      {
+        onIdle: (seconds) => {
+          if (process.stderr.isTTY)
+            process.stderr.write(`measuring idle power for ${seconds} s (--idle 0 skips this)\n`);
+        },
         onConfigStart: (item, index, total) => {
           const id = item.spec
             ? `${item.spec.modelName} ${item.spec.precision} b${item.spec.batchSize} ${item.spec.device}`
@@ -217,37 +197,31 @@ async function bench(models: string[], flags: BenchFlags): Promise<number> {
           progress.start(id, index, total);
         },
         onProgress: (done, total) => progress.update(done, total),
-        onConfigEnd: async () => {
+        onResult: async (doc) => {
           progress.clear();
-          await save();
+          await writeFiles(doc);
         },
       },
-      energy,
+      abort.signal,
     );
-    if (abort.signal.aborted) document.interrupted = true;
-    // Only the last write says the run is complete: a crash or a kill leaves complete: false.
-    document.complete = !document.interrupted;
-    await save();
-
-    const tableStream = writer.stdoutFormat ? process.stderr : process.stdout;
-    tableStream.write(renderTable(document, makeChalk(tableStream)));
-    writer.writeStdout(document);
-    if (flags.html) await writeFileAtomic(flags.html, await renderHtmlReport(document, { carbon }));
+    await writeFiles(document);
+    progress.clear();
+    const { renderTable, makeChalk } = await import('../export/table.js');
+    await sink.text(renderTable(document, makeChalk(sink.textStream)));
+    const stdoutFormat = sink.stdoutFormat;
+    if (stdoutFormat === 'json' || stdoutFormat === 'csv' || stdoutFormat === 'markdown')
+      await sink.write(stdoutFormat, formats.render(stdoutFormat, document));
+    if (sink.has('html')) {
+      const { renderHtmlReport } = await import('../export/html.js');
+      await sink.writeFile('html', await renderHtmlReport(document, { carbon }));
+    }
     // In GitHub Actions the report also goes to the job summary.
-    await appendStepSummary(toMarkdown(document));
-    if (document.interrupted) return 130;
-    return document.results.some((r) => r.status === 'failed') ? 1 : 0;
+    const { appendStepSummary } = await import('../ci/github.js');
+    await appendStepSummary(formats.toMarkdown(document));
+    return benchExitCode(document);
   } finally {
-    await stopMeters(meters);
     progress.clear();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-}
-
-function rate(document: RunDocument, plan: RatingPlan): void {
-  rateItems(
-    document.results.map((result) => ({ result, document, source: 'this run' })),
-    plan,
-  );
 }

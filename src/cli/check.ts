@@ -1,25 +1,11 @@
 /** `energy-score check`: a CI gate on a result file: exit 0 when it passes, 1 when it fails, 2 on bad input. */
 import type { Command } from 'commander';
 import { errorMessage, usageError } from '../errors.js';
-import {
-  failureLines,
-  renderCheckJson,
-  renderCheckMarkdown,
-  renderCheckText,
-  runCheck,
-  type CheckLimits,
-} from '../gate/check.js';
-import {
-  appendStepSummary,
-  cappedErrorAnnotations,
-  inGitHubActions,
-  warningAnnotation,
-} from '../ci/github.js';
-import { writeReport } from '../gate/outputs.js';
-import { readRunDocument } from '../result/read.js';
+import type { CheckLimits } from '../gate/check.js';
+import { addOutputOptions, outputRequests, type OutputFlags } from './output-options.js';
 import { positiveNumber } from './parse.js';
 
-interface CheckFlags {
+interface CheckFlags extends OutputFlags {
   minStars?: number;
   maxWhPer1k?: number;
   maxJPerQuery?: number;
@@ -27,8 +13,6 @@ interface CheckFlags {
   maxRegression?: number;
   allowMissing?: boolean;
   requireMeasured?: boolean;
-  json?: string;
-  markdown?: string;
 }
 
 const ANNOTATION_TITLE = 'energy-score check';
@@ -54,7 +38,7 @@ function regressionPct(text: string): number {
 }
 
 export function registerCheck(program: Command): void {
-  program
+  const command = program
     .command('check')
     .description('gate a result in CI: exit 1 when any configuration breaks a limit or regresses')
     .argument('<result.json>', 'a result written by `bench --json`')
@@ -71,9 +55,11 @@ export function registerCheck(program: Command): void {
       '--allow-missing',
       'with --baseline: a configuration the baseline has but this run lacks (or skipped) is a note, not a failure',
     )
-    .option('--require-measured', 'fail energy that was estimated rather than measured')
-    .option('--json <file|->', 'write the check report as JSON to a file, or - for stdout')
-    .option('--markdown <file|->', 'write the check report as Markdown to a file, or - for stdout')
+    .option('--require-measured', 'fail energy that was estimated rather than measured');
+  addOutputOptions(command, ['json', 'markdown'], {
+    json: 'write the check report as JSON to a file, or to stdout (bare --json or -)',
+    markdown: 'write the check report as Markdown to a file, or to stdout (bare --markdown or -)',
+  })
     .addHelpText(
       'after',
       `
@@ -104,6 +90,13 @@ Exit codes: 0 every configuration passes, 1 any fails, 2 a usage error or unusab
 }
 
 async function check(resultPath: string, flags: CheckFlags): Promise<number> {
+  const [{ OutputSink }, { checkFiles }, gate, github] = await Promise.all([
+    import('../export/sink.js'),
+    import('../app/check.js'),
+    import('../gate/check.js'),
+    import('../ci/github.js'),
+  ]);
+  const sink = await OutputSink.open(await outputRequests(flags, ['json', 'markdown']));
   const limits: CheckLimits = {
     minStars: flags.minStars,
     maxWhPer1k: flags.maxWhPer1k,
@@ -112,32 +105,36 @@ async function check(resultPath: string, flags: CheckFlags): Promise<number> {
     requireMeasured: flags.requireMeasured === true,
     allowMissing: flags.allowMissing === true,
   };
-  const result = { name: resultPath, document: await readRunDocument(resultPath) };
-  const baseline = flags.baseline
-    ? { name: flags.baseline, document: await readRunDocument(flags.baseline) }
-    : undefined;
-  const report = runCheck({ result, baseline, limits });
-  const markdown = renderCheckMarkdown(report);
-  const stream = await writeReport(
-    { json: flags.json, markdown: flags.markdown },
-    { text: () => renderCheckText(report), json: () => renderCheckJson(report), markdown: () => markdown },
-  );
+  const report = await checkFiles({
+    result: resultPath,
+    ...(flags.baseline ? { baseline: flags.baseline } : {}),
+    limits,
+  });
+  const markdown = gate.renderCheckMarkdown(report);
+  if (sink.has('json')) await sink.writeFile('json', gate.renderCheckJson(report));
+  if (sink.has('markdown')) await sink.writeFile('markdown', markdown);
+  await sink.text(gate.renderCheckText(report));
+  if (sink.stdoutFormat === 'json') await sink.write('json', gate.renderCheckJson(report));
+  if (sink.stdoutFormat === 'markdown') await sink.write('markdown', markdown);
   // With --markdown - the report is on stdout, and `>> "$GITHUB_STEP_SUMMARY"` is how it gets
   // there: appending it as well would show it twice.
   let summarised = false;
-  if (flags.markdown !== '-') {
+  if (sink.stdoutFormat !== 'markdown') {
     try {
-      summarised = await appendStepSummary(markdown);
+      summarised = await github.appendStepSummary(markdown);
     } catch (err) {
       // The job summary is a courtesy: the check's verdict stands without it.
       const message = `the check's report is not in the job summary: ${errorMessage(err)}`;
       process.stderr.write(`energy-score: warning: ${message}\n`);
-      if (inGitHubActions()) process.stderr.write(warningAnnotation(message, { title: ANNOTATION_TITLE }));
+      if (github.inGitHubActions())
+        process.stderr.write(github.warningAnnotation(message, { title: ANNOTATION_TITLE }));
     }
   }
-  if (inGitHubActions()) {
+  if (github.inGitHubActions()) {
     const where = summarised ? "the job summary and this step's log" : "this step's log";
-    stream.write(cappedErrorAnnotations(failureLines(report), { title: ANNOTATION_TITLE }, where));
+    await sink.text(
+      github.cappedErrorAnnotations(gate.failureLines(report), { title: ANNOTATION_TITLE }, where),
+    );
   }
   return report.passed ? 0 : 1;
 }

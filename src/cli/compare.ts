@@ -1,27 +1,17 @@
 /** `energy-score compare`: one result against another, as ratios with their uncertainty. */
 import type { Command } from 'commander';
-import {
-  compareDocuments,
-  renderCompareJson,
-  renderCompareMarkdown,
-  renderCompareText,
-} from '../gate/compare.js';
-import { writeReport } from '../gate/outputs.js';
-import { readRunDocument } from '../result/read.js';
-
-interface CompareFlags {
-  json?: string;
-  markdown?: string;
-}
+import { addOutputOptions, outputRequests, type OutputFlags } from './output-options.js';
 
 export function registerCompare(program: Command): void {
-  program
+  const command = program
     .command('compare')
     .description("compare two results: b's energy per query and throughput as ratios of a's")
     .argument('<a.json>', 'the reference result (e.g. the main branch)')
-    .argument('<b.json>', 'the result to compare with it (e.g. a pull request)')
-    .option('--json <file|->', 'write the comparison as JSON to a file, or - for stdout')
-    .option('--markdown <file|->', 'write the comparison as Markdown to a file, or - for stdout')
+    .argument('<b.json>', 'the result to compare with it (e.g. a pull request)');
+  addOutputOptions(command, ['json', 'markdown'], {
+    json: 'write the comparison as JSON to a file, or to stdout (bare --json or -)',
+    markdown: 'write the comparison as Markdown to a file, or to stdout (bare --markdown or -)',
+  })
     .addHelpText(
       'after',
       `
@@ -41,17 +31,18 @@ the row says why. Throughput is one figure per run, so its ratio has no interval
 
 Exit codes: 0 compared, 2 a usage error or results with no configuration in common.`,
     )
-    .action(async (aPath: string, bPath: string, flags: CompareFlags) => {
-      const a = { name: aPath, document: await readRunDocument(aPath) };
-      const b = { name: bPath, document: await readRunDocument(bPath) };
-      const report = compareDocuments(a, b);
-      await writeReport(
-        { json: flags.json, markdown: flags.markdown },
-        {
-          text: () => renderCompareText(report),
-          json: () => renderCompareJson(report),
-          markdown: () => renderCompareMarkdown(report),
-        },
-      );
+    .action(async (aPath: string, bPath: string, flags: OutputFlags) => {
+      const [{ OutputSink }, { compareFiles }, gate] = await Promise.all([
+        import('../export/sink.js'),
+        import('../app/compare.js'),
+        import('../gate/compare.js'),
+      ]);
+      const sink = await OutputSink.open(await outputRequests(flags, ['json', 'markdown']));
+      const report = await compareFiles(aPath, bPath);
+      if (sink.has('json')) await sink.writeFile('json', gate.renderCompareJson(report));
+      if (sink.has('markdown')) await sink.writeFile('markdown', gate.renderCompareMarkdown(report));
+      await sink.text(gate.renderCompareText(report));
+      if (sink.stdoutFormat === 'json') await sink.write('json', gate.renderCompareJson(report));
+      if (sink.stdoutFormat === 'markdown') await sink.write('markdown', gate.renderCompareMarkdown(report));
     });
 }

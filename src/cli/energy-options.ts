@@ -1,15 +1,9 @@
-/** The energy options shared by `bench` and `measure`, and turning them into started meters. */
+/** The energy options shared by `bench` and `measure`, and the requests they make. */
 import type { Command } from 'commander';
-import { errorMessage } from '../errors.js';
-import {
-  meterFactories,
-  parseMeterList,
-  selectMeters,
-  stopMeters,
-  type MeterOptions,
-} from '../meters/registry.js';
-import type { EnergyMeter, MeterName } from '../meters/types.js';
-import { DEFAULT_PROTOCOL, measureIdle, type ProtocolSettings } from '../runner/protocol.js';
+import type { MeterRequest } from '../app/meters.js';
+import { parseMeterList } from '../meters/names.js';
+import type { MeterName } from '../meters/types.js';
+import { DEFAULT_PROTOCOL, type ProtocolSettings } from '../runner/protocol.js';
 import { list, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from './parse.js';
 
 export interface EnergyFlags {
@@ -83,33 +77,7 @@ export function protocolFrom(flags: EnergyFlags): ProtocolSettings {
   };
 }
 
-export interface StartedMeters {
-  meters: EnergyMeter[];
-  notes: string[];
-  idlePowerW: (number | null)[];
-  idleSeconds: number;
-}
-
-/** Picks and starts the meters, then measures idle power while nothing else runs. */
-export async function startMeters(
-  flags: Pick<EnergyFlags, 'meter' | 'gpus' | 'idle'>,
-  cpuLoad: MeterOptions['cpuLoad'],
-  onIdle?: (seconds: number) => void,
-): Promise<StartedMeters> {
-  const selection = await selectMeters(flags.meter, meterFactories({ gpus: flags.gpus, cpuLoad }));
-  const notes = [...selection.notes];
-  const idleSeconds = selection.meters.length > 0 ? flags.idle : 0;
-  if (idleSeconds > 0) onIdle?.(idleSeconds);
-  const failed = new Set<number>();
-  const idle = await measureIdle(selection.meters, idleSeconds, undefined, (i, err) => {
-    failed.add(i);
-    const meter = selection.meters[i]!;
-    notes.push(
-      `${meter.info.name} (${meter.info.domain}) failed while measuring idle power and was dropped: ${errorMessage(err)}`,
-    );
-  });
-  // A meter that failed here is stopped and left out; the others carry on.
-  await stopMeters(selection.meters.filter((_, i) => failed.has(i)));
-  const keep = (_: unknown, i: number) => !failed.has(i);
-  return { meters: selection.meters.filter(keep), notes, idlePowerW: idle.filter(keep), idleSeconds };
+/** The meters a command asked for. */
+export function meterRequest(flags: Pick<EnergyFlags, 'meter' | 'gpus' | 'idle'>): MeterRequest {
+  return { meter: flags.meter, ...(flags.gpus ? { gpus: flags.gpus } : {}), idleS: flags.idle };
 }

@@ -1,11 +1,8 @@
 /** `energy-score label`: an AI Energy Score-style label of one configuration, SVG or PNG. */
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { selectConfig } from '../label/select.js';
 import { LABEL_HEIGHT_PX, LABEL_WIDTH_PX, labelSvg } from '../label/svg.js';
-import { readRunDocument } from '../result/read.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 
 interface LabelFlags {
   output?: string;
@@ -54,22 +51,27 @@ async function label(file: string, flags: LabelFlags): Promise<void> {
   if (png && /\.svg$/i.test(output)) {
     throw usageError(`--png was given, but ${output} ends in .svg`, 'name the file .png, or leave out --png');
   }
+  const [{ OutputSink, writeStream }, { readRunDocument }, { selectConfig }] = await Promise.all([
+    import('../export/sink.js'),
+    import('../result/read.js'),
+    import('../label/select.js'),
+  ]);
+  const format = png ? 'png' : 'svg';
+  const sink = await OutputSink.open([{ format, target: output, flag: '-o' }]);
   const document = await readRunDocument(file);
   const result = selectConfig(document, file, flags.config);
   const svg = labelSvg(document, result);
   const chosen = flags.config === undefined ? choiceNote(document, result) : '';
-  if (output === '-') {
-    process.stdout.write(svg);
-    process.stderr.write(`label for ${result.id}${chosen} written to stdout\n`);
-    return;
-  }
   if (png) {
     const { labelPng } = await import('../label/png.js');
-    await writeFileAtomic(output, await labelPng(svg));
-  } else {
-    await writeFileAtomic(output, svg);
-  }
-  process.stdout.write(`label for ${result.id}${chosen} written to ${output}\n`);
+    await sink.write('png', await labelPng(svg));
+  } else await sink.write('svg', svg);
+  const where = output === '-' ? 'stdout' : output;
+  await writeStream(
+    output === '-' ? process.stderr : process.stdout,
+    `label for ${result.id}${chosen} written to ${where}\n`,
+    output === '-' ? 'stderr' : 'stdout',
+  );
 }
 
 /** Why the default configuration was chosen, when there was a choice. */

@@ -2,15 +2,12 @@
 import { Option, type Command } from 'commander';
 
 import { usageError } from '../errors.js';
-import { toLeaderboardCsv } from '../leaderboard/csv.js';
-import { buildBoard, toLeaderboardMarkdown } from '../leaderboard/merge.js';
+import { formatOfOutput, targetOf, writeStream } from '../export/sink.js';
 import { parseScaleName, SCALE_NAMES, type ScaleName } from '../rating/scales.js';
-import { readRowFiles } from '../sources/files.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
 
 interface LeaderboardFlags {
-  output: string;
-  markdown?: string;
+  output?: string;
+  markdown?: string | boolean;
   scale: ScaleName;
 }
 
@@ -19,8 +16,11 @@ export function registerLeaderboard(program: Command): void {
     .command('leaderboard')
     .description('merge results from many machines into one rated leaderboard CSV')
     .argument('<files...>', 'result documents (.json) and leaderboard or AI Energy Score CSVs (.csv)')
-    .option('-o, --output <file|->', 'the CSV to write (atomically), or - for stdout', '-')
-    .option('--markdown <file|->', 'also write the board as a Markdown table')
+    .option(
+      '-o, --output <file|->',
+      'the CSV to write (atomically; .md writes Markdown), or - for stdout (the default)',
+    )
+    .option('--markdown [file|-]', 'also write the board as a Markdown table, to a file or stdout')
     .addOption(
       new Option('--scale <scale>', `star scale: ${SCALE_NAMES.join(', ')}`)
         .default('aies')
@@ -46,13 +46,30 @@ spreadsheet would run as formulas are defused with a leading quote.`,
 }
 
 async function leaderboard(files: string[], flags: LeaderboardFlags): Promise<void> {
-  if (flags.output === '-' && flags.markdown === '-')
+  const [{ OutputSink }, { readRowFiles }, { buildBoard, toLeaderboardMarkdown }, { toLeaderboardCsv }] =
+    await Promise.all([
+      import('../export/sink.js'),
+      import('../sources/files.js'),
+      import('../leaderboard/merge.js'),
+      import('../leaderboard/csv.js'),
+    ]);
+  const output = flags.output ?? '-';
+  if (output === '-' && targetOf(flags.markdown) === '-')
     throw usageError('only one of -o and --markdown can be -', 'send the other to a file');
+  const outputFormat = output === '-' ? 'csv' : formatOfOutput(output, ['csv', 'markdown']);
+  const sink = await OutputSink.open([
+    { format: outputFormat, target: output, flag: '-o' },
+    ...(outputFormat === 'markdown'
+      ? []
+      : [{ format: 'markdown' as const, target: targetOf(flags.markdown), flag: '--markdown' }]),
+  ]);
   const read = await readRowFiles(files);
   const rows = read.flatMap((f) => f.rows);
+  const notes: string[] = [];
   for (const f of read) {
-    for (const left of f.left) process.stderr.write(`${f.file}: ${left.id} left out: ${left.reason}\n`);
+    for (const left of f.left) notes.push(`${f.file}: ${left.id} left out: ${left.reason}`);
   }
+  await writeStream(process.stderr, notes.map((n) => `${n}\n`).join(''), 'stderr');
   if (rows.length === 0) {
     throw usageError(
       `no rated energy in ${files.join(', ')}: every configuration was skipped, failed or had no energy measured`,
@@ -60,26 +77,24 @@ async function leaderboard(files: string[], flags: LeaderboardFlags): Promise<vo
     );
   }
   const board = buildBoard(rows, flags.scale);
-  const csv = toLeaderboardCsv(board.rows);
-  const markdown = flags.markdown ? toLeaderboardMarkdown(board) : '';
-  if (flags.output === '-') process.stdout.write(csv);
-  else await writeFileAtomic(flags.output, csv);
-  if (flags.markdown === '-') process.stdout.write(markdown);
-  else if (flags.markdown) await writeFileAtomic(flags.markdown, markdown);
-  const written = [
-    flags.output === '-' ? '' : flags.output,
-    flags.markdown && flags.markdown !== '-' ? flags.markdown : '',
-  ]
-    .filter(Boolean)
+  if (sink.has('csv')) await sink.write('csv', toLeaderboardCsv(board.rows));
+  if (sink.has('markdown')) await sink.write('markdown', toLeaderboardMarkdown(board));
+  const written = sink
+    .fileFormats()
+    .map((f) => sink.fileOf(f))
     .join(' and ');
-  process.stderr.write(
+  await writeStream(
+    process.stderr,
     `${board.rows.length} rows in ${board.cohorts.length} cohort${board.cohorts.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}` +
       (board.duplicatesDropped
         ? `; ${board.duplicatesDropped} duplicate run(s) left out (older, or the same run given twice)`
         : '') +
       (written ? `; wrote ${written}` : '') +
-      '\n',
+      '\n' +
+      board.cohorts
+        .filter((c) => c.size === 1)
+        .map((c) => `note: ${c.name} has one row: its 5 stars are against nobody else\n`)
+        .join(''),
+    'stderr',
   );
-  for (const c of board.cohorts.filter((c) => c.size === 1))
-    process.stderr.write(`note: ${c.name} has one row: its 5 stars are against nobody else\n`);
 }

@@ -4,7 +4,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EnergyScoreError, errorMessage } from '../errors.js';
-import { TOOL_VERSION } from '../env/environment.js';
+import { TOOL_VERSION } from '../env/version.js';
+import { StdoutClosed, writeError } from '../export/sink.js';
 import { errorAnnotation, inGitHubActions } from '../ci/github.js';
 import { registerBench } from './bench.js';
 import { registerCheck } from './check.js';
@@ -83,7 +84,25 @@ function commandName(program: Command, argv: string[]): string | null {
   return command ? command.name() : null;
 }
 
+/**
+ * A write to stdout that fails after its caller stopped waiting (commander's help, a stray
+ * write) ends the process here with one line, never a stack trace. A reader that closed the pipe
+ * (`energy-score --help | head -1`) gets nothing more, and the exit code stands.
+ */
+function guardStdout(): void {
+  process.stdout.on('error', (err) => {
+    const error = writeError('stdout', err);
+    if (!(error instanceof StdoutClosed)) {
+      process.stderr.write(`energy-score: error: ${error.message}\n`);
+      if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+      process.exit(error.exitCode);
+    }
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  guardStdout();
   const program = buildProgram();
   // A --verbose after `--` belongs to the command `measure` runs.
   const end = argv.indexOf('--');
@@ -111,6 +130,7 @@ export async function main(argv: string[]): Promise<number> {
       );
       return EXIT_USAGE;
     }
+    if (err instanceof StdoutClosed) return typeof process.exitCode === 'number' ? process.exitCode : 0;
     if (err instanceof EnergyScoreError) {
       process.stderr.write(`energy-score: error: ${err.message}\n`);
       if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);

@@ -1,22 +1,13 @@
 /** `energy-score rate`: re-rate stored results against cohorts, or among themselves. */
 import type { Command } from 'commander';
 
-import { rateItems, type RatedItem } from '../rating/assign.js';
-import { readRunDocument } from '../result/read.js';
-import { toJson } from '../export/formats.js';
-import { ratingCell } from '../export/table.js';
-import { ratingCaveats } from '../render/flatten.js';
-import { printable } from '../util/text-safety.js';
-import { formatSig } from '../render/numbers.js';
-import type { RunDocument } from '../result/schema.js';
 import { usageError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { addRatingOptions, ratingPlan, type RatingFlags } from './rating-options.js';
+import { addOutputOptions, outputRequests, type OutputFlags } from './output-options.js';
+import { addRatingOptions, ratingRequest, type RatingFlags } from './rating-options.js';
 
-interface RateFlags extends RatingFlags {
+interface RateFlags extends RatingFlags, OutputFlags {
   within?: boolean;
   inPlace?: boolean;
-  json?: string;
 }
 
 export function registerRate(program: Command): void {
@@ -25,8 +16,10 @@ export function registerRate(program: Command): void {
     .description('rate stored results: against cohorts, the shipped reference, or among themselves')
     .argument('<results...>', 'result documents written by bench --json')
     .option('--within', 'rate the given results among themselves as cohorts')
-    .option('--in-place', 'write the new ratings back into each result file (atomically)')
-    .option('--json <file|->', 'write the rated document as JSON (one result file only)');
+    .option('--in-place', 'write the new ratings back into each result file (atomically)');
+  addOutputOptions(command, ['json'], {
+    json: 'write the rated document as JSON (one result file only), to a file or stdout',
+  });
   addRatingOptions(command).addHelpText(
     'after',
     `
@@ -46,55 +39,36 @@ says why; a star is never made up.`,
 }
 
 async function rate(files: string[], flags: RateFlags): Promise<void> {
-  if (flags.json && files.length > 1)
+  const [{ rateFiles }, { OutputSink, writeError }, { toJson }, { renderRateText }, { writeFileAtomic }] =
+    await Promise.all([
+      import('../app/rate.js'),
+      import('../export/sink.js'),
+      import('../export/formats.js'),
+      import('../export/rate-text.js'),
+      import('../util/atomic-write.js'),
+    ]);
+  const sink = await OutputSink.open(await outputRequests(flags, ['json']));
+  if (sink.has('json') && files.length > 1)
     throw usageError(
       '--json writes one result document, and several were given',
       'rate them one at a time with --json, or write each back with --in-place',
     );
-  const documents: { file: string; document: RunDocument }[] = [];
-  for (const file of files) documents.push({ file, document: await readRunDocument(file) });
-  const plan = await ratingPlan(flags, {
-    enabled: Boolean(flags.within),
-    source: 'the results given',
-    flag: '--within',
-  });
-  const items: RatedItem[] = documents.flatMap(({ file, document }) =>
-    document.results.map((result) => ({ result, document, source: file })),
+  const documents = await rateFiles(
+    files,
+    ratingRequest(flags, {
+      within: Boolean(flags.within),
+      withinSource: 'the results given',
+      withinFlag: '--within',
+    }),
   );
-  if (items.length === 0) throw usageError(`${files.join(', ')}: no configurations to rate`);
-  rateItems(items, plan);
-
-  const out = flags.json === '-' ? process.stderr : process.stdout;
-  for (const { file, document } of documents) {
-    out.write(`${printable(file)}\n`);
-    for (const result of document.results) {
-      const energy =
-        result.energy.status === 'not-measured'
-          ? 'energy not measured'
-          : `${formatSig(result.energy.whPer1k, 3)} Wh/1k${result.energy.status === 'estimated' ? ' (est.)' : ''}`;
-      const r = result.rating;
-      const detail =
-        r.status === 'rated'
-          ? [
-              `${r.scale} scale`,
-              r.cohort.kind === 'reference'
-                ? r.cohort.source
-                : `${r.cohort.size} in cohort (${r.cohort.source})`,
-              ratingCaveats(r),
-            ]
-              .filter(Boolean)
-              .join(', ')
-          : r.reason;
-      out.write(`  ${printable(result.id)}  ${energy}  ${ratingCell(result)}  ${detail}\n`);
-    }
-  }
+  await sink.text(renderRateText(documents));
   if (flags.inPlace) {
-    for (const { file, document } of documents) await writeFileAtomic(file, toJson(document));
-    out.write(`ratings written back into ${files.length} file${files.length === 1 ? '' : 's'}\n`);
+    for (const { file, document } of documents) {
+      await writeFileAtomic(file, toJson(document)).catch((err: unknown) => {
+        throw writeError(file, err);
+      });
+    }
+    await sink.text(`ratings written back into ${files.length} file${files.length === 1 ? '' : 's'}\n`);
   }
-  if (flags.json) {
-    const text = toJson(documents[0]!.document);
-    if (flags.json === '-') process.stdout.write(text);
-    else await writeFileAtomic(flags.json, text);
-  }
+  if (sink.has('json')) await sink.write('json', toJson(documents[0]!.document));
 }

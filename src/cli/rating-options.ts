@@ -1,10 +1,8 @@
 /** The rating flags `bench` and `rate` share, and the plan they make. */
 import { Option, type Command } from 'commander';
 
-import type { RatingPlan } from '../rating/assign.js';
-import { loadReferenceCohorts } from '../rating/reference.js';
+import type { RatingRequest } from '../app/rating-plan.js';
 import { parseScaleName, SCALE_NAMES, type ScaleName } from '../rating/scales.js';
-import { readRowFiles } from '../sources/files.js';
 
 export interface RatingFlags {
   cohort?: string[];
@@ -29,19 +27,10 @@ export function addRatingOptions(command: Command): Command {
     );
 }
 
-/** Reads the --cohort files and the shipped reference into a plan. */
-export async function ratingPlan(
+/** The rating a command asked for; `within` says whether and how it rates among its own results. */
+export function ratingRequest(
   flags: RatingFlags,
-  within: { enabled: boolean; source: string; flag: string },
-): Promise<RatingPlan> {
-  const files = await readRowFiles(flags.cohort ?? []);
-  return {
-    scale: flags.scale,
-    cohortRows: files.flatMap((f) => f.rows),
-    cohortSource: files.map((f) => f.file).join(', '),
-    within: within.enabled,
-    withinSource: within.source,
-    reference: flags.reference ? await loadReferenceCohorts() : [],
-    hint: `To rate it: ${within.flag} (among ${within.source}), or --cohort FILE… with results from the same hardware`,
-  };
+  within: Pick<RatingRequest, 'within' | 'withinSource' | 'withinFlag'>,
+): RatingRequest {
+  return { scale: flags.scale, cohortFiles: flags.cohort ?? [], reference: flags.reference, ...within };
 }

@@ -5,6 +5,9 @@ import os from 'node:os';
 import si from 'systeminformation';
 import { readGpuInventory } from '../devices/gpu-inventory.js';
 import type { Environment } from '../result/schema.js';
+import { TOOL_VERSION } from './version.js';
+
+export { TOOL_VERSION } from './version.js';
 
 const require = createRequire(import.meta.url);
 
@@ -15,15 +18,6 @@ function packageVersion(specifier: string): string {
     return 'unknown';
   }
 }
-
-export const TOOL_VERSION: string = (() => {
-  try {
-    const url = new URL('../../../package.json', import.meta.url);
-    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-})();
 
 export function onnxruntimeVersion(): string {
   return packageVersion('onnxruntime-node/package.json');
@@ -40,6 +34,7 @@ export async function collectEnvironment(): Promise<Environment> {
     arch: os.arch(),
     cpu: cpuName,
     cpuCores: os.availableParallelism(),
+    ...(cpu?.physicalCores ? { cpuPhysicalCores: cpu.physicalCores } : {}),
     memoryGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     nodeVersion: process.version,
     onnxruntimeVersion: onnxruntimeVersion(),

@@ -11,7 +11,9 @@ import { nvmlMeterFactory } from './nvml.js';
 import { raplMeterFactory } from './rapl.js';
 import type { EnergyDomain, EnergyMeter, MeterFactory, MeterInfo, MeterName } from './types.js';
 
-export const METER_NAMES: readonly MeterName[] = ['nvml', 'nvidia-smi', 'rapl', 'cpu-estimate'];
+import { METER_NAMES } from './names.js';
+
+export { METER_NAMES, parseMeterList } from './names.js';
 
 export interface MeterOptions {
   /** GPU indices (--gpus); all when absent. */
@@ -82,21 +84,6 @@ export interface MeterSelection {
   meters: EnergyMeter[];
   /** Fallbacks and choices worth telling the user. */
   notes: string[];
-}
-
-export function parseMeterList(text: string): MeterName[] | 'auto' | 'none' {
-  const names = text
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  if (names.length === 1 && (names[0] === 'auto' || names[0] === 'none')) return names[0];
-  for (const name of names) {
-    if (!(METER_NAMES as readonly string[]).includes(name)) {
-      throw usageError(`unknown meter '${name}'`, `use auto, none, or a list of: ${METER_NAMES.join(', ')}`);
-    }
-  }
-  if (names.length === 0) throw usageError('--meter is empty', 'use auto, none, or a list such as nvml,rapl');
-  return names as MeterName[];
 }
 
 /** The domains `--meter auto` fills, in the order it fills them (DRAM's pick depends on CPU's). */

@@ -205,7 +205,10 @@ export interface Environment {
   platform: string;
   arch: string;
   cpu: string;
+  /** Logical CPUs (os.availableParallelism). */
   cpuCores: number;
+  /** Physical cores, as systeminformation reads them; absent in older files. */
+  cpuPhysicalCores?: number;
   memoryGB: number;
   nodeVersion: string;
   onnxruntimeVersion: string;
@@ -226,14 +229,36 @@ export interface RunDocument {
    * still says false was left by a run that crashed or was killed.
    */
   complete: boolean;
+  /** What the run was asked to do: enough to run it again. The fields after `precisions` are absent in older files. */
   settings: {
     queries: number | null;
     warmup: number;
+    /** --threads as given; null left ONNX Runtime's default. */
     threads: number | null;
     seed: number;
     batchSizes: number[];
     devices: string[];
     precisions: string[] | null;
+    /** The intra-op threads ONNX Runtime ran with: --threads, else its default of one per physical core. */
+    threadsUsed?: { count: number; source: 'given' | 'onnxruntime default: one per physical core' };
+    /** --task as given; null inferred it per model (each result says how). */
+    task?: string | null;
+    /** The models as given on the command line; empty ran the embedded demo. */
+    models?: string[];
+    /** --meter as given (auto, none or the meters named) and --gpus. */
+    meter?: string[] | 'auto' | 'none';
+    gpus?: number[] | null;
+    /** The measurement protocol: idle seconds, window, interval target and trial limits. */
+    protocol?: {
+      idleS: number;
+      minWindowS: number;
+      targetCi: number;
+      minTrials: number;
+      maxTrials: number;
+      maxSeconds: number;
+    };
+    /** The command line that made this run (for the CLI), to rerun it. */
+    commandLine?: string[];
   };
   environment: Environment;
   /** How the meters were chosen: fallbacks, and meters unavailable here. */

@@ -1,0 +1,106 @@
+/**
+ * The bench use-case: plan the configurations, read the cohorts, start the meters and measure
+ * idle power, run every configuration, rate. The document is handed out after every
+ * configuration, so a caller can write what was measured before the next one starts.
+ */
+import type { CarbonSettings, RunDocument } from '../result/schema.js';
+import { collectEnvironment } from '../env/environment.js';
+import { readGpuTemperaturesC } from '../devices/gpu-temperature.js';
+import { stopMeters } from '../meters/registry.js';
+import type { EnergyMeter } from '../meters/types.js';
+import { rateItems, type RatingPlan } from '../rating/assign.js';
+import type { ProtocolSettings } from '../runner/protocol.js';
+import type { EnergySetup } from '../runner/run-config.js';
+import { newDocument, planBench, runBench, type BenchOptions, type PlannedConfig } from './bench-plan.js';
+import { startMeters, type MeterRequest } from './meters.js';
+import { ratingPlan, type RatingRequest } from './rating-plan.js';
+
+export interface BenchRequest {
+  options: BenchOptions;
+  meters: MeterRequest;
+  protocol: ProtocolSettings;
+  rating: RatingRequest;
+  carbon: CarbonSettings;
+  /** The command line, recorded in the result so the run can be repeated. */
+  commandLine?: string[];
+}
+
+export interface BenchEvents {
+  /** Idle power is being measured for this long, before the first configuration. */
+  onIdle?: (seconds: number) => void;
+  onConfigStart?: (item: PlannedConfig, index: number, total: number) => void;
+  onProgress?: (queriesDone: number, queriesTotal: number) => void;
+  /** After every configuration, with the document as it stands (rated, `complete: false`). */
+  onResult?: (document: RunDocument) => void | Promise<void>;
+}
+
+/** Runs a whole bench. Aborting stops after the batch in flight; the document says `interrupted`. */
+export async function bench(
+  request: BenchRequest,
+  events: BenchEvents = {},
+  signal?: AbortSignal,
+): Promise<RunDocument> {
+  const planned = await planBench(request.options);
+  // Cohort files are read before anything is measured: a bad one fails now, not after the run.
+  const plan = await ratingPlan(request.rating);
+  const document = newDocument(request.options, await collectEnvironment(), {
+    meter: request.meters.meter,
+    gpus: request.meters.gpus ?? null,
+    protocol: request.protocol,
+    ...(request.commandLine ? { commandLine: request.commandLine } : {}),
+  });
+  document.carbon = request.carbon;
+
+  let meters: EnergyMeter[] = [];
+  try {
+    const started = await startMeters(request.meters, 'process', events.onIdle);
+    meters = started.meters;
+    document.energyNotes = started.notes;
+    const energy: EnergySetup | undefined =
+      meters.length > 0
+        ? {
+            meters,
+            idlePowerW: started.idlePowerW,
+            idleSeconds: started.idleSeconds,
+            protocol: request.protocol,
+            ...(meters.some((m) => m.info.domain === 'gpu')
+              ? { gpuTemperaturesC: () => readGpuTemperaturesC() }
+              : {}),
+          }
+        : undefined;
+    await runBench(
+      planned,
+      document,
+      {
+        ...(signal ? { signal } : {}),
+        onConfigStart: events.onConfigStart,
+        onProgress: events.onProgress,
+        onConfigEnd: async () => {
+          rate(document, plan);
+          await events.onResult?.(document);
+        },
+      },
+      energy,
+    );
+  } finally {
+    await stopMeters(meters);
+  }
+  if (signal?.aborted) document.interrupted = true;
+  // Only the finished document says the run is complete: a crash or a kill leaves complete: false.
+  document.complete = !document.interrupted;
+  rate(document, plan);
+  return document;
+}
+
+/** The exit code a bench run ends with: 130 interrupted, 1 when a configuration failed, else 0. */
+export function benchExitCode(document: RunDocument): number {
+  if (document.interrupted) return 130;
+  return document.results.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+function rate(document: RunDocument, plan: RatingPlan): void {
+  rateItems(
+    document.results.map((result) => ({ result, document, source: 'this run' })),
+    plan,
+  );
+}

@@ -1,0 +1,231 @@
+/**
+ * The one place every command's output goes through. A sink is opened before anything is
+ * measured or computed: it checks every target then (the folder exists and is writable, the
+ * target is not a folder, a pipe or a device, not a model file, at most one format on stdout),
+ * so a bad path fails in a second, not after a long run. Files are replaced atomically and only
+ * when there is something to put in them; write errors become one line with an exit code.
+ */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+import { EnergyScoreError, errorMessage, runError, usageError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+/** The machine formats a command can write. */
+export type OutputFormat = 'json' | 'csv' | 'markdown' | 'html' | 'svg' | 'png';
+
+export interface OutputRequest {
+  format: OutputFormat;
+  /** A file, `-` for stdout, or undefined when not asked for. */
+  target: string | undefined;
+  /** The flag that asked for it, for messages (`--json`, `-o`). */
+  flag: string;
+}
+
+const STDOUT = '-';
+const FORMATS_BY_EXTENSION: Record<string, OutputFormat> = {
+  '.json': 'json',
+  '.csv': 'csv',
+  '.md': 'markdown',
+  '.markdown': 'markdown',
+  '.html': 'html',
+  '.htm': 'html',
+  '.svg': 'svg',
+  '.png': 'png',
+};
+/** Files an output must never replace: `bench --json model.onnx` is a slip, not a wish. */
+const PROTECTED_EXTENSIONS = ['.onnx', '.onnx_data', '.onnx.data', '.pb', '.safetensors', '.bin'];
+
+/**
+ * Commander's value for `--json [file|-]`: a bare flag (true) means stdout.
+ */
+export function targetOf(value: string | boolean | undefined): string | undefined {
+  if (value === undefined || value === false) return undefined;
+  return value === true ? STDOUT : value;
+}
+
+/**
+ * The format `-o FILE` writes, from the file's extension, among those the command offers;
+ * `-` gives the first offered (the command's main format).
+ */
+export function formatOfOutput(file: string, offered: readonly OutputFormat[]): OutputFormat {
+  if (file === STDOUT) {
+    const printable = offered.find((f) => f !== 'html' && f !== 'png');
+    if (printable) return printable;
+    throw usageError(
+      `-o -: ${offered.join(' and ')} ${offered.length > 1 ? 'are' : 'is'} written to files only`,
+      'give a file name',
+    );
+  }
+  const lower = file.toLowerCase();
+  const extension = Object.keys(FORMATS_BY_EXTENSION).find((e) => lower.endsWith(e));
+  const format = extension ? FORMATS_BY_EXTENSION[extension] : undefined;
+  if (format && offered.includes(format)) return format;
+  const names = offered.map((f) => Object.entries(FORMATS_BY_EXTENSION).find(([, v]) => v === f)![0]);
+  throw usageError(
+    `-o ${file}: the format is taken from the file's extension, and this command writes ${names.join(', ')}`,
+    `name the file ${names.map((n) => `out${n}`).join(' or ')}, or use the format's own flag (--${offered[0]})`,
+  );
+}
+
+/** Checks one file target; throws a usage error naming the flag. */
+async function checkTarget(flag: string, file: string): Promise<void> {
+  const cannot = (detail: string, hint = 'check that the folder exists and is writable') =>
+    usageError(`${flag}: cannot write ${file}: ${detail}`, hint);
+  const lower = file.toLowerCase();
+  if (PROTECTED_EXTENSIONS.some((e) => lower.endsWith(e))) {
+    throw usageError(
+      `${flag} ${file}: refusing to write an output over a model file`,
+      `give the output's own file name after ${flag} (e.g. ${flag} result.json), and the model as an argument`,
+    );
+  }
+  if (path.basename(file).length > 255) throw cannot('the file name is too long', 'use a shorter name');
+  const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    if (err.code === 'ENOTDIR') throw cannot('a part of the path is a file, not a folder');
+    if (err.code === 'ENAMETOOLONG') throw cannot('the path is too long', 'use a shorter path');
+    if (err.code === 'EACCES' || err.code === 'EPERM') throw cannot('permission denied');
+    throw cannot(errorMessage(err));
+  });
+  if (info?.isDirectory()) throw cannot('it is a folder', 'give a file name');
+  if (info && !info.isFile()) {
+    throw cannot('it is not a regular file (a pipe or a device)', `use ${flag} - for stdout, or give a file`);
+  }
+  const folder = path.dirname(path.resolve(file));
+  const folderInfo = await stat(folder).catch(() => null);
+  if (!folderInfo) throw cannot('no such folder');
+  if (!folderInfo.isDirectory()) throw cannot(`${path.dirname(file)} is not a folder`);
+  // Root may write anywhere; access() says so too, so this holds for every user.
+  await access(folder, constants.W_OK).catch(() => {
+    throw cannot('the folder is not writable (permission denied)');
+  });
+  if (info) {
+    await access(file, constants.W_OK).catch(() => {
+      throw cannot('the file is read-only (permission denied)', 'check that the file is writable');
+    });
+  }
+}
+
+/** Turns a failed write into one line: usage (2) for a path problem, run (1) for the machine's. */
+export function writeError(where: string, err: unknown): EnergyScoreError {
+  if (err instanceof EnergyScoreError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return runError(`cannot write ${where}: no space left on the device`, 'free some space and run again');
+    case 'EACCES':
+    case 'EPERM':
+      return usageError(`cannot write ${where}: permission denied`, 'check that it is writable');
+    case 'ENAMETOOLONG':
+      return usageError(`cannot write ${where}: the name is too long`, 'use a shorter path');
+    case 'EROFS':
+      return usageError(`cannot write ${where}: the file system is read-only`, 'write somewhere else');
+    case 'EPIPE':
+      return new StdoutClosed();
+    case 'EIO':
+      return runError(`cannot write ${where}: input/output error`);
+    default:
+      return runError(`cannot write ${where}: ${errorMessage(err)}`);
+  }
+}
+
+/**
+ * Stdout was closed by its reader (`energy-score … | head -1`): nothing is left to say, and
+ * the command's exit code stands.
+ */
+export class StdoutClosed extends EnergyScoreError {
+  constructor() {
+    super('run', 'stdout was closed by its reader');
+    this.name = 'StdoutClosed';
+  }
+}
+
+/** Writes to a stream and waits until it is written; a failed write rejects with one line. */
+export function writeStream(stream: NodeJS.WritableStream, text: string | Uint8Array, where: string) {
+  return new Promise<void>((resolve, reject) => {
+    try {
+      stream.write(text, (err) => (err ? reject(writeError(where, err)) : resolve()));
+    } catch (err) {
+      reject(writeError(where, err));
+    }
+  });
+}
+
+export class OutputSink {
+  private readonly targets = new Map<OutputFormat, { target: string; flag: string }>();
+  /** The format that goes to stdout, if one does. */
+  readonly stdoutFormat: OutputFormat | undefined;
+
+  private constructor(requests: readonly OutputRequest[]) {
+    for (const r of requests)
+      if (r.target !== undefined) this.targets.set(r.format, { target: r.target, flag: r.flag });
+    this.stdoutFormat = [...this.targets].find(([, t]) => t.target === STDOUT)?.[0];
+  }
+
+  /** Checks every target before the command does any work; throws a usage error for a bad one. */
+  static async open(requests: readonly OutputRequest[]): Promise<OutputSink> {
+    const given = requests.filter((r) => r.target !== undefined);
+    const toStdout = given.filter((r) => r.target === STDOUT);
+    if (toStdout.length > 1) {
+      throw usageError(
+        `only one format can go to stdout, but ${toStdout.map((r) => r.flag).join(' and ')} both ask for -`,
+        'send the others to files',
+      );
+    }
+    const seen = new Map<string, string>();
+    for (const r of given) {
+      if (r.target === STDOUT) continue;
+      const resolved = path.resolve(r.target!);
+      const other = seen.get(resolved);
+      if (other) throw usageError(`${other} and ${r.flag} both write ${r.target}`, 'give each its own file');
+      seen.set(resolved, r.flag);
+      await checkTarget(r.flag, r.target!);
+    }
+    return new OutputSink(given);
+  }
+
+  has(format: OutputFormat): boolean {
+    return this.targets.has(format);
+  }
+
+  /** The formats with a file target. */
+  fileFormats(): OutputFormat[] {
+    return [...this.targets].filter(([, t]) => t.target !== STDOUT).map(([f]) => f);
+  }
+
+  /** The file a format goes to, or undefined (not asked for, or stdout). */
+  fileOf(format: OutputFormat): string | undefined {
+    const t = this.targets.get(format);
+    return t && t.target !== STDOUT ? t.target : undefined;
+  }
+
+  /** Where human-readable text goes: stderr when stdout carries a machine format. */
+  get textStream(): NodeJS.WriteStream {
+    return this.stdoutFormat ? process.stderr : process.stdout;
+  }
+
+  /** Writes human-readable text (the table, the report). */
+  text(content: string): Promise<void> {
+    const stream = this.textStream;
+    return writeStream(stream, content, stream === process.stdout ? 'stdout' : 'stderr');
+  }
+
+  /** Replaces a format's file atomically; nothing when the format goes to stdout or nowhere. */
+  async writeFile(format: OutputFormat, content: string | Uint8Array): Promise<void> {
+    const file = this.fileOf(format);
+    if (file === undefined) return;
+    try {
+      await writeFileAtomic(file, content);
+    } catch (err) {
+      throw writeError(file, err);
+    }
+  }
+
+  /** Writes a format to wherever it was asked to go, file or stdout. */
+  async write(format: OutputFormat, content: string | Uint8Array): Promise<void> {
+    if (this.stdoutFormat === format) await writeStream(process.stdout, content, 'stdout');
+    else await this.writeFile(format, content);
+  }
+}
