@@ -4,7 +4,7 @@ import { formatShape, inspectModel, type ModelInfo } from '../model/inspect.js';
 import { discoverModel } from '../model/variants.js';
 import { makeChalk } from '../export/table.js';
 import { inferTask } from '../workload/infer-task.js';
-import { formatBytes } from '../workload/synthesize.js';
+import { formatBytes } from '../workload/memory-fit.js';
 
 export function registerInspect(program: Command): void {
   program
