@@ -13,7 +13,10 @@ import * as ort from 'onnxruntime-node';
 import { inspectModel } from '../src/model/inspect.js';
 import { runConfiguration } from '../src/runner/run-config.js';
 import { median } from '../src/stats/summary.js';
-import { buildBatch, planBatches, planInputs, suiteQuerySizes } from '../src/workload/synthesize.js';
+import { planInputs } from '../src/workload/input-plan.js';
+import { suiteQuerySizes } from '../src/workload/query-sizes.js';
+import { planBatches } from '../src/workload/batches.js';
+import { buildBatch } from '../src/workload/tensors.js';
 import { getTask } from '../src/workload/tasks.js';
 
 const { values } = parseArgs({

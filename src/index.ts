@@ -39,7 +39,9 @@ export {
 } from './workload/tasks.js';
 export { inferTask } from './workload/infer-task.js';
 export { parseOverrides, type InputOverrides } from './workload/overrides.js';
-export { planInputs, planBatches, buildBatch, type SynthesisPlan } from './workload/synthesize.js';
+export { planInputs, type SynthesisPlan } from './workload/input-plan.js';
+export { planBatches } from './workload/batches.js';
+export { buildBatch } from './workload/tensors.js';
 export {
   planBench,
   runBench,

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { FLAT_COLUMNS } from '../src/render/flatten.js';
 import type { ConfigResult, RunDocument } from '../src/result/schema.js';
-import { DEFAULT_OTHER_DIM } from '../src/workload/synthesize.js';
+import { DEFAULT_OTHER_DIM } from '../src/workload/input-plan.js';
 import {
   assertExit,
   cli as cliIn,

@@ -10,18 +10,12 @@ import * as ort from 'onnxruntime-node';
 import { EnergyScoreError } from '../src/errors.js';
 import { inspectModel, type ModelInfo } from '../src/model/inspect.js';
 import { NO_OVERRIDES, parseOverrides, type InputOverrides } from '../src/workload/overrides.js';
-import {
-  batchBytes,
-  buildBatch,
-  checkBatchFits,
-  formatBytes,
-  parseConstant,
-  planBatches,
-  planInputs,
-  suiteQuerySizes,
-  type BatchShape,
-  type SynthesisPlan,
-} from '../src/workload/synthesize.js';
+import { planInputs, type SynthesisPlan } from '../src/workload/input-plan.js';
+import { parseConstant } from '../src/workload/fill-constant.js';
+import { suiteQuerySizes } from '../src/workload/query-sizes.js';
+import { planBatches, type BatchShape } from '../src/workload/batches.js';
+import { batchBytes, checkBatchFits, formatBytes } from '../src/workload/memory-fit.js';
+import { buildBatch } from '../src/workload/tensors.js';
 import { getTask, type QuerySize } from '../src/workload/tasks.js';
 import { float16BitsToFloat32 } from '../src/util/float16.js';
 

@@ -5,7 +5,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnergyScoreError, usageError } from '../errors.js';
-import { checkBatchFits, planBatches, planInputs, suiteQuerySizes } from '../workload/synthesize.js';
+import { planInputs } from '../workload/input-plan.js';
+import { suiteQuerySizes } from '../workload/query-sizes.js';
+import { planBatches } from '../workload/batches.js';
+import { checkBatchFits } from '../workload/memory-fit.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
 import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
 import {

@@ -1,7 +1,7 @@
 /** The text report of `energy-score inspect`. */
 import type { ChalkInstance } from 'chalk';
 import { formatShape, type ModelInfo } from '../model/inspect.js';
-import { formatBytes } from '../workload/synthesize.js';
+import { formatBytes } from '../workload/memory-fit.js';
 
 export function renderInspectText(
   info: ModelInfo,

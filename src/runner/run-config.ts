@@ -9,17 +9,11 @@ import type { ModelInfo } from '../model/inspect.js';
 import { ENERGY_NOT_MEASURED, blankResult, type ConfigResult } from '../result/schema.js';
 import { countOutliers, summarize } from '../stats/summary.js';
 import type { InputOverrides } from '../workload/overrides.js';
-import {
-  buildBatch,
-  checkBatchFits,
-  planBatches,
-  planInputs,
-  suiteQuerySizes,
-  batchBytes,
-  type Batch,
-  type BatchShape,
-  type SynthesisPlan,
-} from '../workload/synthesize.js';
+import { planInputs, type SynthesisPlan } from '../workload/input-plan.js';
+import { suiteQuerySizes } from '../workload/query-sizes.js';
+import { planBatches, type BatchShape } from '../workload/batches.js';
+import { batchBytes, checkBatchFits } from '../workload/memory-fit.js';
+import { buildBatch, type Batch } from '../workload/tensors.js';
 import type { TaskDefinition } from '../workload/tasks.js';
 import { thermalDriftWarnings } from '../devices/gpu-temperature.js';
 import type { EnergyMeter } from '../meters/types.js';

@@ -1,0 +1,105 @@
+/**
+ * Builds a batch's tensors from the plan: values that the model accepts (token ids inside the
+ * vocabulary, masks that match padding). Nothing here is timed: the runner builds every batch
+ * before the measured loop.
+ */
+import type * as ort from 'onnxruntime-node';
+import { inputBytesPerElement } from '../model/dtypes.js';
+import { SeededRandom, seedFrom } from '../util/random.js';
+import { inputShape, type BatchShape } from './batches.js';
+import { parseConstant } from './fill-constant.js';
+import type { InputPlan, SynthesisPlan } from './input-plan.js';
+import { sinkFor } from './tensor-sink.js';
+
+/** One batch of queries and the tensors that feed it. */
+export interface Batch {
+  queries: number;
+  feeds: Record<string, ort.Tensor>;
+  bytes: number;
+}
+/** Builds one batch's tensors. The same plan, batch and seed always give the same values. */
+export function buildBatch(plan: SynthesisPlan, batch: BatchShape, seed: number): Batch {
+  const feeds: Record<string, ort.Tensor> = {};
+  let bytes = 0;
+  for (const input of plan.inputs) {
+    const rng = new SeededRandom(seedFrom(input.name, seed));
+    const shape = inputShape(input, batch);
+    const count = shape.reduce((n, d) => n * d, 1);
+    feeds[input.name] = buildTensor(input, shape, count, batch, rng);
+    bytes += count * inputBytesPerElement(input.dtype);
+  }
+  return { queries: batch.queries, feeds, bytes };
+}
+/**
+ * Fills row-major values in place; for [batch, seq, ...] inputs the row is the query and dim 1
+ * its tokens or samples, real up to the query's length and padding (0) after it.
+ */
+function buildTensor(
+  input: InputPlan,
+  shape: number[],
+  count: number,
+  batch: BatchShape,
+  rng: SeededRandom,
+): ort.Tensor {
+  const fill = input.fill;
+  const sink = sinkFor(input.dtype, count);
+  const rowLength = shape.length >= 2 ? shape.slice(1).reduce((n, d) => n * d, 1) : count;
+  const seqLength = shape.length >= 2 ? shape[1]! : 1;
+  const innerLength = shape.length >= 2 ? rowLength / Math.max(1, seqLength) : count;
+  const rows = rowLength > 0 ? count / rowLength : 0;
+  const lengths =
+    input.padding === 'tokens'
+      ? batch.queryTokens
+      : input.padding === 'audio'
+        ? batch.queryAudioSamples
+        : undefined;
+  /** Elements of row r that are real: up to its query's length along dim 1, all when unpadded. */
+  const realEnd = (r: number): number =>
+    r * rowLength + (lengths ? Math.min(seqLength, lengths[r] ?? seqLength) * innerLength : rowLength);
+
+  switch (fill.kind) {
+    case 'constant':
+      sink.fillConstant(parseConstant(fill.text, input.dtype, input.name));
+      break;
+    case 'text':
+      sink.fillConstant('energy');
+      break;
+    case 'zeros':
+      break;
+    case 'token-ids': {
+      // Padding uses id 0; real tokens avoid it so the mask and the ids agree.
+      const min = Math.min(1, fill.vocab - 1);
+      const max = fill.vocab - 1;
+      for (let r = 0; r < rows; r++) {
+        for (let i = r * rowLength, end = realEnd(r); i < end; i++) sink.set(i, rng.int(min, max));
+      }
+      break;
+    }
+    case 'attention-mask':
+      for (let r = 0; r < rows; r++) sink.fill(1, r * rowLength, realEnd(r));
+      break;
+    case 'normal':
+      for (let r = 0; r < rows; r++) {
+        for (let i = r * rowLength, end = realEnd(r); i < end; i++) sink.set(i, rng.normal() * fill.scale);
+      }
+      break;
+    case 'positions':
+      // Each element holds its index along dim 1 (0 for inputs of rank below 2).
+      if (shape.length >= 2) {
+        for (let r = 0; r < rows; r++) {
+          for (let p = 1; p < seqLength; p++) {
+            const start = r * rowLength + p * innerLength;
+            sink.fill(p, start, start + innerLength);
+          }
+        }
+      }
+      break;
+    case 'uniform-int':
+      for (let i = 0; i < count; i++) sink.set(i, rng.int(fill.min, fill.max));
+      break;
+    case 'random-bool':
+      for (let i = 0; i < count; i++) sink.set(i, rng.next() < 0.5 ? 1 : 0);
+      break;
+  }
+  return sink.tensor(shape);
+}
