@@ -296,7 +296,7 @@ describe('compare: the CLI', () => {
     const run = await cli(['compare', '--help'], ENV);
     assertExit(run, 0);
     assert.match(run.stdout, /Examples:\n {2}energy-score compare main\.json pr\.json/);
-    assert.match(run.stdout, /--json <file\|->/);
-    assert.match(run.stdout, /--markdown <file\|->/);
+    assert.match(run.stdout, /--json \[file\|-\]/);
+    assert.match(run.stdout, /--markdown \[file\|-\]/);
   });
 });
