@@ -22,7 +22,7 @@ import type { EnergyReading } from '../src/meters/types.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const FAKE = path.join(repoRoot, 'test', 'fixtures', 'fake-nvidia-smi');
-const TRACES = path.join(repoRoot, '..', 'shared', 'hardware-traces', 'h100-sxm-580');
+const TRACES = path.join(repoRoot, 'test', 'fixtures', 'traces', 'h100-sxm-580');
 const trace = (name: string) => fs.readFileSync(path.join(TRACES, name), 'utf8');
 
 function close(actual: number, expected: number, tolerance: number, what = ''): void {

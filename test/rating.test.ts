@@ -59,7 +59,7 @@ describe('the AI Energy Score v1 reference', () => {
     const cohorts = await loadReferenceCohorts();
     // 9 single cohorts + text generation's classes A, B, C.
     assert.equal(cohorts.length, 12);
-    // The shared README says 163 rows; the files hold 166 (counted with Python's csv module too).
+    // 166 rows (counted with Python's csv module too), two models listed twice among them.
     assert.equal(
       cohorts.reduce((n, c) => n + c.entries.length, 0),
       166,

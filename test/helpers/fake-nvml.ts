@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// dist/test/helpers/fake-nvml.js → the repository root, and the shared traces beside it.
+// dist/test/helpers/fake-nvml.js → the repository root; the recorded traces are fixtures in it.
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const FAKE_NVML_SOURCE = join(REPO_ROOT, 'test', 'fixtures', 'fake-nvml', 'fake_nvml.c');
-export const NVML_TRACES = resolve(REPO_ROOT, '..', 'shared', 'hardware-traces', 'h100-sxm-580');
+export const NVML_TRACES = join(REPO_ROOT, 'test', 'fixtures', 'traces', 'h100-sxm-580');
 export const NVML_COUNTER_CSV = join(NVML_TRACES, 'nvml-energy-counter-10ms.csv');
 
 /**
