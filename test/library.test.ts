@@ -84,3 +84,71 @@ test('rate a stored result within itself and merge it into a leaderboard through
   const board = buildBoard((await readRowFile(file)).rows, 'aies');
   assert.equal(toLeaderboardCsv(board.rows).trim().split('\n').length, 7);
 });
+
+test('the README example: bench a model through the library use-case, with the best meter here', async () => {
+  const { bench, benchExitCode, carbonSettings } = await import('../src/index.js');
+  const written: number[] = [];
+  const document = await bench(
+    {
+      options: {
+        models: [path.join(repoRoot, 'fixtures/zoo/encoder-tiny/model.onnx')],
+        task: undefined,
+        devices: ['cpu'],
+        precisions: undefined,
+        batchSizes: [1, 8],
+        queries: 40,
+        warmup: 1,
+        threads: 1,
+        seed: 0,
+        overrides: parseOverrides({}),
+      },
+      meters: { meter: 'auto', idleS: 0.2 },
+      protocol: { ...DEFAULT_PROTOCOL, idleS: 0.2, minWindowS: 0.1, maxTrials: 3 },
+      rating: {
+        scale: 'aies',
+        cohortFiles: [],
+        reference: true,
+        within: true,
+        withinSource: 'this run',
+        withinFlag: 'within: true',
+      },
+      carbon: carbonSettings({}),
+    },
+    { onResult: (doc) => void written.push(doc.results.length) },
+  );
+  assert.deepEqual(written, [1, 2], 'the document is handed out after every configuration');
+  assert.equal(document.complete, true);
+  assert.equal(benchExitCode(document), 0);
+  assert.deepEqual(document.settings.protocol, {
+    ...DEFAULT_PROTOCOL,
+    idleS: 0.2,
+    minWindowS: 0.1,
+    maxTrials: 3,
+  });
+  assert.deepEqual(document.settings.meter, 'auto');
+  assert.deepEqual(document.settings.threadsUsed, { count: 1, source: 'given' });
+  for (const result of document.results) {
+    // No RAPL or GPU on a test machine: the estimate, labelled; with RAPL, measured.
+    assert.ok(result.energy.status === 'estimated' || result.energy.status === 'measured', result.id);
+    assert.ok(result.energy.perQueryJ !== null && result.energy.perQueryJ > 0);
+    assert.equal(result.rating.status, 'rated');
+  }
+});
+
+test('a --warmup below 1 is a usage error before anything runs', async () => {
+  await assert.rejects(
+    planBench({
+      models: [path.join(repoRoot, 'fixtures/zoo/encoder-tiny')],
+      task: undefined,
+      devices: ['cpu'],
+      precisions: ['fp32'],
+      batchSizes: [1],
+      queries: 5,
+      warmup: 0,
+      threads: 1,
+      seed: 0,
+      overrides: parseOverrides({}),
+    }),
+    { message: '--warmup 0: at least 1 warm-up batch is run (its outputs are checked for NaN)' },
+  );
+});

@@ -1,4 +1,5 @@
 /** Machine formats of a run document: JSON (the contract), CSV and Markdown (its flattenings). */
+import { starString } from '../render/stars.js';
 import { stringify } from 'csv-stringify/sync';
 import { energySummary, energyWarnings } from '../render/energy-text.js';
 import { formatSig } from '../render/numbers.js';
@@ -45,7 +46,7 @@ const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] 
         ? '–'
         : `${formatSig(r.energy_per_query_j, 3)}${r.energy_status === 'estimated' ? ' (estimated)' : ''}`,
   ],
-  ['stars', (r) => (r.stars === null ? r.rating_status : '★'.repeat(r.stars) + '☆'.repeat(5 - r.stars))],
+  ['stars', (r) => (r.stars === null ? r.rating_status : starString(r.stars))],
 ];
 
 function fixed(value: number | null, digits: number): string {

@@ -3,6 +3,7 @@
  * results table, the verdict, carbon and cost, two plots, the label of the best configuration,
  * warnings and the method. The same document and settings always give the same bytes.
  */
+import { starString } from '../render/stars.js';
 import { labelSvg, ratedNote } from '../label/svg.js';
 import { selectConfig } from '../label/select.js';
 import { carbonFigures, carbonText, type CarbonSettings } from '../carbon/carbon.js';
@@ -37,7 +38,7 @@ function starsCell(r: ConfigResult): string {
   if (r.status !== 'ok') return '';
   const rating = r.rating;
   if (rating.status === 'unrated') return `<span title="${esc(rating.reason)}">unrated</span>`;
-  const stars = '★'.repeat(rating.stars) + '☆'.repeat(5 - rating.stars);
+  const stars = starString(rating.stars);
   return `<span class="stars" aria-label="${rating.stars} of 5 stars">${stars}</span>`;
 }
 

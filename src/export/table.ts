@@ -1,4 +1,5 @@
 /** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
+import { starString } from '../render/stars.js';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { energyCell, energySummary, energyWarnings } from '../render/energy-text.js';
 import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from '../carbon/carbon.js';
@@ -23,9 +24,7 @@ const num = (value: number | null | undefined, digits: number) =>
 
 /** Five stars, the earned ones filled; "unrated" where there is no rating. */
 export function ratingCell(r: ConfigResult): string {
-  return r.rating.status === 'rated'
-    ? '★'.repeat(r.rating.stars) + '☆'.repeat(5 - r.rating.stars)
-    : 'unrated';
+  return r.rating.status === 'rated' ? starString(r.rating.stars) : 'unrated';
 }
 
 const BASE_COLUMNS: Column[] = [

@@ -4,39 +4,8 @@
  * per-trial figures or else from the recorded 95 % interval.
  */
 import type { ConfigResult, EnergyMeasured } from '../result/schema.js';
+import { energyProblems } from '../result/validate.js';
 import { estimateFromInterval, estimateFromTrials, type MeanEstimate } from './welch.js';
-
-/** Why a measured or estimated energy block holds no usable figure; empty when it is usable. */
-export function energyProblems(energy: EnergyMeasured): string[] {
-  const problems: string[] = [];
-  const shown = (value: unknown) => (value === undefined ? 'missing' : JSON.stringify(value));
-  const positive = (name: string, value: unknown) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      problems.push(`${name} is ${shown(value)}, not a finite number`);
-    } else if (value <= 0) {
-      problems.push(`${name} is ${value}, not above 0`);
-    }
-  };
-  positive('perQueryJ', energy.perQueryJ);
-  positive('whPer1k', energy.whPer1k);
-  const trials: unknown = energy.perTrialJ;
-  if (trials !== undefined) {
-    const good = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0;
-    if (!Array.isArray(trials)) problems.push(`perTrialJ is ${shown(trials)}, not a list`);
-    else if (!trials.every(good)) {
-      problems.push(`perTrialJ is ${JSON.stringify(trials)}, not all finite numbers above 0`);
-    }
-  }
-  const ci: unknown = energy.ci95PerQueryJ;
-  if (ci !== null && ci !== undefined) {
-    if (typeof ci !== 'number' || !Number.isFinite(ci)) {
-      problems.push(`ci95PerQueryJ is ${shown(ci)}, not a finite number`);
-    } else if (ci < 0) {
-      problems.push(`ci95PerQueryJ is ${ci}, below 0`);
-    }
-  }
-  return problems;
-}
 
 export type EnergyFigures =
   | { kind: 'usable'; energy: EnergyMeasured }

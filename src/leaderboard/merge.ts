@@ -2,6 +2,7 @@
  * Merging rows from many machines into one board: one row per model and configuration on each
  * hardware (the newest run wins), stars recomputed within each cohort of the merged rows.
  */
+import { starString } from '../render/stars.js';
 import { formatSig } from '../render/numbers.js';
 import { escapeMarkdown } from '../util/text-safety.js';
 import { dedupeRows, describeCohortKey, groupByCohort, rowLabel, type EnergyRow } from '../rating/rows.js';
@@ -50,7 +51,7 @@ export function toLeaderboardMarkdown(board: Board): string {
   ];
   for (const { row, rating, cohortSize } of board.rows) {
     const energy = `${formatSig(row.energyKwhPer1k * 1000, 3)}${row.energyStatus === 'estimated' ? ' (estimated)' : ''}`;
-    const stars = `${'★'.repeat(rating.stars)}${'☆'.repeat(5 - rating.stars)}`;
+    const stars = starString(rating.stars);
     const cells = [
       row.task,
       row.hardware,

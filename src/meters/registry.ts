@@ -11,8 +11,6 @@ import { nvmlMeterFactory } from './nvml.js';
 import { raplMeterFactory } from './rapl.js';
 import type { EnergyDomain, EnergyMeter, MeterFactory, MeterInfo, MeterName } from './types.js';
 
-import { METER_NAMES } from './names.js';
-
 export { METER_NAMES, parseMeterList } from './names.js';
 
 export interface MeterOptions {

@@ -4,12 +4,8 @@
  * cohorts by `cohortKey` and told apart (for de-duplication) by `identityKey`.
  */
 import { hardwareOf } from '../result/hardware.js';
-import {
-  headlineEnergyProblem,
-  type ConfigResult,
-  type Environment,
-  type RunDocument,
-} from '../result/schema.js';
+import { headlineEnergyProblem } from '../result/validate.js';
+import { type ConfigResult, type Environment, type RunDocument } from '../result/schema.js';
 import { sizeClassForParameters, type SizeClass } from './cohort.js';
 
 const WH_PER_KWH = 1000;

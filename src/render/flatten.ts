@@ -1,5 +1,5 @@
 /** One flat row per configuration: the shape shared by CSV and Markdown. */
-import type { ConfigResult, RatingRated } from '../result/schema.js';
+import type { ConfigResult, RatingRated, Stars } from '../result/schema.js';
 
 export interface FlatRow {
   id: string;
@@ -31,7 +31,7 @@ export interface FlatRow {
   energy_meters: string;
   energy_warnings: string;
   rating_status: string;
-  stars: number | null;
+  stars: Stars | null;
   rating_scale: string;
   rating_cohort: string;
   rating_note: string;

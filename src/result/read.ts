@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { errorMessage, usageError } from '../errors.js';
 import { printable } from '../util/text-safety.js';
-import { headlineEnergyProblem, SCHEMA_VERSION, type ConfigResult, type RunDocument } from './schema.js';
+import { headlineEnergyProblem } from './validate.js';
+import { SCHEMA_VERSION, type ConfigResult, type RunDocument } from './schema.js';
 
 const HINT_BENCH = 'write one with `energy-score bench model.onnx --json result.json`';
 

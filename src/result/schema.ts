@@ -309,14 +309,3 @@ export function blankResult(identity: ConfigIdentity): ConfigResult {
     rating: UNRATED,
   };
 }
-
-/**
- * What is wrong with a measured or estimated energy's headline figures, or null when nothing is:
- * a file edited by hand, or a NaN that JSON wrote as null, must never read as 0 J.
- */
-export function headlineEnergyProblem(energy: EnergyMeasured): string | null {
-  const bad = (['perQueryJ', 'whPer1k'] as const).find(
-    (k) => !(Number.isFinite(energy[k]) && energy[k] >= 0),
-  );
-  return bad ? `energy figure ${bad} is not a number of 0 or more (${JSON.stringify(energy[bad])})` : null;
-}
