@@ -25,7 +25,7 @@ import { thermalDriftWarnings } from '../devices/gpu-temperature.js';
 import type { EnergyMeter } from '../meters/types.js';
 import { executionProviders, type Device } from './providers.js';
 import {
-  energyFigures,
+  energyResult,
   headlineMeterIndexes,
   markEach,
   readEach,
@@ -288,7 +288,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
       );
       const working = meters.flatMap((m, i) => (failed.has(i) ? [] : [i]));
       if (working.length > 0 && trials.length > 0) {
-        result.energy = energyFigures(
+        result.energy = energyResult(
           spec.device,
           working.map((i) => meters[i]!),
           working.map((i) => energy.idlePowerW[i] ?? null),
