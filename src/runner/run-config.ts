@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { EnergyScoreError, errorMessage } from '../errors.js';
-import { onnxRuntimeMessage } from '../util/first-line.js';
+import { firstLine, onnxRuntimeMessage } from '../util/first-line.js';
 import type { ModelInfo } from '../model/inspect.js';
 import { ENERGY_NOT_MEASURED, blankResult, type ConfigResult } from '../result/schema.js';
 import { countOutliers, summarize } from '../stats/summary.js';
@@ -249,7 +249,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
           (i, err) => {
             failed.add(i);
             energyWarnings.push(
-              `meter ${meters[i]!.info.name} failed and was dropped: ${onnxRuntimeMessage(errorMessage(err))}`,
+              `meter ${meters[i]!.info.name} failed and was dropped: ${firstLine(errorMessage(err))}`,
             );
           },
           (i) => failed.has(i),
