@@ -82,7 +82,7 @@ export type {
   MeterMethod,
   MeterName,
 } from './meters/types.js';
-export { DEFAULT_PROTOCOL, measureIdle, energyFigures, type ProtocolSettings } from './runner/protocol.js';
+export { DEFAULT_PROTOCOL, measureIdle, energyResult, type ProtocolSettings } from './runner/protocol.js';
 export { type EnergySetup } from './runner/run-config.js';
 export { measureCommand } from './app/measure.js';
 export { SCALE_NAMES, rateValue, rateValues, type ScaleName, type StarRating } from './rating/scales.js';

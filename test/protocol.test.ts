@@ -8,7 +8,7 @@ import type { EnergyMeter, EnergyReading, Mark } from '../src/meters/types.js';
 import { inspectModel } from '../src/model/inspect.js';
 import {
   DEFAULT_PROTOCOL,
-  energyFigures,
+  energyResult,
   headlineDomains,
   headlineMeterIndexes,
   markEach,
@@ -90,7 +90,7 @@ describe('protocol arithmetic', () => {
       { queries: 100, readings: [reading('cpu', 30, 2), reading('dram', 4, 2), reading('gpu', 500, 2)] },
       { queries: 100, readings: [reading('cpu', 32, 2), reading('dram', 4, 2), reading('gpu', 520, 2)] },
     ];
-    const e = energyFigures('cpu', [cpu, dram, gpu], [5, 1, 70], 3, trials);
+    const e = energyResult('cpu', [cpu, dram, gpu], [5, 1, 70], 3, trials);
     assert.equal(e.status, 'measured');
     assert.deepEqual(e.basis, { domains: ['cpu', 'dram'], figure: 'gross' });
     // cpu 62 J + dram 8 J over 200 queries
@@ -130,7 +130,7 @@ describe('protocol arithmetic', () => {
 
   test('no meter for the device’s own domain: not measured, never a headline of 0 J', () => {
     const gpu = new FakeMeter({ domain: 'gpu', powerW: 0 });
-    const e = energyFigures('cpu', [gpu], [null], 0, [{ queries: 10, readings: [reading('gpu', 100, 1)] }]);
+    const e = energyResult('cpu', [gpu], [null], 0, [{ queries: 10, readings: [reading('gpu', 100, 1)] }]);
     assert.equal(e.status, 'not-measured');
     assert.match(
       e.status === 'not-measured' ? e.reason : '',
@@ -141,8 +141,8 @@ describe('protocol arithmetic', () => {
   test('the high-variance warning follows the target given', () => {
     const cpu = new FakeMeter({ domain: 'cpu', powerW: 0 });
     const trials: Trial[] = [1, 1.1, 0.9].map((j) => ({ queries: 1, readings: [reading('cpu', j, 1)] }));
-    const loose = energyFigures('cpu', [cpu], [null], 1, trials, 0.6);
-    const tight = energyFigures('cpu', [cpu], [null], 1, trials, 0.02);
+    const loose = energyResult('cpu', [cpu], [null], 1, trials, 0.6);
+    const tight = energyResult('cpu', [cpu], [null], 1, trials, 0.02);
     assert.ok(loose.status !== 'not-measured' && !loose.warnings.some((w) => w.startsWith('high variance')));
     assert.ok(tight.status !== 'not-measured' && tight.warnings.some((w) => w.startsWith('high variance')));
   });
@@ -150,9 +150,7 @@ describe('protocol arithmetic', () => {
   test('an estimated headline domain makes the whole figure estimated', () => {
     const estimate = new FakeMeter({ domain: 'cpu', powerW: 0 });
     Object.assign(estimate.info, { method: 'estimated' });
-    const e = energyFigures('cpu', [estimate], [null], 0, [
-      { queries: 10, readings: [reading('cpu', 1, 1)] },
-    ]);
+    const e = energyResult('cpu', [estimate], [null], 0, [{ queries: 10, readings: [reading('cpu', 1, 1)] }]);
     assert.equal(e.status, 'estimated');
     assert.ok(e.warnings.some((w) => w.startsWith('estimated')));
     assert.ok(e.warnings.some((w) => w.includes('--idle 0')));

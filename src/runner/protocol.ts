@@ -167,7 +167,7 @@ export interface Trial {
 const J_PER_WH = 3600;
 
 /** Turns trials into the result's energy object. Meters and idle powers are index-aligned with readings. */
-export function energyFigures(
+export function energyResult(
   device: string,
   meters: readonly EnergyMeter[],
   idlePowerW: readonly (number | null)[],

@@ -1,0 +1,41 @@
+/**
+ * The Workload port: what the trial loop runs, whatever runs it. One adapter drives ONNX Runtime
+ * over a one-pass suite (ort-workload.ts); a generation adapter can run prefill or a whole
+ * generate call (prefill, then decode over the KV cache) as its batch, behind the same port.
+ */
+
+/** Milliseconds on a monotonic clock; injected so tests drive time instead of waiting for it. */
+export interface Clock {
+  nowMs(): number;
+}
+
+export const systemClock: Clock = { nowMs: () => performance.now() };
+
+/** Whether a workload can be measured here, and if not why not. */
+export type Preparation =
+  | {
+      status: 'ready';
+      /**
+       * Batches in one pass of the suite. Windows hold whole passes only, so every window has
+       * the suite's mix of query sizes.
+       */
+      passBatches: number;
+    }
+  /** Skipped: this configuration cannot run here (an op the provider lacks, a fixed batch dim). */
+  | { status: 'skipped'; reason: string }
+  /** Failed: it should run and did not (a load error, NaN outputs). */
+  | { status: 'failed'; reason: string };
+
+/** What one batch did; the loop times it. */
+export interface BatchRun {
+  queries: number;
+}
+
+export interface Workload {
+  /** Loads the model, builds the inputs, warms up and checks the outputs; nothing in it is timed. */
+  prepare(): Promise<Preparation>;
+  /** Runs the suite's next batch, back to the first after the last. Throws when the batch fails. */
+  runBatch(): Promise<BatchRun>;
+  /** Frees what prepare took; safe to call whether or not prepare ran or succeeded. */
+  release(): Promise<void>;
+}

@@ -1,0 +1,48 @@
+/**
+ * A workload whose batches take scripted time on a fake clock and do no work, for tests of the
+ * trial loop: a batch of 250 ms moves the clock by 250 ms at once.
+ */
+import type { BatchRun, Preparation, Workload } from '../runner/workload.js';
+import type { FakeClock } from './fake-clock.js';
+
+export interface FakeWorkloadOptions {
+  clock: FakeClock;
+  /** Queries in each batch of one pass of the suite; its length is the pass length. */
+  passQueries: readonly number[];
+  /** Milliseconds each batch takes: one figure for all, or by the batch's index counted from 0 over the run. */
+  batchMs: number | ((batchIndex: number) => number);
+  /** What prepare gives; ready with the pass length unless told otherwise. */
+  preparation?: Preparation;
+  /** Called as each batch starts, before its time passes (to abort mid-run, or to log). */
+  onBatch?: (batchIndex: number) => void;
+}
+
+export class FakeWorkload implements Workload {
+  /** Batches run so far. */
+  batches = 0;
+  prepared = false;
+  released = false;
+  private readonly options: FakeWorkloadOptions;
+
+  constructor(options: FakeWorkloadOptions) {
+    if (options.passQueries.length === 0) throw new RangeError('a pass needs at least one batch');
+    this.options = options;
+  }
+
+  async prepare(): Promise<Preparation> {
+    this.prepared = true;
+    return this.options.preparation ?? { status: 'ready', passBatches: this.options.passQueries.length };
+  }
+
+  async runBatch(): Promise<BatchRun> {
+    const { clock, passQueries, batchMs, onBatch } = this.options;
+    const index = this.batches++;
+    onBatch?.(index);
+    clock.advance(typeof batchMs === 'number' ? batchMs : batchMs(index));
+    return { queries: passQueries[index % passQueries.length]! };
+  }
+
+  async release(): Promise<void> {
+    this.released = true;
+  }
+}

@@ -1,0 +1,385 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+import { FakeClock, FakeMeter, FakeWorkload, ScriptedMeter } from '../src/testing/index.js';
+import type { EnergyMeter } from '../src/meters/types.js';
+import { DEFAULT_PROTOCOL, type ProtocolSettings } from '../src/runner/protocol.js';
+import { runTrials, trialsEnergy, type TrialRun, type TrialsOutcome } from '../src/runner/trials.js';
+
+/**
+ * The suite used throughout: a pass of three batches (4, 4 and 2 queries) of 250 ms each. With a
+ * 1 s minimum window, a window is 6 batches: 4 reach 1 s, and 2 more finish the second pass.
+ * So every window is 1.5 s and 20 queries.
+ */
+function setup(
+  protocol: Partial<ProtocolSettings>,
+  meters: (clock: FakeClock) => EnergyMeter[],
+  extra: Partial<TrialRun> = {},
+) {
+  const clock = new FakeClock();
+  const workload = new FakeWorkload({ clock, passQueries: [4, 4, 2], batchMs: 250 });
+  const run: TrialRun = {
+    workload,
+    passBatches: 3,
+    device: 'cpu',
+    meters: meters(clock),
+    protocol: {
+      ...DEFAULT_PROTOCOL,
+      minWindowS: 1,
+      minTrials: 3,
+      maxTrials: 5,
+      maxSeconds: 100,
+      targetCi: 0.02,
+      ...protocol,
+    },
+    clock,
+    ...extra,
+  };
+  return { clock, workload, run };
+}
+
+const scripted =
+  (energiesJ: number[], more: Partial<ConstructorParameters<typeof ScriptedMeter>[0]> = {}) =>
+  (clock: FakeClock) => [new ScriptedMeter({ energiesJ, clock: () => clock.nowS(), ...more })];
+
+const energies = (outcome: TrialsOutcome, meter = 0) =>
+  outcome.trials.map((t) => t.readings[meter]?.energyJ ?? null);
+
+const vanished = () => new Error('energy_uj vanished\n    at readEnergy (rapl.ts:40)');
+
+describe('trials: when the loop stops', () => {
+  test('identical trials stop at the minimum of 3', async () => {
+    const { run, workload } = setup({}, scripted([30]));
+    const outcome = await runTrials(run);
+    assert.equal(outcome.trials.length, 3);
+    assert.deepEqual(energies(outcome), [30, 30, 30]);
+    assert.deepEqual(
+      outcome.trials.map((t) => t.queries),
+      [20, 20, 20],
+    );
+    assert.equal(outcome.queries, 60);
+    assert.equal(outcome.seconds, 4.5);
+    assert.equal(workload.batches, 18);
+    assert.equal(outcome.interrupted, false);
+  });
+
+  test('noisy trials (20 J, 40 J, …) run to the cap of 5', async () => {
+    const { run } = setup({}, scripted([20, 40]));
+    const outcome = await runTrials(run);
+    assert.deepEqual(energies(outcome), [20, 40, 20, 40, 20]);
+    assert.equal(outcome.queries, 100);
+    assert.equal(outcome.seconds, 7.5);
+  });
+
+  test('the time budget stops noisy trials once it is spent', async () => {
+    // 3 s is spent exactly at the end of the second 1.5 s window.
+    const { run } = setup({ minTrials: 2, maxSeconds: 3 }, scripted([20, 40]));
+    assert.equal((await runTrials(run)).trials.length, 2);
+  });
+
+  test('the time budget never cuts below the minimum', async () => {
+    // 2 s is spent during the second window, but 3 trials are the minimum.
+    const { run } = setup({ minTrials: 3, maxSeconds: 2 }, scripted([20, 40]));
+    assert.equal((await runTrials(run)).trials.length, 3);
+  });
+
+  test('the stopping rule sees the trials read, and counts the one still being read', async () => {
+    // After the third window, its 90 J is still being read: the interval of the first two (30 J,
+    // 30 J) is tight, so the loop stops at 3 though 90 J would have widened it.
+    const { run } = setup({}, scripted([30, 30, 90, 30, 30]));
+    const outcome = await runTrials(run);
+    assert.deepEqual(energies(outcome), [30, 30, 90]);
+  });
+});
+
+describe('trials: windows', () => {
+  const batchesPerTrial = async (minWindowS: number, meters: (clock: FakeClock) => EnergyMeter[]) => {
+    const { run, workload } = setup({ minWindowS, minTrials: 1, maxTrials: 1 }, meters);
+    const outcome = await runTrials(run);
+    return { batches: workload.batches, seconds: outcome.trials[0]!.readings[0]!.durationS };
+  };
+
+  test('a window is whole passes of the suite, at least the minimum window long', async () => {
+    assert.deepEqual(await batchesPerTrial(1, scripted([1])), { batches: 6, seconds: 1.5 });
+    assert.deepEqual(await batchesPerTrial(0.5, scripted([1])), { batches: 3, seconds: 0.75 });
+    assert.deepEqual(await batchesPerTrial(0, scripted([1])), { batches: 3, seconds: 0.75 });
+  });
+
+  test('a window spans 20 update periods of the slowest headline meter', async () => {
+    // 0.1 s updates: 2 s, so 8 batches reach it and a ninth finishes the third pass.
+    assert.deepEqual(await batchesPerTrial(1, scripted([1], { updatePeriodS: 0.1 })), {
+      batches: 9,
+      seconds: 2.25,
+    });
+    // A slow GPU meter beside a CPU configuration is read but does not stretch its windows.
+    const withGpu = (clock: FakeClock) => [
+      new ScriptedMeter({ energiesJ: [1], clock: () => clock.nowS() }),
+      new ScriptedMeter({ domain: 'gpu', energiesJ: [1], clock: () => clock.nowS(), updatePeriodS: 1 }),
+    ];
+    assert.deepEqual(await batchesPerTrial(1, withGpu), { batches: 6, seconds: 1.5 });
+  });
+
+  test('every batch is timed on the clock, with its queries', async () => {
+    const clock = new FakeClock();
+    const workload = new FakeWorkload({ clock, passQueries: [4, 2], batchMs: (i) => [100, 50, 75][i % 3]! });
+    const outcome = await runTrials({
+      workload,
+      passBatches: 2,
+      device: 'cpu',
+      meters: [new ScriptedMeter({ energiesJ: [1], clock: () => clock.nowS() })],
+      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 0.2, minTrials: 1, maxTrials: 1 },
+      clock,
+    });
+    assert.deepEqual(outcome.latenciesMs, [100, 50, 75, 100]);
+    assert.deepEqual(outcome.batchQueries, [4, 2, 4, 2]);
+    assert.equal(outcome.queries, 12);
+    assert.equal(outcome.seconds, 0.325);
+  });
+
+  test('a constant 50 W meter: 75 J a window, 3.75 J a query, 3 J net of 10 W idle', async () => {
+    const { run } = setup({}, (clock) => [
+      new FakeMeter({ powerW: 50, clock: () => clock.nowS(), steps: 1 }),
+    ]);
+    const outcome = await runTrials(run);
+    const energy = trialsEnergy(
+      { device: 'cpu', meters: run.meters, idlePowerW: [10], idleSeconds: 3, targetCi: 0.02 },
+      outcome,
+      [],
+    );
+    assert.ok(energy.status === 'measured');
+    assert.equal(energy.trials, 3);
+    assert.deepEqual(energy.perTrialJ, [3.75, 3.75, 3.75]);
+    assert.equal(energy.perQueryJ, 3.75);
+    assert.equal(energy.avgPowerW, 50);
+    assert.equal(energy.windowSeconds, 1.5);
+    // 225 J less 10 W × 4.5 s, over 60 queries.
+    assert.equal(energy.net.perQueryJ, 3);
+    assert.deepEqual(energy.warnings, []);
+  });
+});
+
+describe('trials: each window is read while the next one runs', () => {
+  test('a slow reading is awaited only after the next window has run', async () => {
+    const log: string[] = [];
+    const clock = new FakeClock();
+    const workload = new FakeWorkload({
+      clock,
+      passQueries: [1],
+      batchMs: 125,
+      onBatch: (i) => log.push(`batch ${i}`),
+    });
+    const meter = new ScriptedMeter({ energiesJ: [1], clock: () => clock.nowS() });
+    const between = meter.between.bind(meter);
+    let reads = 0;
+    // Answers on the next turn of the event loop, as a polled meter waiting for its sample does.
+    meter.between = async (from, to) => {
+      const n = reads++;
+      log.push(`read ${n}`);
+      await nextTurn();
+      log.push(`read ${n} done`);
+      return between(from, to);
+    };
+    const outcome = await runTrials({
+      workload,
+      passBatches: 1,
+      device: 'cpu',
+      meters: [meter],
+      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 0, minTrials: 3, maxTrials: 3 },
+      clock,
+    });
+    assert.deepEqual(log, [
+      'batch 0',
+      'read 0',
+      'batch 1',
+      'read 0 done',
+      'read 1',
+      'batch 2',
+      'read 1 done',
+      'read 2',
+      'read 2 done',
+    ]);
+    assert.deepEqual(
+      outcome.trials.map((t) => t.readings[0]!.durationS),
+      [0.125, 0.125, 0.125],
+    );
+  });
+});
+
+describe('trials: meters that fail', () => {
+  test('a meter that fails mid-run is dropped with a warning, and the others carry on', async () => {
+    const { run } = setup({}, (clock) => [
+      new ScriptedMeter({ domain: 'cpu', energiesJ: [10], clock: () => clock.nowS() }),
+      new ScriptedMeter({
+        name: 'rapl',
+        domain: 'dram',
+        energiesJ: [2],
+        clock: () => clock.nowS(),
+        failFromReading: 1,
+        failure: vanished(),
+      }),
+    ]);
+    const outcome = await runTrials(run);
+    // The first trial's headline was cpu + dram (0.6 J a query); once dram is dropped every
+    // trial is recomputed from cpu alone (0.5 J), so the interval is tight at 3 trials.
+    assert.equal(outcome.trials.length, 3);
+    assert.deepEqual(energies(outcome, 0), [10, 10, 10]);
+    assert.deepEqual(energies(outcome, 1), [2, null, null]);
+    assert.deepEqual(outcome.droppedMeters, [1]);
+    assert.deepEqual(outcome.meterWarnings, ['meter rapl failed and was dropped: energy_uj vanished']);
+    // Once dropped, the meter is not read again.
+    assert.equal((run.meters[1] as ScriptedMeter).readings, 2);
+
+    const energy = trialsEnergy(
+      { device: 'cpu', meters: run.meters, idlePowerW: [null, null], idleSeconds: 1, targetCi: 0.02 },
+      outcome,
+      outcome.meterWarnings,
+    );
+    assert.ok(energy.status === 'measured');
+    assert.deepEqual(Object.keys(energy.domains), ['cpu']);
+    assert.deepEqual(energy.perTrialJ, [0.5, 0.5, 0.5]);
+    assert.equal(energy.perQueryJ, 0.5);
+    assert.deepEqual(energy.warnings, ['meter rapl failed and was dropped: energy_uj vanished']);
+  });
+
+  test('when every meter fails, energy is not measured and the reason says why', async () => {
+    const { run } = setup(
+      { minTrials: 1, maxTrials: 2 },
+      scripted([1], { name: 'rapl', failFromReading: 0, failure: vanished() }),
+    );
+    const outcome = await runTrials(run);
+    // With no meter left nothing can tighten the interval: the trials run to the cap.
+    assert.equal(outcome.trials.length, 2);
+    assert.deepEqual(outcome.droppedMeters, [0]);
+    const energy = trialsEnergy(
+      { device: 'cpu', meters: run.meters, idlePowerW: [null], idleSeconds: 1, targetCi: 0.02 },
+      outcome,
+      outcome.meterWarnings,
+    );
+    assert.deepEqual(energy, {
+      status: 'not-measured',
+      reason: 'every meter failed: meter rapl failed and was dropped: energy_uj vanished',
+      perQueryJ: null,
+      whPer1k: null,
+      queriesPerJ: null,
+    });
+  });
+
+  test('when the meters left cannot read the device, the reason also names the dropped ones', async () => {
+    const { run } = setup({ minTrials: 1, maxTrials: 1 }, (clock) => [
+      new ScriptedMeter({ domain: 'gpu', energiesJ: [5], clock: () => clock.nowS() }),
+      new ScriptedMeter({
+        name: 'rapl',
+        domain: 'cpu',
+        energiesJ: [1],
+        clock: () => clock.nowS(),
+        failFromReading: 0,
+        failure: vanished(),
+      }),
+    ]);
+    const outcome = await runTrials(run);
+    const energy = trialsEnergy(
+      { device: 'cpu', meters: run.meters, idlePowerW: [null, null], idleSeconds: 1, targetCi: 0.02 },
+      outcome,
+      [...outcome.meterWarnings, 'GPU 0 warmed by 12 °C'],
+    );
+    assert.equal(energy.status, 'not-measured');
+    assert.equal(
+      energy.status === 'not-measured' ? energy.reason : '',
+      "no meter reads the cpu device's energy (cpu or dram); the meters used read fake (gpu): see energy-score doctor; " +
+        'meter rapl failed and was dropped: energy_uj vanished; GPU 0 warmed by 12 °C',
+    );
+  });
+});
+
+describe('trials: interruption', () => {
+  test('aborted before the first batch: interrupted, nothing run', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { run, workload } = setup({}, scripted([30]), { signal: controller.signal });
+    const outcome = await runTrials(run);
+    assert.equal(outcome.interrupted, true);
+    assert.deepEqual(outcome.trials, []);
+    assert.equal(outcome.queries, 0);
+    assert.equal(outcome.seconds, 0);
+    assert.deepEqual(outcome.latenciesMs, []);
+    assert.equal(workload.batches, 0);
+  });
+
+  test('aborted in the second window: the first trial is kept, the second dropped after its batch in flight', async () => {
+    const controller = new AbortController();
+    const clock = new FakeClock();
+    // Batches 0-5 are the first window; the abort comes as batch 7 starts, which still finishes.
+    const workload = new FakeWorkload({
+      clock,
+      passQueries: [4, 4, 2],
+      batchMs: 250,
+      onBatch: (i) => (i === 7 ? controller.abort() : undefined),
+    });
+    const meter = new ScriptedMeter({ energiesJ: [30], clock: () => clock.nowS() });
+    const outcome = await runTrials({
+      workload,
+      passBatches: 3,
+      device: 'cpu',
+      meters: [meter],
+      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 1, minTrials: 3, maxTrials: 5 },
+      clock,
+      signal: controller.signal,
+    });
+    assert.equal(outcome.interrupted, true);
+    assert.deepEqual(energies(outcome), [30]);
+    assert.equal(outcome.queries, 20);
+    assert.equal(outcome.seconds, 1.5);
+    assert.equal(outcome.latenciesMs.length, 8);
+    assert.equal(meter.readings, 1);
+  });
+
+  test('without meters: one pass, timed only; an abort mid-pass is interrupted', async () => {
+    const { run } = setup({}, () => []);
+    const once = await runTrials(run);
+    assert.deepEqual(once.latenciesMs, [250, 250, 250]);
+    assert.deepEqual(once.batchQueries, [4, 4, 2]);
+    assert.equal(once.queries, 10);
+    assert.equal(once.seconds, 0.75);
+    assert.equal(once.interrupted, false);
+    assert.deepEqual(once.trials, []);
+
+    const controller = new AbortController();
+    const clock = new FakeClock();
+    const workload = new FakeWorkload({
+      clock,
+      passQueries: [4, 4, 2],
+      batchMs: 250,
+      onBatch: (i) => (i === 1 ? controller.abort() : undefined),
+    });
+    const cut = await runTrials({ ...run, workload, clock, signal: controller.signal });
+    assert.equal(cut.interrupted, true);
+    assert.equal(cut.queries, 0);
+    assert.deepEqual(cut.latenciesMs, [250, 250]);
+  });
+});
+
+describe('trials: progress', () => {
+  test('progress reports the window’s queries at most every 50 ms, and as each window ends', async () => {
+    const clock = new FakeClock();
+    const progress: number[] = [];
+    // 20 ms batches and a 0.1 s window: 6 batches (two passes). Reports after the third batch
+    // (60 ms), the sixth (120 ms, 60 ms later) and as the window ends.
+    const outcome = await runTrials({
+      workload: new FakeWorkload({ clock, passQueries: [4, 4, 2], batchMs: 20 }),
+      passBatches: 3,
+      device: 'cpu',
+      meters: [new ScriptedMeter({ energiesJ: [1], clock: () => clock.nowS() })],
+      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 0.1, minTrials: 1, maxTrials: 2 },
+      clock,
+      onProgress: (queries) => progress.push(queries),
+    });
+    assert.equal(outcome.trials.length, 2);
+    assert.deepEqual(progress, [10, 20, 20, 10, 20, 20]);
+  });
+
+  test('a pass of no batches is refused, since it could never end', async () => {
+    const { run } = setup({}, scripted([1]), { passBatches: 0 });
+    await assert.rejects(runTrials(run), /a pass must hold at least one batch, not 0/);
+  });
+});
