@@ -52,6 +52,15 @@ export {
   type PlannedConfig,
 } from './app/bench-plan.js';
 export { runConfiguration, type ConfigSpec } from './runner/run-config.js';
+export { runTrials, trialsEnergy } from './runner/trials.js';
+export { OrtWorkload } from './runner/ort-workload.js';
+export {
+  systemClock,
+  type Clock,
+  type Workload,
+  type Preparation,
+  type BatchRun,
+} from './runner/workload.js';
 export { DEVICES, type Device, cudaProviderInstalled, CUDA_INSTALL_COMMAND } from './runner/providers.js';
 export { collectEnvironment } from './env/environment.js';
 export { summarize, percentile, modifiedZScores, type Summary } from './stats/summary.js';

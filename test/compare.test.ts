@@ -101,6 +101,7 @@ describe('compare', () => {
       const e = document.results[0]!.energy as EnergyMeasured;
       e.perTrialJ = [value, value, value];
       e.perQueryJ = value;
+      e.whPer1k = (value * 1000) / 3600;
       e.ci95PerQueryJ = 0;
       return document;
     };

@@ -81,6 +81,7 @@ function ratedGpu(): { document: RunDocument; result: ConfigResult } {
     status: 'measured',
     basis: { domains: ['gpu'], figure: 'gross' },
     whPer1k: 0.0612,
+    perQueryJ: 0.0612 * 3.6,
     domains: {
       gpu: {
         meter: 'nvml',

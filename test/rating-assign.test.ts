@@ -97,7 +97,7 @@ describe('rows', () => {
     const energy = measuredEnergy(doc.results[2]!) as unknown as Record<string, unknown>;
     energy.whPer1k = null;
     assert.deepEqual(rowOfResult(doc.results[2]!, doc, 'r.json'), {
-      reason: 'its energy figure whPer1k is not a number of 0 or more (null)',
+      reason: 'its energy figures are unusable: whPer1k is null, not a finite number',
     });
   });
 
@@ -459,11 +459,12 @@ describe('review cases', () => {
     assert.deepEqual(left, [
       {
         id: 'encoder-tiny/fp32/b1/cpu',
-        reason: "energy not measured: the file's energy figure whPer1k is not a number of 0 or more (null)",
+        reason:
+          "energy not measured: the file's energy figures are unusable: whPer1k is null, not a finite number",
       },
       {
         id: 'encoder-tiny/fp32/b8/cpu',
-        reason: "energy not measured: the file's energy figure perQueryJ is not a number of 0 or more (-5)",
+        reason: "energy not measured: the file's energy figures are unusable: perQueryJ is -5, not above 0",
       },
     ]);
     const noEnv = { ...recordedDocument(), environment: undefined };
