@@ -12,13 +12,8 @@ import { errorMessage, runError, usageError } from '../errors.js';
 import { collectEnvironment } from '../env/environment.js';
 import { markEach, netEnergyJ, readEach } from '../runner/protocol.js';
 import type { Environment } from '../result/schema.js';
-import {
-  nowS,
-  type EnergyDomain,
-  type EnergyMeter,
-  type MeterMethod,
-  type MeterName,
-} from '../meters/types.js';
+import type { EnergyDomain, EnergyMeter, MeterMethod, MeterName } from '../meters/types.js';
+import { nowS } from '../util/clock.js';
 
 export interface MeasuredDomain {
   meter: MeterName;

@@ -11,9 +11,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 
 import { errorMessage, runError, usageError } from '../errors.js';
 import { firstLine } from '../util/first-line.js';
+import { nowS } from '../util/clock.js';
 import {
   readingOf,
-  nowS,
   type Availability,
   type DeviceEnergy,
   type EnergyMeter,

@@ -5,8 +5,8 @@
  * two reads. `nvmlDeviceGetPowerUsage` (0.01 ms a read) is polled in the background for the peak.
  */
 import { errorMessage, runError } from '../errors.js';
+import { nowS } from '../util/clock.js';
 import {
-  nowS,
   readingOf,
   type Availability,
   type DeviceEnergy,

@@ -17,9 +17,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { errorMessage, runError } from '../errors.js';
+import { nowS } from '../util/clock.js';
 import {
   readingOf,
-  nowS,
   type Availability,
   type DeviceEnergy,
   type EnergyMeter,

@@ -27,7 +27,7 @@ export interface MeterInfo {
 
 /** An opaque point in time taken by a meter; only the meter that made it reads it. */
 export interface Mark {
-  /** Seconds on the monotonic clock (performance.timeOrigin + performance.now()). */
+  /** Seconds on the monotonic clock (util/clock.ts: nowS). */
   timeS: number;
   /** Meter-specific state at the mark (counter values, CPU time). */
   state: unknown;
@@ -103,9 +103,4 @@ export interface MeterFactory {
   method: MeterMethod;
   probe(): Promise<Availability>;
   create(): Promise<EnergyMeter>;
-}
-
-/** Monotonic seconds, comparable across meters in one process. */
-export function nowS(): number {
-  return (performance.timeOrigin + performance.now()) / 1000;
 }

@@ -2,9 +2,9 @@
  * A meter that serves a power curve instead of hardware, for tests of the protocol and of code
  * that consumes readings. Its energy is exact: the integral of the curve between two marks.
  */
+import { nowS } from '../util/clock.js';
 import {
   readingOf,
-  nowS,
   type EnergyDomain,
   type EnergyMeter,
   type EnergyReading,
