@@ -7,17 +7,15 @@ import { fileURLToPath } from 'node:url';
 
 import { EnergyScoreError } from '../src/errors.js';
 import { parseGpuInventoryXml, readGpuInventory } from '../src/devices/gpu-inventory.js';
+import { NVIDIA_SMI_FIX, parseNvidiaSmiTimestamp, parseStreamLine } from '../src/devices/nvidia-smi.js';
+import type { PowerSample } from '../src/devices/nvidia-smi-stream.js';
 import {
-  integrateTrapezoid,
-  NVIDIA_SMI_FIX,
   NvidiaSmiMeter,
   nvidiaSmiMeterFactory,
-  parseNvidiaSmiTimestamp,
-  parseStreamLine,
   POWER_DRAW_AVERAGE_WARNING,
   type NvidiaSmiMeterOptions,
-  type PowerSample,
 } from '../src/meters/nvidia-smi.js';
+import { integrateTrapezoid } from '../src/meters/trapezoid.js';
 import type { EnergyReading } from '../src/meters/types.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
