@@ -7,12 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { EnergyScoreError } from '../src/errors.js';
 import {
-  counterReading,
-  MIN_WINDOW_UPDATES,
   NVML_COUNTER_UPDATE_PERIOD_S,
   NVML_LIBRARY_ENV,
-  nvmlMeterFactory,
   resolveNvmlLibraryPath,
+} from '../src/devices/nvml.js';
+import {
+  counterReading,
+  MIN_WINDOW_UPDATES,
+  nvmlMeterFactory,
   type NvmlMeterOptions,
 } from '../src/meters/nvml.js';
 import type { Availability, EnergyMeter, MeterInfo } from '../src/meters/types.js';
