@@ -5,14 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { EnergyScoreError } from '../src/errors.js';
-import {
-  counterDeltaUj,
-  NO_POWERCAP_REASON,
-  RAPL_PERMISSION_FIX,
-  raplMeterFactories,
-  raplMeterFactory,
-  type RaplOptions,
-} from '../src/meters/rapl.js';
+import { counterDeltaUj, NO_POWERCAP_REASON, RAPL_PERMISSION_FIX } from '../src/devices/rapl.js';
+import { raplMeterFactories, raplMeterFactory, type RaplOptions } from '../src/meters/rapl.js';
 import type { Availability, EnergyMeter, MeterInfo } from '../src/meters/types.js';
 
 const MAX_UJ = 262143328850; // a typical max_energy_range_uj (~262 kJ)
