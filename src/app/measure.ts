@@ -12,7 +12,7 @@ import { errorMessage, runError, usageError } from '../errors.js';
 import { collectEnvironment } from '../env/environment.js';
 import { markEach, netEnergyJ, readEach } from '../runner/protocol.js';
 import type { Environment } from '../result/schema.js';
-import type { EnergyDomain, EnergyMeter, MeterMethod, MeterName } from '../meters/types.js';
+import type { EnergyDomain, EnergyMeter, MeterMethod, MeterLabel as MeterName } from '../meters/types.js';
 import { nowS } from '../util/clock.js';
 
 export interface MeasuredDomain {
