@@ -79,7 +79,6 @@ export { nvmlMeterFactory } from './meters/nvml.js';
 export { nvidiaSmiMeterFactory } from './meters/nvidia-smi.js';
 export { raplMeterFactory } from './meters/rapl.js';
 export { cpuEstimateMeterFactory } from './meters/cpu-estimate.js';
-export { FakeMeter } from './testing/fake-meter.js';
 export { readGpuInventory } from './devices/gpu-inventory.js';
 export type {
   EnergyMeter,
@@ -90,6 +89,7 @@ export type {
   EnergyDomain,
   MeterMethod,
   MeterName,
+  MeterLabel,
 } from './meters/types.js';
 export { DEFAULT_PROTOCOL, measureIdle, energyResult, type ProtocolSettings } from './runner/protocol.js';
 export { type EnergySetup } from './runner/run-config.js';

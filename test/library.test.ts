@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 
 import {
   DEFAULT_PROTOCOL,
-  FakeMeter,
   SCHEMA_VERSION,
   buildBoard,
   collectEnvironment,
@@ -21,6 +20,7 @@ import {
   toLeaderboardCsv,
   type BenchOptions,
 } from '../src/index.js';
+import { FakeMeter } from '../src/testing/fake-meter.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 

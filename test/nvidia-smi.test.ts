@@ -8,16 +8,20 @@ import { fileURLToPath } from 'node:url';
 import { EnergyScoreError } from '../src/errors.js';
 import { parseGpuInventoryXml, readGpuInventory } from '../src/devices/gpu-inventory.js';
 import {
-  integrateTrapezoid,
   NVIDIA_SMI_FIX,
-  NvidiaSmiMeter,
-  nvidiaSmiMeterFactory,
   parseNvidiaSmiTimestamp,
   parseStreamLine,
+  queryNvidiaSmiGpus,
+} from '../src/devices/nvidia-smi.js';
+import type { PowerSample } from '../src/devices/nvidia-smi-stream.js';
+import { DeviceUnavailable } from '../src/devices/unavailable.js';
+import {
+  NvidiaSmiMeter,
+  nvidiaSmiMeterFactory,
   POWER_DRAW_AVERAGE_WARNING,
   type NvidiaSmiMeterOptions,
-  type PowerSample,
 } from '../src/meters/nvidia-smi.js';
+import { integrateTrapezoid } from '../src/meters/trapezoid.js';
 import type { EnergyReading } from '../src/meters/types.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -293,6 +297,38 @@ async function rejectsNoSamples(promise: Promise<unknown>, hint: RegExp): Promis
     return true;
   });
 }
+
+describe('nvidia-smi device: the power fields and the GPU list', () => {
+  const env = (extra: Record<string, string>) => ({
+    ...process.env,
+    FAKE_NVIDIA_SMI_TRACES: TRACES,
+    ...extra,
+  });
+
+  test('instant power and the names by index, or only power.draw', { timeout: 10_000 }, async () => {
+    assert.deepEqual(await queryNvidiaSmiGpus(FAKE, env({ FAKE_NVIDIA_SMI_GPU_COUNT: '2' }), 5), {
+      instantPower: true,
+      names: new Map([
+        [0, 'NVIDIA H100 80GB HBM3'],
+        [1, 'NVIDIA H100 80GB HBM3'],
+      ]),
+    });
+    const old = await queryNvidiaSmiGpus(FAKE, env({ FAKE_NVIDIA_SMI_NO_INSTANT: '1' }), 5);
+    assert.equal(old.instantPower, false);
+  });
+
+  test('a failing nvidia-smi is a DeviceUnavailable with the driver fix', { timeout: 10_000 }, async () => {
+    await assert.rejects(
+      queryNvidiaSmiGpus(FAKE, env({ FAKE_NVIDIA_SMI_MODE: 'fail' }), 5),
+      (err: unknown) => {
+        assert.ok(err instanceof DeviceUnavailable);
+        assert.match(err.reason, /--help-query-gpu failed \(exit 9\): NVIDIA-SMI has failed/);
+        assert.equal(err.fix, NVIDIA_SMI_FIX);
+        return true;
+      },
+    );
+  });
+});
 
 describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
   test('probe: instant power, GPUs, details', { timeout: 10_000 }, async () => {

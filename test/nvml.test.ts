@@ -7,12 +7,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { EnergyScoreError } from '../src/errors.js';
 import {
-  counterReading,
-  MIN_WINDOW_UPDATES,
   NVML_COUNTER_UPDATE_PERIOD_S,
   NVML_LIBRARY_ENV,
-  nvmlMeterFactory,
+  NvmlSession,
   resolveNvmlLibraryPath,
+} from '../src/devices/nvml.js';
+import { DeviceUnavailable } from '../src/devices/unavailable.js';
+import {
+  counterReading,
+  MIN_WINDOW_UPDATES,
+  nvmlMeterFactory,
   type NvmlMeterOptions,
 } from '../src/meters/nvml.js';
 import type { Availability, EnergyMeter, MeterInfo } from '../src/meters/types.js';
@@ -126,6 +130,33 @@ describe('NVML meter against a fake libnvidia-ml (real FFI)', () => {
       assert.equal(info.details.gpu0, 'Fake NVIDIA H100 80GB HBM3 #0');
       assert.equal(info.details.gpu1, 'Fake NVIDIA H100 80GB HBM3 #1');
       assert.equal(info.details.library, lib);
+    });
+  });
+
+  test('device session: the open GPUs, and each read of their counters and power', async () => {
+    await withEnv({ ...clean, FAKE_NVML_START_ROW: '100', FAKE_NVML_ROWS_PER_CALL: '50' }, async () => {
+      const session = await NvmlSession.open({ libraryPath: lib, gpus: [1, 0] });
+      try {
+        assert.equal(session.libraryPath, lib);
+        assert.deepEqual(session.gpus, [
+          { index: 1, device: 'gpu1', name: 'Fake NVIDIA H100 80GB HBM3 #1' },
+          { index: 0, device: 'gpu0', name: 'Fake NVIDIA H100 80GB HBM3 #0' },
+        ]);
+        const [r0, r1] = [row(rows, 100), row(rows, 150)];
+        assert.deepEqual(session.readEnergyMj(), [fakeMj(r0, 1), fakeMj(r0, 0)]);
+        assert.deepEqual(session.readPowerW(), [fakeW(r0, 1), fakeW(r0, 0)]);
+        assert.deepEqual(session.readEnergyMj(), [fakeMj(r1, 1), fakeMj(r1, 0)]);
+      } finally {
+        session.close();
+      }
+    });
+    await withEnv({ ...clean, FAKE_NVML_MODE: 'init_fail' }, async () => {
+      await assert.rejects(NvmlSession.open({ libraryPath: lib }), (err: unknown) => {
+        assert.ok(err instanceof DeviceUnavailable);
+        assert.equal(err.reason, 'NVML did not initialise: Driver Not Loaded (NVML error 9)');
+        assert.equal(err.fix, 'load the NVIDIA kernel driver (nvidia-smi must work), or use another --meter');
+        return true;
+      });
     });
   });
 

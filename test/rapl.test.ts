@@ -9,10 +9,11 @@ import {
   counterDeltaUj,
   NO_POWERCAP_REASON,
   RAPL_PERMISSION_FIX,
-  raplMeterFactories,
-  raplMeterFactory,
-  type RaplOptions,
-} from '../src/meters/rapl.js';
+  readRaplCounters,
+  scanRaplZones,
+} from '../src/devices/rapl.js';
+import { DeviceUnavailable } from '../src/devices/unavailable.js';
+import { raplMeterFactories, raplMeterFactory, type RaplOptions } from '../src/meters/rapl.js';
 import type { Availability, EnergyMeter, MeterInfo } from '../src/meters/types.js';
 
 const MAX_UJ = 262143328850; // a typical max_energy_range_uj (~262 kJ)
@@ -69,6 +70,69 @@ describe('rapl counter arithmetic', () => {
     assert.equal(counterDeltaUj(1000, 5000, MAX_UJ), 4000);
     assert.equal(counterDeltaUj(MAX_UJ - 100, 50, MAX_UJ), 151);
     assert.equal(counterDeltaUj(7, 7, MAX_UJ), 0);
+  });
+});
+
+describe('rapl device: zone scan and counter reads', () => {
+  test('the zones of each domain, the ones left out, and every counter now', async () => {
+    const root = sysfs();
+    addZone(root, 'intel-rapl:1', 'package-1', 2_000, 1_000_000);
+    addZone(root, 'intel-rapl:0', 'package-0', 1_000);
+    addZone(root, 'intel-rapl:0:0', 'core', 500);
+    addZone(root, 'intel-rapl:0:1', 'dram', 300);
+    const powercap = path.join(root, 'class', 'powercap');
+    const cpu = await scanRaplZones('cpu', root);
+    assert.deepEqual(cpu, {
+      zones: [
+        {
+          zone: 'intel-rapl:0',
+          zoneName: 'package-0',
+          device: 'package-0',
+          energyFile: path.join(powercap, 'intel-rapl:0', 'energy_uj'),
+          maxEnergyUj: MAX_UJ,
+        },
+        {
+          zone: 'intel-rapl:1',
+          zoneName: 'package-1',
+          device: 'package-1',
+          energyFile: path.join(powercap, 'intel-rapl:1', 'energy_uj'),
+          maxEnergyUj: 1_000_000,
+        },
+      ],
+      skipped: ['intel-rapl:0:0 (core: part of its package)', 'intel-rapl:0:1 (dram)'],
+    });
+    assert.deepEqual(await readRaplCounters(cpu.zones), [1_000, 2_000]);
+    const dram = await scanRaplZones('dram', root);
+    assert.deepEqual(
+      dram.zones.map((z) => [z.zone, z.device]),
+      [['intel-rapl:0:1', 'dram-0']],
+    );
+    assert.deepEqual(await readRaplCounters(dram.zones), [300]);
+  });
+
+  test('unreadable hardware is a DeviceUnavailable with the reason and the fix', async () => {
+    const root = sysfs();
+    addZone(root, 'intel-rapl:0', 'package-0', 1_000);
+    await assert.rejects(scanRaplZones('dram', root), (err: unknown) => {
+      assert.ok(err instanceof DeviceUnavailable);
+      assert.equal(
+        err.reason,
+        `RAPL has no dram zone in ${path.join(root, 'class', 'powercap')} (client CPUs and AMD CPUs do not report DRAM energy)`,
+      );
+      assert.equal(
+        err.fix,
+        'none: DRAM energy cannot be measured here; use --meter cpu-estimate for a RAM estimate',
+      );
+      return true;
+    });
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    await assert.rejects(
+      scanRaplZones('cpu', root, async (file) => {
+        if (file.endsWith('energy_uj')) throw denied;
+        return 'package-0\n';
+      }),
+      (err: unknown) => err instanceof DeviceUnavailable && err.fix === RAPL_PERMISSION_FIX,
+    );
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { onnxruntimeVersion } from '../env/environment.js';
 import { readGpuInventory, type GpuInventoryEntry } from '../devices/gpu-inventory.js';
-import { NVIDIA_SMI_FIX } from '../meters/nvidia-smi.js';
+import { NVIDIA_SMI_FIX } from '../devices/nvidia-smi.js';
 import {
   AUTO_DOMAINS,
   autoPicks,

@@ -15,7 +15,8 @@ import { markEach, netEnergyJ, readEach } from '../runner/protocol.js';
 import { startMeters, type MeterRequest } from './meters.js';
 import type { Environment } from '../result/schema.js';
 import type { MeasuredDomain, MeasureDocument } from '../result/measure.js';
-import { nowS, type EnergyDomain, type EnergyMeter } from '../meters/types.js';
+import type { EnergyDomain, EnergyMeter } from '../meters/types.js';
+import { nowS } from '../util/clock.js';
 
 export type { MeasuredDomain, MeasureDocument } from '../result/measure.js';
 

@@ -12,7 +12,7 @@
 import { createRequire } from 'node:module';
 
 import { errorMessage } from '../errors.js';
-import { nvidiaSmiExecutable, NVIDIA_SMI_FIX, runNvidiaSmi } from '../meters/nvidia-smi.js';
+import { nvidiaSmiExecutable, NVIDIA_SMI_FIX, runNvidiaSmi } from './nvidia-smi.js';
 
 export interface GpuPowerLimitsW {
   default: number | null;

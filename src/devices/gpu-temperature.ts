@@ -1,5 +1,5 @@
 /** GPU temperatures before and after a configuration, to warn when the figures may have drifted with heat. */
-import { nvidiaSmiExecutable, runNvidiaSmi } from '../meters/nvidia-smi.js';
+import { nvidiaSmiExecutable, runNvidiaSmi } from './nvidia-smi.js';
 
 /** A rise (or fall) this large during the trials is worth a warning. */
 export const DRIFT_WARN_C = 5;

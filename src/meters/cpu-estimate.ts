@@ -13,9 +13,9 @@ import si from 'systeminformation';
 
 import { errorMessage, runError } from '../errors.js';
 import { loadCpuPowerTable, type CpuPowerTable, type CpuTdpMatch } from '../devices/cpu-power-table.js';
+import { nowS } from '../util/clock.js';
 import {
   readingOf,
-  nowS,
   type Availability,
   type EnergyMeter,
   type EnergyReading,

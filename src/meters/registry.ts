@@ -88,37 +88,35 @@ export interface MeterSelection {
 export const AUTO_DOMAINS: readonly EnergyDomain[] = ['gpu', 'cpu', 'dram'];
 
 /**
- * Whether `--meter auto` may use a meter: it must be available, and an estimated DRAM figure is
- * only taken beside an estimated CPU figure (`cpuMethod`: the method already picked for cpu).
+ * The auto-pick rule: what `--meter auto` uses per domain, from probed statuses in meterFactories'
+ * order (best first within each domain). Per domain, the first available meter, except that an
+ * estimated DRAM figure is only taken beside an estimated CPU figure, so that it never turns a
+ * measured CPU figure into an estimate. `skip`: indexes not to pick (meters that failed to start).
+ * Returns the index into `statuses` per domain, or null where nothing is eligible.
  */
-export function autoEligible(
-  status: Pick<MeterStatus, 'domain' | 'method' | 'available'>,
-  cpuMethod: string | undefined,
-): boolean {
-  if (!status.available) return false;
-  return !(status.domain === 'dram' && status.method === 'estimated' && cpuMethod !== 'estimated');
-}
-
-/**
- * What `--meter auto` picks per domain from probed statuses (best first within each domain, as
- * meterFactories orders them): the index into `statuses`, or null where nothing is eligible.
- * selectMeters follows the same rule, and also falls back when a picked meter fails to start.
- */
-export function autoPicks(statuses: readonly MeterStatus[]): Record<EnergyDomain, number | null> {
+export function autoPicks(
+  statuses: readonly Pick<MeterStatus, 'domain' | 'method' | 'available'>[],
+  skip: ReadonlySet<number> = new Set(),
+): Record<EnergyDomain, number | null> {
   const picks: Record<EnergyDomain, number | null> = { gpu: null, cpu: null, dram: null };
   for (const domain of AUTO_DOMAINS) {
     const cpuMethod = picks.cpu === null ? undefined : statuses[picks.cpu]?.method;
-    const index = statuses.findIndex((s) => s.domain === domain && autoEligible(s, cpuMethod));
+    const index = statuses.findIndex(
+      (s, i) =>
+        s.domain === domain &&
+        s.available &&
+        !skip.has(i) &&
+        !(domain === 'dram' && s.method === 'estimated' && cpuMethod !== 'estimated'),
+    );
     picks[domain] = index === -1 ? null : index;
   }
   return picks;
 }
 
 /**
- * Creates and starts the meters. Named meters must work (an error says why not); automatic
- * ones fall back, best first per domain, and each fallback is noted. An estimated DRAM figure
- * is only picked automatically beside an estimated CPU figure, so it never turns a measured
- * CPU figure into an estimate.
+ * Creates and starts the meters. Named meters must work (an error says why not); automatic ones
+ * follow autoPicks, falling back to its next pick when one fails to start, and each fallback is
+ * noted.
  */
 export async function selectMeters(
   choice: MeterName[] | 'auto' | 'none',
@@ -148,25 +146,26 @@ export async function selectMeters(
     return { meters, notes };
   }
 
-  const chosenMethod = new Map<EnergyDomain, string>();
+  // Domains in AUTO_DOMAINS order, so that DRAM's pick sees the CPU meter that really started.
+  const failed = new Set<number>();
   for (const domain of AUTO_DOMAINS) {
-    const candidates = factories
-      .map((f, i) => [f, statuses[i]!] as const)
-      .filter(([f]) => f.domain === domain);
-    for (const [factory, status] of candidates) {
-      if (!autoEligible(status, chosenMethod.get('cpu'))) continue;
+    let picked: EnergyMeter | undefined;
+    for (;;) {
+      const index = autoPicks(statuses, failed)[domain];
+      if (index === null) break;
+      const factory = factories[index]!;
       try {
-        meters.push(await startMeter(factory));
-        chosenMethod.set(domain, factory.method);
+        picked = await startMeter(factory);
+        meters.push(picked);
         break;
       } catch (err) {
+        failed.add(index);
         notes.push(
           `${factory.name} (${domain}) failed to start and was skipped: ${err instanceof Error ? err.message : String(err)}`,
         );
       }
     }
-    const best = candidates[0];
-    const picked = meters.find((m) => m.info.domain === domain);
+    const best = factories.map((f, i) => [f, statuses[i]!] as const).find(([f]) => f.domain === domain);
     if (best && picked && picked.info.name !== best[0].name && domain !== 'gpu') {
       notes.push(
         `${domain}: ${best[0].name} is unavailable (${best[1].reason ?? 'failed'}), using ${picked.info.name}`,

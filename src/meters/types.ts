@@ -8,11 +8,17 @@
 export type EnergyDomain = 'gpu' | 'cpu' | 'dram';
 export type MeterMethod = 'counter' | 'polled' | 'estimated';
 
-/** Names the user can give with --meter. */
-export type MeterName = 'nvml' | 'nvidia-smi' | 'rapl' | 'cpu-estimate' | 'fake';
+/** Names the user can give with --meter: the meters this package ships. */
+export type MeterName = 'nvml' | 'nvidia-smi' | 'rapl' | 'cpu-estimate';
+
+/**
+ * What a meter calls itself in readings and results: its MeterName for the meters this package
+ * ships; a meter the caller brings (for hardware of its own, or a test double) names itself.
+ */
+export type MeterLabel = string;
 
 export interface MeterInfo {
-  name: MeterName;
+  name: MeterLabel;
   domain: EnergyDomain;
   method: MeterMethod;
   /** Devices it reads, e.g. ['gpu0', 'gpu1'] or ['package-0']. */
@@ -27,7 +33,7 @@ export interface MeterInfo {
 
 /** An opaque point in time taken by a meter; only the meter that made it reads it. */
 export interface Mark {
-  /** Seconds on the monotonic clock (performance.timeOrigin + performance.now()). */
+  /** Seconds on the monotonic clock (util/clock.ts: nowS). */
   timeS: number;
   /** Meter-specific state at the mark (counter values, CPU time). */
   state: unknown;
@@ -43,7 +49,7 @@ export interface DeviceEnergy {
 }
 
 export interface EnergyReading {
-  meter: MeterName;
+  meter: MeterLabel;
   domain: EnergyDomain;
   method: MeterMethod;
   durationS: number;
@@ -103,9 +109,4 @@ export interface MeterFactory {
   method: MeterMethod;
   probe(): Promise<Availability>;
   create(): Promise<EnergyMeter>;
-}
-
-/** Monotonic seconds, comparable across meters in one process. */
-export function nowS(): number {
-  return (performance.timeOrigin + performance.now()) / 1000;
 }

@@ -1,9 +1,9 @@
 /** The result of `energy-score measure`: one command's duration, exit and energy per domain. */
-import type { EnergyDomain, MeterMethod, MeterName } from '../meters/types.js';
+import type { EnergyDomain, MeterLabel, MeterMethod } from '../meters/types.js';
 import type { Environment } from './schema.js';
 
 export interface MeasuredDomain {
-  meter: MeterName;
+  meter: MeterLabel;
   domain: EnergyDomain;
   method: MeterMethod;
   devices: string[];

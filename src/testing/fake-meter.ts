@@ -1,16 +1,25 @@
 /**
  * A meter that serves a power curve instead of hardware, for tests of the protocol and of code
  * that consumes readings. Its energy is exact: the integral of the curve between two marks.
+ *
+ * It behaves like a counter meter (read at marks, the exact difference between them), so its
+ * method is 'counter' and the protocol treats its figures as it treats a counter's. What marks
+ * them as not measured on hardware is its name: 'fake', in every reading and result it feeds,
+ * and outside MeterName, so no product type or --meter choice knows it.
  */
+import { nowS } from '../util/clock.js';
 import {
   readingOf,
-  nowS,
   type EnergyDomain,
   type EnergyMeter,
   type EnergyReading,
   type Mark,
   type MeterInfo,
 } from '../meters/types.js';
+
+/** The test double's name in readings and results; deliberately not a MeterName. */
+export type FakeMeterName = 'fake';
+export const FAKE_METER_NAME: FakeMeterName = 'fake';
 
 export interface FakeMeterOptions {
   domain?: EnergyDomain;
@@ -24,7 +33,7 @@ export interface FakeMeterOptions {
 }
 
 export class FakeMeter implements EnergyMeter {
-  readonly info: MeterInfo;
+  readonly info: MeterInfo & { name: FakeMeterName };
   private readonly power: (timeS: number) => number;
   private readonly clock: () => number;
   private readonly steps: number;
@@ -37,7 +46,7 @@ export class FakeMeter implements EnergyMeter {
     this.clock = options.clock ?? nowS;
     this.steps = options.steps ?? 1000;
     this.info = {
-      name: 'fake',
+      name: FAKE_METER_NAME,
       domain: options.domain ?? 'cpu',
       method: 'counter',
       devices: ['fake0'],
@@ -67,7 +76,7 @@ export class FakeMeter implements EnergyMeter {
       peakPowerW = Math.max(peakPowerW, p);
     }
     return readingOf(
-      { meter: 'fake', domain: this.info.domain, method: this.info.method },
+      { meter: FAKE_METER_NAME, domain: this.info.domain, method: this.info.method },
       durationS,
       [{ device: 'fake0', energyJ, peakPowerW, samples: 2 }],
       peakPowerW,

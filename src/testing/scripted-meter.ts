@@ -2,8 +2,8 @@
  * A meter that gives scripted energies, one per reading in the order read, for tests that need
  * exact per-trial figures; it can be told to fail from a given reading on.
  */
+import { nowS } from '../util/clock.js';
 import {
-  nowS,
   readingOf,
   type EnergyDomain,
   type EnergyMeter,

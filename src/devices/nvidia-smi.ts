@@ -1,0 +1,176 @@
+/**
+ * The nvidia-smi executable: where it is, one-shot queries with a bounded wait, and the parsing of
+ * its timestamps and `--format=csv,noheader,nounits` lines. It only reads: the stream it can keep
+ * open is in nvidia-smi-stream.ts, and what the readings mean is the meters' business.
+ */
+import { execFile } from 'node:child_process';
+
+import { errorMessage } from '../errors.js';
+import { firstLine } from '../util/first-line.js';
+import { DeviceUnavailable } from './unavailable.js';
+
+export const NVIDIA_SMI_ENV = 'ENERGY_SCORE_NVIDIA_SMI';
+export const NVIDIA_SMI_FIX = `install the NVIDIA driver, or set ${NVIDIA_SMI_ENV}`;
+
+/** Where nvidia-smi is: given, else $ENERGY_SCORE_NVIDIA_SMI, else `nvidia-smi` on PATH. */
+export interface NvidiaSmiLocation {
+  executable?: string;
+  /** Environment for the lookup and the child processes (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function nvidiaSmiExecutable(options: NvidiaSmiLocation = {}): string {
+  const env = options.env ?? process.env;
+  return options.executable || env[NVIDIA_SMI_ENV] || 'nvidia-smi';
+}
+
+export type NvidiaSmiOutput = { stdout: string } | { reason: string };
+
+/** Runs a one-shot nvidia-smi command; its stdout, or why it failed in one line. */
+export function runNvidiaSmi(
+  executable: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutS: number,
+): Promise<NvidiaSmiOutput> {
+  return new Promise((resolve) => {
+    execFile(
+      executable,
+      args,
+      { env, timeout: timeoutS * 1000, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ stdout });
+        const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number | null };
+        const where = executable === 'nvidia-smi' ? 'nvidia-smi on PATH' : executable;
+        if (e.code === 'ENOENT') return resolve({ reason: `no executable ${where}` });
+        if (e.code === 'EACCES') return resolve({ reason: `${where} is not executable` });
+        if (e.killed)
+          return resolve({ reason: `${where} ${args.join(' ')} did not finish within ${timeoutS} s` });
+        const said = firstLine(`${stdout}\n${stderr}`) || errorMessage(err);
+        const code = typeof e.code === 'number' ? ` (exit ${e.code})` : '';
+        return resolve({ reason: `${where} ${args.join(' ')} failed${code}: ${said}` });
+      },
+    );
+  });
+}
+
+/** What this nvidia-smi can report about power, and the GPUs it lists. */
+export interface NvidiaSmiGpus {
+  /** Whether the driver has `power.draw.instant` (else only the 1 s average `power.draw`). */
+  instantPower: boolean;
+  /** GPU name by nvidia-smi index. */
+  names: Map<number, string>;
+}
+
+/**
+ * Asks nvidia-smi for its query fields and its GPU list. Throws DeviceUnavailable when it cannot
+ * run, fails, or lists no GPU.
+ */
+export async function queryNvidiaSmiGpus(
+  executable: string,
+  env: NodeJS.ProcessEnv,
+  timeoutS: number,
+): Promise<NvidiaSmiGpus> {
+  const help = await runNvidiaSmi(executable, ['--help-query-gpu'], env, timeoutS);
+  if ('reason' in help) throw new DeviceUnavailable(help.reason, NVIDIA_SMI_FIX);
+  const instantPower = /^"power\.draw\.instant"/m.test(help.stdout);
+  const list = await runNvidiaSmi(
+    executable,
+    ['--query-gpu=index,name', '--format=csv,noheader,nounits'],
+    env,
+    timeoutS,
+  );
+  if ('reason' in list) throw new DeviceUnavailable(list.reason, NVIDIA_SMI_FIX);
+  const names = new Map<number, string>();
+  for (const line of list.stdout.split('\n')) {
+    const m = /^\s*(\d+)\s*,\s*(.*?)\s*$/.exec(line);
+    if (m) names.set(Number(m[1]), m[2]!);
+  }
+  if (names.size === 0) {
+    const said = firstLine(list.stdout);
+    throw new DeviceUnavailable(
+      `nvidia-smi lists no GPU${said ? `: ${said}` : ''}`,
+      'check that the GPU is visible to this machine (container: --gpus all)',
+    );
+  }
+  return { instantPower, names };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+/** One parsed line of a `--format=csv,noheader,nounits` stream. */
+export interface StreamSample {
+  /** The `index` field. */
+  gpu: number;
+  /** The `timestamp` field in epoch seconds; null when the query had no timestamp field. */
+  timestampS: number | null;
+  /** The other fields by the name they were queried with; null for [N/A], [Not Supported] and the like. */
+  values: Record<string, number | null>;
+}
+
+export interface ParseOptions {
+  /** Read timestamps as UTC instead of this machine's local time (nvidia-smi prints local time). */
+  utc?: boolean;
+}
+
+const TIMESTAMP = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/;
+const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+/** nvidia-smi's way of saying "no value": [N/A], [Not Supported], [Unknown Error], [GPU is lost], N/A. */
+const NO_VALUE = /^(?:\[[^\]]*\]|N\/A)$/;
+
+/** `2026/11/26 05:58:43.506` → epoch seconds, in local time (or UTC); null when it is not such a timestamp. */
+export function parseNvidiaSmiTimestamp(text: string, options: ParseOptions = {}): number | null {
+  const m = TIMESTAMP.exec(text.trim());
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const fraction = m[7] ? Number(`0.${m[7]}`) : 0;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
+  const date = options.utc
+    ? new Date(Date.UTC(year, month - 1, day, hour, minute, second))
+    : new Date(year, month - 1, day, hour, minute, second);
+  const dayOk = options.utc ? date.getUTCDate() === day : date.getDate() === day;
+  return dayOk ? date.getTime() / 1000 + fraction : null;
+}
+
+/**
+ * Parses one line of `nvidia-smi --query-gpu=<fields> --format=csv,noheader,nounits`, the fields
+ * given in query order (`index` required; `timestamp` optional; every other field numeric).
+ * Returns null for anything else: a wrong field count, an error message, binary noise.
+ */
+export function parseStreamLine(
+  line: string,
+  fields: readonly string[],
+  options: ParseOptions = {},
+): StreamSample | null {
+  const cells = line.trim().split(',');
+  if (cells.length !== fields.length || !fields.includes('index')) return null;
+  let gpu: number | null = null;
+  let timestampS: number | null = null;
+  const values: Record<string, number | null> = {};
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    const cell = cells[i]!.trim();
+    if (field === 'index') {
+      if (!/^\d+$/.test(cell)) return null;
+      gpu = Number(cell);
+    } else if (field === 'timestamp') {
+      timestampS = parseNvidiaSmiTimestamp(cell, options);
+      if (timestampS === null) return null;
+    } else if (NO_VALUE.test(cell)) {
+      values[field] = null;
+    } else if (NUMBER.test(cell)) {
+      values[field] = Number(cell);
+    } else {
+      return null;
+    }
+  }
+  return gpu === null ? null : { gpu, timestampS, values };
+}
