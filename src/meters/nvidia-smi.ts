@@ -8,12 +8,7 @@
  * readings carry warnings, and `between` rejects only when no sample at all covers the window.
  */
 import { runError, usageError } from '../errors.js';
-import {
-  NVIDIA_SMI_FIX,
-  nvidiaSmiExecutable,
-  queryNvidiaSmiGpus,
-  type NvidiaSmiGpus,
-} from '../devices/nvidia-smi.js';
+import { nvidiaSmiExecutable, queryNvidiaSmiGpus, type NvidiaSmiGpus } from '../devices/nvidia-smi.js';
 import { CLOCK_SKEW_LIMIT_S, NvidiaSmiPowerStream, type PowerSample } from '../devices/nvidia-smi-stream.js';
 import { DeviceUnavailable } from '../devices/unavailable.js';
 import { nowS } from '../util/clock.js';

@@ -10,6 +10,20 @@ export const SCHEMA_VERSION = 1;
 // The value types a result stores are defined here, with the schema, so that the rooms that
 // compute them (rating/, carbon/) import the schema and never the other way round.
 
+/** How a configuration is measured: stored in the result, so that a run can be repeated. */
+export interface ProtocolSettings {
+  /** Idle measurement before the run, seconds; 0 disables idle subtraction. */
+  idleS: number;
+  /** Shortest measurement window, seconds (raised to 20 update periods of the slowest meter). */
+  minWindowS: number;
+  /** Stop repeating trials when the 95 % interval of energy per query is within ± this share. */
+  targetCi: number;
+  minTrials: number;
+  maxTrials: number;
+  /** Time budget for one configuration's trials, seconds. */
+  maxSeconds: number;
+}
+
 /** Star scales: AI Energy Score's equal-width bands, log-width bands, cohort quantiles. */
 export const SCALE_NAMES = ['aies', 'log', 'quantile'] as const;
 export type ScaleName = (typeof SCALE_NAMES)[number];
@@ -249,14 +263,7 @@ export interface RunDocument {
     meter?: string[] | 'auto' | 'none';
     gpus?: number[] | null;
     /** The measurement protocol: idle seconds, window, interval target and trial limits. */
-    protocol?: {
-      idleS: number;
-      minWindowS: number;
-      targetCi: number;
-      minTrials: number;
-      maxTrials: number;
-      maxSeconds: number;
-    };
+    protocol?: ProtocolSettings;
     /** The command line that made this run (for the CLI), to rerun it. */
     commandLine?: string[];
   };

@@ -9,22 +9,12 @@ import {
   type DomainEnergy,
   type EnergyMeasured,
   type EnergyNotMeasured,
+  type ProtocolSettings,
 } from '../result/schema.js';
 import { ci95HalfWidth, mean } from '../stats/summary.js';
 import type { EnergyDomain, EnergyMeter, EnergyReading, Mark } from '../meters/types.js';
 
-export interface ProtocolSettings {
-  /** Idle measurement before the run, seconds; 0 disables idle subtraction. */
-  idleS: number;
-  /** Shortest measurement window, seconds (raised to 20 update periods of the slowest meter). */
-  minWindowS: number;
-  /** Stop repeating trials when the 95 % interval of energy per query is within ± this share. */
-  targetCi: number;
-  minTrials: number;
-  maxTrials: number;
-  /** Time budget for one configuration's trials, seconds. */
-  maxSeconds: number;
-}
+export type { ProtocolSettings } from '../result/schema.js';
 
 export const DEFAULT_PROTOCOL: ProtocolSettings = {
   idleS: 3,
