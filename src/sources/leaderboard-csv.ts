@@ -1,0 +1,77 @@
+/** Reading our leaderboard CSV back into rows, so a board can be merged with new runs. */
+import { usageError } from '../errors.js';
+import { LEADERBOARD_COLUMNS, type LeaderboardColumn } from '../leaderboard/csv.js';
+import { checkEnergyKwhPer1k, SIZE_CLASSES, type SizeClass } from '../rating/cohort.js';
+import type { EnergyRow } from '../rating/rows.js';
+import { undefuseFormula } from '../util/text-safety.js';
+import { parseCsv } from './csv.js';
+
+/** Whether a CSV header is our leaderboard's (rather than an AI Energy Score file's). */
+export function isLeaderboardHeader(names: readonly string[]): boolean {
+  return ['task', 'hardware', 'energy_kwh_per_1k', 'energy_method', 'energy_basis'].every((c) =>
+    names.includes(c),
+  );
+}
+
+/** Reads our leaderboard CSV back into rows; `file` names it in errors. */
+export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
+  const [header, ...records] = parseCsv(text, file);
+  if (header === undefined) throw usageError(`${file}: the file is empty`);
+  const names = header.fields.map((f) => f.trim());
+  const missing = LEADERBOARD_COLUMNS.filter((c) => !names.includes(c));
+  if (missing.length) {
+    throw usageError(
+      `${file}: not an energy-score leaderboard: no ${missing.map((c) => `'${c}'`).join(', ')} column${missing.length > 1 ? 's' : ''}`,
+      'write one with `energy-score leaderboard results/*.json -o leaderboard.csv`',
+    );
+  }
+  return records.map((record) => {
+    const where = `${file} line ${record.line}`;
+    if (record.fields.length !== names.length)
+      throw usageError(`${where}: ${record.fields.length} fields, the header has ${names.length}`);
+    const get = (c: LeaderboardColumn): string => undefuseFormula(record.fields[names.indexOf(c)] ?? '');
+    const model = get('model');
+    if (model.trim() === '') throw usageError(`${where}: no model name`);
+    const named = `${where} (model '${model}')`;
+    const num = (c: LeaderboardColumn): number | null => optionalNumber(get(c), `${named}: ${c}`);
+    const method = get('energy_method');
+    const protocol = get('protocol');
+    if (protocol !== 'energy-score' && protocol !== 'ai-energy-score')
+      throw usageError(`${named}: protocol must be energy-score or ai-energy-score, got '${protocol}'`);
+    if (method !== 'measured' && method !== 'estimated')
+      throw usageError(`${named}: energy_method must be measured or estimated, got '${method}'`);
+    const sizeClass = get('size_class');
+    if (sizeClass !== '' && !(SIZE_CLASSES as readonly string[]).includes(sizeClass))
+      throw usageError(`${named}: size_class must be one of ${SIZE_CLASSES.join(', ')} or empty`);
+    const batch = num('batch_size');
+    return {
+      model,
+      protocol,
+      sha256: get('sha256') || null,
+      task: get('task'),
+      hardware: get('hardware'),
+      device: get('device'),
+      precision: get('precision'),
+      batchSize: batch,
+      energyKwhPer1k: checkEnergyKwhPer1k(get('energy_kwh_per_1k'), named),
+      energyStatus: method,
+      energyBasis: get('energy_basis'),
+      sizeClass: sizeClass === '' ? null : (sizeClass as SizeClass),
+      parameters: num('parameters'),
+      perQueryJ: num('j_per_query'),
+      ci95Relative: num('ci95_relative'),
+      throughputQps: num('throughput_qps'),
+      latencyP50MsPerQuery: num('latency_p50_ms_per_query'),
+      createdAt: get('created_at'),
+      toolVersion: get('tool_version'),
+      source: get('source') || file,
+    };
+  });
+}
+
+function optionalNumber(text: string, where: string): number | null {
+  if (text.trim() === '') return null;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw usageError(`${where} is not a number: ${JSON.stringify(text)}`);
+  return n;
+}
