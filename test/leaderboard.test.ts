@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { toLeaderboardCsv, LEADERBOARD_COLUMNS } from '../src/leaderboard/csv.js';
-import { buildBoard, toLeaderboardMarkdown } from '../src/leaderboard/merge.js';
+import { toLeaderboardCsv, toLeaderboardMarkdown } from '../src/export/leaderboard.js';
+import { LEADERBOARD_COLUMNS } from '../src/leaderboard/columns.js';
+import { buildBoard } from '../src/leaderboard/merge.js';
 import { parseCsv } from '../src/sources/csv.js';
 import { isRow, rowOfResult } from '../src/rating/rows.js';
 import { readRowFiles } from '../src/sources/files.js';

@@ -1,6 +1,6 @@
 /** Reading our leaderboard CSV back into rows, so a board can be merged with new runs. */
 import { usageError } from '../errors.js';
-import { LEADERBOARD_COLUMNS, type LeaderboardColumn } from '../leaderboard/csv.js';
+import { LEADERBOARD_COLUMNS, type LeaderboardColumn } from '../leaderboard/columns.js';
 import { checkEnergyKwhPer1k, SIZE_CLASSES, type SizeClass } from '../rating/cohort.js';
 import type { EnergyRow } from '../rating/rows.js';
 import { undefuseFormula } from '../util/text-safety.js';
