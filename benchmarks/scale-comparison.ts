@@ -6,7 +6,7 @@
  *   npm run bench:scales
  */
 import { rateCohort, starCounts } from '../src/rating/cohort.js';
-import { loadReferenceCohorts } from '../src/rating/reference.js';
+import { loadReferenceCohorts } from '../src/sources/aies.js';
 import { SCALE_NAMES } from '../src/rating/scales.js';
 
 const cohorts = await loadReferenceCohorts();

@@ -102,12 +102,15 @@ export {
   type Cohort,
   type CohortEntry,
 } from './rating/cohort.js';
-export { loadReferenceCohorts, findReferenceCohort, type ReferenceCohort } from './rating/reference.js';
+export { loadReferenceCohorts, findReferenceCohort } from './sources/aies.js';
+export type { ReferenceCohort } from './rating/reference.js';
 export { rateItems, type RatedItem, type RatingPlan } from './rating/assign.js';
 export { rowOfResult, cohortKey, identityKey, dedupeRows, type EnergyRow } from './rating/rows.js';
 export { readRowFile, readRowFiles, type RowFile } from './sources/files.js';
-export { buildBoard, toLeaderboardMarkdown, type Board } from './leaderboard/merge.js';
-export { toLeaderboardCsv, parseLeaderboardCsv, LEADERBOARD_COLUMNS } from './leaderboard/csv.js';
+export { buildBoard, type Board } from './leaderboard/merge.js';
+export { LEADERBOARD_COLUMNS } from './leaderboard/columns.js';
+export { toLeaderboardCsv, toLeaderboardMarkdown } from './export/leaderboard.js';
+export { parseLeaderboardCsv } from './sources/leaderboard-csv.js';
 export { readRunDocument, parseRunDocument } from './result/read.js';
 export {
   carbonSettings,

@@ -8,12 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import {
-  compareDocuments,
-  ratioPhrase,
-  renderCompareMarkdown,
-  type CompareReport,
-} from '../src/gate/compare.js';
+import { compareDocuments, ratioPhrase, type CompareReport } from '../src/gate/compare.js';
+import { renderCompareMarkdown } from '../src/export/compare-report.js';
 import { runCheck } from '../src/gate/check.js';
 import { estimateFromTrials, ratioOfMeans, welchTwoSided } from '../src/gate/welch.js';
 import type { EnergyMeasured, RunDocument } from '../src/result/schema.js';

@@ -4,11 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { parseLeaderboardCsv, toLeaderboardCsv, LEADERBOARD_COLUMNS } from '../src/leaderboard/csv.js';
-import { buildBoard, toLeaderboardMarkdown } from '../src/leaderboard/merge.js';
-import { parseCsv } from '../src/rating/reference.js';
+import { toLeaderboardCsv, toLeaderboardMarkdown } from '../src/export/leaderboard.js';
+import { LEADERBOARD_COLUMNS } from '../src/leaderboard/columns.js';
+import { buildBoard } from '../src/leaderboard/merge.js';
+import { parseCsv } from '../src/sources/csv.js';
 import { isRow, rowOfResult } from '../src/rating/rows.js';
 import { readRowFiles } from '../src/sources/files.js';
+import { parseLeaderboardCsv } from '../src/sources/leaderboard-csv.js';
 import type { RunDocument } from '../src/result/schema.js';
 import { assertExit, cli as cliIn, cliEnv, REPO_ROOT, startCli } from './helpers/cli.js';
 import { gpuDocument, recordedDocument, setEnergy } from './helpers/documents.js';

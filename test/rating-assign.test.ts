@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { EnergyScoreError } from '../src/errors.js';
 import { rateItems, type RatingPlan } from '../src/rating/assign.js';
-import { loadReferenceCohorts, type ReferenceCohort } from '../src/rating/reference.js';
+import type { ReferenceCohort } from '../src/rating/reference.js';
 import {
   cohortKey,
   dedupeRows,
@@ -16,6 +16,7 @@ import {
   rowOfResult,
   type EnergyRow,
 } from '../src/rating/rows.js';
+import { loadReferenceCohorts } from '../src/sources/aies.js';
 import { readRowFile } from '../src/sources/files.js';
 import type { RunDocument } from '../src/result/schema.js';
 import {

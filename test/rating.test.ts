@@ -12,15 +12,14 @@ import {
   starCounts,
   type Cohort,
 } from '../src/rating/cohort.js';
+import { AIES_V1_FILES, type ReferenceCohort } from '../src/rating/reference.js';
 import {
   AIES_V1_DIR_URL,
-  AIES_V1_FILES,
   findReferenceCohort,
   loadReferenceCohorts,
-  parseCsv,
   parseReferenceCsv,
-  type ReferenceCohort,
-} from '../src/rating/reference.js';
+} from '../src/sources/aies.js';
+import { parseCsv } from '../src/sources/csv.js';
 import { parseScaleName, quantileBand, rateValue, rateValues, SCALE_NAMES } from '../src/rating/scales.js';
 import { TASK_NAMES } from '../src/workload/tasks.js';
 

@@ -1,7 +1,7 @@
 /** Turning a rating request into a plan: the --cohort files read and the shipped reference loaded. */
 import type { RatingPlan } from '../rating/assign.js';
 import type { ScaleName } from '../rating/scales.js';
-import { loadReferenceCohorts } from '../rating/reference.js';
+import { loadReferenceCohorts } from '../sources/aies.js';
 import { readRowFiles } from '../sources/files.js';
 
 export interface RatingRequest {

@@ -90,10 +90,17 @@ Exit codes: 0 every configuration passes, 1 any fails, 2 a usage error or unusab
 }
 
 async function check(resultPath: string, flags: CheckFlags): Promise<number> {
-  const [{ OutputSink }, { checkFiles }, gate, github] = await Promise.all([
+  const [
+    { OutputSink },
+    { checkFiles },
+    { failureLines },
+    { renderCheckJson, renderCheckMarkdown, renderCheckText },
+    github,
+  ] = await Promise.all([
     import('../export/sink.js'),
     import('../app/check.js'),
     import('../gate/check.js'),
+    import('../export/check-report.js'),
     import('../ci/github.js'),
   ]);
   const sink = await OutputSink.open(await outputRequests(flags, ['json', 'markdown']));
@@ -110,11 +117,11 @@ async function check(resultPath: string, flags: CheckFlags): Promise<number> {
     ...(flags.baseline ? { baseline: flags.baseline } : {}),
     limits,
   });
-  const markdown = gate.renderCheckMarkdown(report);
-  if (sink.has('json')) await sink.writeFile('json', gate.renderCheckJson(report));
+  const markdown = renderCheckMarkdown(report);
+  if (sink.has('json')) await sink.writeFile('json', renderCheckJson(report));
   if (sink.has('markdown')) await sink.writeFile('markdown', markdown);
-  await sink.text(gate.renderCheckText(report));
-  if (sink.stdoutFormat === 'json') await sink.write('json', gate.renderCheckJson(report));
+  await sink.text(renderCheckText(report));
+  if (sink.stdoutFormat === 'json') await sink.write('json', renderCheckJson(report));
   if (sink.stdoutFormat === 'markdown') await sink.write('markdown', markdown);
   // With --markdown - the report is on stdout, and `>> "$GITHUB_STEP_SUMMARY"` is how it gets
   // there: appending it as well would show it twice.
@@ -132,9 +139,7 @@ async function check(resultPath: string, flags: CheckFlags): Promise<number> {
   }
   if (github.inGitHubActions()) {
     const where = summarised ? "the job summary and this step's log" : "this step's log";
-    await sink.text(
-      github.cappedErrorAnnotations(gate.failureLines(report), { title: ANNOTATION_TITLE }, where),
-    );
+    await sink.text(github.cappedErrorAnnotations(failureLines(report), { title: ANNOTATION_TITLE }, where));
   }
   return report.passed ? 0 : 1;
 }

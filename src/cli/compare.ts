@@ -32,17 +32,21 @@ the row says why. Throughput is one figure per run, so its ratio has no interval
 Exit codes: 0 compared, 2 a usage error or results with no configuration in common.`,
     )
     .action(async (aPath: string, bPath: string, flags: OutputFlags) => {
-      const [{ OutputSink }, { compareFiles }, gate] = await Promise.all([
+      const [
+        { OutputSink },
+        { compareFiles },
+        { renderCompareJson, renderCompareMarkdown, renderCompareText },
+      ] = await Promise.all([
         import('../export/sink.js'),
         import('../app/compare.js'),
-        import('../gate/compare.js'),
+        import('../export/compare-report.js'),
       ]);
       const sink = await OutputSink.open(await outputRequests(flags, ['json', 'markdown']));
       const report = await compareFiles(aPath, bPath);
-      if (sink.has('json')) await sink.writeFile('json', gate.renderCompareJson(report));
-      if (sink.has('markdown')) await sink.writeFile('markdown', gate.renderCompareMarkdown(report));
-      await sink.text(gate.renderCompareText(report));
-      if (sink.stdoutFormat === 'json') await sink.write('json', gate.renderCompareJson(report));
-      if (sink.stdoutFormat === 'markdown') await sink.write('markdown', gate.renderCompareMarkdown(report));
+      if (sink.has('json')) await sink.writeFile('json', renderCompareJson(report));
+      if (sink.has('markdown')) await sink.writeFile('markdown', renderCompareMarkdown(report));
+      await sink.text(renderCompareText(report));
+      if (sink.stdoutFormat === 'json') await sink.write('json', renderCompareJson(report));
+      if (sink.stdoutFormat === 'markdown') await sink.write('markdown', renderCompareMarkdown(report));
     });
 }

@@ -46,12 +46,12 @@ spreadsheet would run as formulas are defused with a leading quote.`,
 }
 
 async function leaderboard(files: string[], flags: LeaderboardFlags): Promise<void> {
-  const [{ OutputSink }, { readRowFiles }, { buildBoard, toLeaderboardMarkdown }, { toLeaderboardCsv }] =
+  const [{ OutputSink }, { readRowFiles }, { buildBoard }, { toLeaderboardCsv, toLeaderboardMarkdown }] =
     await Promise.all([
       import('../export/sink.js'),
       import('../sources/files.js'),
       import('../leaderboard/merge.js'),
-      import('../leaderboard/csv.js'),
+      import('../export/leaderboard.js'),
     ]);
   const output = flags.output ?? '-';
   if (output === '-' && targetOf(flags.markdown) === '-')

@@ -7,8 +7,8 @@
 import { usageError } from '../errors.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
 import { energyFigures, errorSources } from './energy.js';
-import { escapeMarkdown } from '../util/text-safety.js';
-import { estimatedSuffix, formatP, formatPct, formatSig } from './format.js';
+import { estimatedSuffix } from '../render/energy-text.js';
+import { formatP, formatPct, formatSig } from '../render/numbers.js';
 import { matchConfigurations, type ConfigPair } from './match.js';
 import { testRegression, type RegressionSide, type RegressionVerdict } from './regression.js';
 
@@ -88,7 +88,8 @@ export interface CheckInput {
   limits: CheckLimits;
 }
 
-const RUN = '(run)';
+/** The `config` of an outcome about the whole run rather than one configuration. */
+export const RUN = '(run)';
 
 /** An outcome's fields that only some checks fill. */
 const NO_FIGURES = {
@@ -409,77 +410,7 @@ export function testDescription(v: Extract<RegressionVerdict, { method: 'welch' 
   return `Welch's t-test on ${v.current.count} trials (this run) and ${v.baseline.count} (the baseline), ${sources}: t = ${w.t.toFixed(2)}, df = ${w.df.toFixed(1)}, one-sided p = ${formatP(w.p)}`;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Reports
-
-function summaryLine(report: CheckReport): string {
-  const against = report.baseline ? ` against ${report.baseline}` : '';
-  if (report.passed) {
-    return `energy-score check: passed: ${report.checkedConfigs} configuration(s) of ${report.result}${against} within every limit`;
-  }
-  const runFailed = report.outcomes.some((o) => o.config === RUN && !o.passed);
-  const counts = `${report.failedConfigs} of ${report.checkedConfigs} configuration(s) fail`;
-  return `energy-score check: FAILED: ${runFailed ? `the run is incomplete; ${counts}` : counts} (${report.result}${against})`;
-}
-
-export function limitsText(limits: CheckLimits): string {
-  const parts: string[] = [];
-  if (limits.minStars !== undefined) parts.push(`--min-stars ${limits.minStars}`);
-  if (limits.maxWhPer1k !== undefined) parts.push(`--max-wh-per-1k ${limits.maxWhPer1k}`);
-  if (limits.maxJPerQuery !== undefined) parts.push(`--max-j-per-query ${limits.maxJPerQuery}`);
-  if (limits.maxRegressionPct !== undefined) parts.push(`--max-regression ${limits.maxRegressionPct} %`);
-  if (limits.requireMeasured) parts.push('--require-measured');
-  return parts.join(', ');
-}
-
-/** Each failure as one line: "id: message". */
+/** Each failure as one line, "id: message": what the CI annotations carry, whatever the report format. */
 export function failureLines(report: CheckReport): string[] {
   return report.outcomes.filter((o) => !o.passed).map((o) => `${o.config}: ${o.message}`);
-}
-
-export function renderCheckText(report: CheckReport): string {
-  const lines = [summaryLine(report), `limits: ${limitsText(report.limits)}`];
-  for (const o of report.outcomes) {
-    lines.push(`  ${o.passed ? 'pass' : 'FAIL'}  ${o.config}: ${o.message}`);
-  }
-  if (report.notChecked.length > 0) {
-    lines.push('not checked:');
-    for (const n of report.notChecked) lines.push(`  -     ${n.config}: ${n.reason}`);
-  }
-  for (const note of report.notes) lines.push(`note: ${note}`);
-  return `${lines.join('\n')}\n`;
-}
-
-export function renderCheckMarkdown(report: CheckReport): string {
-  const heading = report.passed ? '✅ passed' : '❌ failed';
-  const against = report.baseline ? ` against the baseline \`${report.baseline}\`` : '';
-  const lines = [
-    `## energy-score check: ${heading}`,
-    '',
-    `\`${report.result}\`${against}; limits: ${escapeMarkdown(limitsText(report.limits))}.`,
-    '',
-    report.passed
-      ? `All ${report.checkedConfigs} configuration(s) checked are within every limit.`
-      : `${report.failedConfigs} of ${report.checkedConfigs} configuration(s) fail${report.outcomes.some((o) => o.config === RUN && !o.passed) ? ', and the run is incomplete' : ''}.`,
-    '',
-    '| configuration | check | result | detail |',
-    '| --- | --- | --- | --- |',
-  ];
-  for (const o of report.outcomes) {
-    lines.push(
-      `| ${escapeMarkdown(o.config)} | ${escapeMarkdown(o.check)} | ${o.passed ? '✅ pass' : '❌ fail'} | ${escapeMarkdown(o.message)} |`,
-    );
-  }
-  const extra = [
-    ...report.notChecked.map(
-      (n) => `- not checked: ${escapeMarkdown(n.config)}: ${escapeMarkdown(n.reason)}`,
-    ),
-    ...report.notes.map((n) => `- note: ${escapeMarkdown(n)}`),
-  ];
-  if (extra.length > 0) lines.push('', ...extra);
-  return `${lines.join('\n')}\n`;
-}
-
-export function renderCheckJson(report: CheckReport): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
 }

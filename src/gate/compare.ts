@@ -7,8 +7,7 @@
  */
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
 import { energyFigures, errorSources, sideEstimate, untestableMessage, type SideEstimate } from './energy.js';
-import { escapeMarkdown } from '../util/text-safety.js';
-import { formatP, formatSig } from './format.js';
+import { formatP } from '../render/numbers.js';
 import { matchConfigurations } from './match.js';
 import { REGRESSION_ALPHA } from './regression.js';
 import { ratioOfMeans, welchTwoSided } from './welch.js';
@@ -201,82 +200,4 @@ export function ratioPhrase(ratio: number, ci95: number | null, what: string): s
   const half = ci95 === null ? null : more ? ci95 : ci95 / (ratio * ratio);
   const word = what === 'throughput' ? (more ? 'higher' : 'lower') : more ? 'more' : 'less';
   return `${shown.toFixed(2)}${half === null ? '' : ` ± ${half.toFixed(2)}`} × ${word} ${what}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reports
-
-function figuresCell(row: CompareRow): string {
-  return row.energy ? `${formatSig(row.energy.aPerQueryJ, 3)} → ${formatSig(row.energy.bPerQueryJ, 3)}` : '–';
-}
-
-/** "(trial means, estimated)": which figures the row shows, and whether they are estimated. */
-function figuresQualifier(e: EnergyRatio): string {
-  const parts: string[] = [];
-  if (e.aFigure === 'trial-mean' && e.bFigure === 'trial-mean') parts.push('trial means');
-  else if (e.aFigure === 'trial-mean') parts.push('a: trial mean');
-  else if (e.bFigure === 'trial-mean') parts.push('b: trial mean');
-  if (e.estimated) parts.push('estimated');
-  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
-}
-
-function rowNotes(row: CompareRow): string[] {
-  return [...(row.modelChanged ? ['the model file changed (sha256)'] : []), ...row.notes];
-}
-
-export function renderCompareText(report: CompareReport): string {
-  const lines = [`energy-score compare: ${report.b} against ${report.a} (ratios are b / a)`];
-  for (const row of report.rows) {
-    lines.push(`${row.config}`);
-    lines.push(
-      row.energy
-        ? `  energy:     ${figuresCell(row)} J/query${figuresQualifier(row.energy)}: ${row.energy.text}; ${row.energy.test}`
-        : `  energy:     –${row.noEnergy ? ` (${row.noEnergy})` : ''}`,
-    );
-    lines.push(
-      `  throughput: ${row.throughput ? `${row.throughput.aQps.toFixed(1)} → ${row.throughput.bQps.toFixed(1)} queries/s: ${row.throughput.text}` : '–'}`,
-    );
-    for (const note of rowNotes(row)) lines.push(`  note: ${note}`);
-  }
-  for (const id of report.onlyInA) lines.push(`only in ${report.a}: ${id}`);
-  for (const id of report.onlyInB) lines.push(`only in ${report.b}: ${id}`);
-  return `${lines.join('\n')}\n`;
-}
-
-export function renderCompareMarkdown(report: CompareReport): string {
-  const lines = [
-    '## energy-score compare',
-    '',
-    `\`${report.b}\` against \`${report.a}\`: ratios are b / a, with 95 % intervals (delta method); Welch's two-sided t-test at 95 % decides "within noise".`,
-    '',
-    '| configuration | J/query a → b | energy per query | queries/s a → b | throughput | test |',
-    '| --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const row of report.rows) {
-    const qps = row.throughput
-      ? `${row.throughput.aQps.toFixed(1)} → ${row.throughput.bQps.toFixed(1)}`
-      : '–';
-    const cells = [
-      row.config,
-      row.energy ? `${figuresCell(row)}${figuresQualifier(row.energy)}` : '–',
-      row.energy?.text ?? row.noEnergy ?? '–',
-      qps,
-      row.throughput?.text ?? '–',
-      row.energy?.test ?? '–',
-    ];
-    lines.push(`| ${cells.map(escapeMarkdown).join(' | ')} |`);
-  }
-  const extra = [
-    ...report.rows.flatMap((r) =>
-      rowNotes(r).map((n) => `- ${escapeMarkdown(r.config)}: ${escapeMarkdown(n)}`),
-    ),
-    ...report.onlyInA.map((id) => `- only in \`${report.a}\`: ${escapeMarkdown(id)}`),
-    ...report.onlyInB.map((id) => `- only in \`${report.b}\`: ${escapeMarkdown(id)}`),
-  ];
-  if (extra.length > 0) lines.push('', ...extra);
-  return `${lines.join('\n')}\n`;
-}
-
-export function renderCompareJson(report: CompareReport): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
 }

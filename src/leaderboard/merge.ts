@@ -2,12 +2,22 @@
  * Merging rows from many machines into one board: one row per model and configuration on each
  * hardware (the newest run wins), stars recomputed within each cohort of the merged rows.
  */
-import { starString } from '../render/stars.js';
-import { formatSig } from '../render/numbers.js';
-import { escapeMarkdown } from '../util/text-safety.js';
 import { dedupeRows, describeCohortKey, groupByCohort, rowLabel, type EnergyRow } from '../rating/rows.js';
-import { makeRater, starsWithinInterval, type ScaleName } from '../rating/scales.js';
-import type { BoardRow } from './csv.js';
+import {
+  makeRater,
+  starsWithinInterval,
+  type ScaleName,
+  type Stars,
+  type StarRating,
+} from '../rating/scales.js';
+
+/** A row of the board: its energy row and its rating within the board's cohort. */
+export interface BoardRow {
+  row: EnergyRow;
+  rating: StarRating & { starsWithin95: [Stars, Stars] | null };
+  scale: ScaleName;
+  cohortSize: number;
+}
 
 export interface Board {
   rows: BoardRow[];
@@ -40,40 +50,4 @@ export function buildBoard(input: readonly EnergyRow[], scale: ScaleName): Board
     }
   }
   return { rows: board, duplicatesDropped: dropped, cohorts };
-}
-
-export function toLeaderboardMarkdown(board: Board): string {
-  const lines = [
-    '## energy-score leaderboard',
-    '',
-    '| task | hardware | model | precision | batch | Wh/1k queries | stars | cohort |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const { row, rating, cohortSize } of board.rows) {
-    const energy = `${formatSig(row.energyKwhPer1k * 1000, 3)}${row.energyStatus === 'estimated' ? ' (estimated)' : ''}`;
-    const stars = starString(rating.stars);
-    const cells = [
-      row.task,
-      row.hardware,
-      row.model,
-      row.precision || '–',
-      row.batchSize === null ? '–' : String(row.batchSize),
-      energy,
-      stars,
-      cohortSize === 1 ? '1 (alone)' : String(cohortSize),
-    ];
-    lines.push(`| ${cells.map(escapeMarkdown).join(' | ')} |`);
-  }
-  const scale = board.rows[0]?.scale ?? 'aies';
-  lines.push(
-    '',
-    `Stars on the \`${scale}\` scale within each cohort (one task on one hardware, same energy basis and method). ` +
-      `Energy is AI Energy Score's unit, Wh per 1,000 queries; estimated energy is marked.`,
-  );
-  if (board.duplicatesDropped > 0)
-    lines.push(
-      '',
-      `${board.duplicatesDropped} other run(s) of configurations already listed (older, or the same run given twice) were left out.`,
-    );
-  return lines.join('\n') + '\n';
 }

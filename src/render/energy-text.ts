@@ -1,4 +1,4 @@
-/** Words for how a run's energy was obtained, shared by the table and the Markdown report. */
+/** Words for how a run's energy was obtained, shared by the table, the Markdown report and the check. */
 import type { ConfigResult, RunDocument } from '../result/schema.js';
 import { formatSig } from './numbers.js';
 
@@ -50,4 +50,9 @@ export function energyCell(
   const v = value(result);
   if (v === null) return '–';
   return result.energy.status === 'estimated' ? `${formatSig(v, digits)} est.` : formatSig(v, digits);
+}
+
+/** Energy figures never appear without saying when they are estimated. */
+export function estimatedSuffix(result: ConfigResult): string {
+  return result.energy.status === 'estimated' ? ' (estimated)' : '';
 }

@@ -8,11 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 
 import { errorMessage, usageError } from '../errors.js';
-import { isLeaderboardHeader, parseLeaderboardCsv } from '../leaderboard/csv.js';
 import { readRunDocument } from '../result/read.js';
 import { TASK_NAMES, type TaskName } from '../workload/tasks.js';
-import { AIES_V1_FILES, AIES_V1_HARDWARE, parseAiesFormatCsv, parseCsv } from '../rating/reference.js';
+import { AIES_V1_FILES, AIES_V1_HARDWARE } from '../rating/reference.js';
 import { isRow, rowOfResult, type EnergyRow } from '../rating/rows.js';
+import { parseAiesFormatCsv } from './aies.js';
+import { parseCsv } from './csv.js';
+import { isLeaderboardHeader, parseLeaderboardCsv } from './leaderboard-csv.js';
 
 export interface RowFile {
   file: string;
