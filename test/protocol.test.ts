@@ -56,10 +56,9 @@ describe('protocol arithmetic', () => {
   });
 
   test('relative 95 % interval', () => {
-    // mean 10, sample sd 1, n 4: t(3) = 3.182, half-width 3.182 * 1 / 2 = 1.591
-    assert.ok(
-      Math.abs(relativeCi([9, 11, 9, 11].map((v) => v + 0)) - (3.182 * Math.sqrt(4 / 3)) / 2 / 10) < 1e-12,
-    );
+    // mean 10, sample sd sqrt(4 / 3), n 4: t(0.975, 3) = 3.1824463052837086 (mpmath),
+    // half-width t(3) * sqrt(4 / 3) / 2 = 1.837386231037079, relative to the mean 10.
+    assert.ok(Math.abs(relativeCi([9, 11, 9, 11].map((v) => v + 0)) - 0.1837386231037079) < 1e-15);
     assert.ok(Number.isNaN(relativeCi([5])));
   });
 
@@ -101,8 +100,9 @@ describe('protocol arithmetic', () => {
     assert.ok(Math.abs(e.net.perQueryJ - (42 + 4) / 200) < 1e-12);
     assert.equal(e.domains.gpu!.perQueryJ, 1020 / 200);
     assert.equal(e.domains.gpu!.idlePowerW, 70);
-    // per-trial headline: 0.34 and 0.36: sd 0.01414, t(1) 12.706, half-width 0.127
-    assert.ok(Math.abs(e.ci95PerQueryJ! - (12.706 * Math.sqrt(0.0002)) / Math.sqrt(2)) < 1e-12);
+    // per-trial headline: 0.34 and 0.36: sd sqrt(0.0002), t(0.975, 1) = tan(0.475π) =
+    // 12.706204736174694, half-width t(1) * sqrt(0.0002) / sqrt(2) = t(1) / 100
+    assert.ok(Math.abs(e.ci95PerQueryJ! - 0.12706204736174692) < 1e-14);
     assert.equal(e.trials, 2);
     assert.equal(e.windowSeconds, 2);
     assert.ok(e.warnings.some((w) => w.startsWith('high variance')));

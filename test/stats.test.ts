@@ -12,7 +12,6 @@ import {
   percentileSorted,
   stddev,
   summarize,
-  tCritical95,
 } from '../src/stats/summary.js';
 
 function close(actual: number, expected: number, tolerance = 1e-12, what = ''): void {
@@ -85,51 +84,24 @@ describe('percentile (numpy linear, R type 7)', () => {
   });
 });
 
-describe('tCritical95', () => {
-  test('table values for 1..30 degrees of freedom', () => {
-    assert.equal(tCritical95(1), 12.706);
-    assert.equal(tCritical95(2), 4.303);
-    assert.equal(tCritical95(3), 3.182);
-    assert.equal(tCritical95(4), 2.776);
-    assert.equal(tCritical95(5), 2.571);
-    assert.equal(tCritical95(9), 2.262);
-    assert.equal(tCritical95(10), 2.228);
-    assert.equal(tCritical95(14), 2.145);
-    assert.equal(tCritical95(19), 2.093);
-    assert.equal(tCritical95(20), 2.086);
-    assert.equal(tCritical95(29), 2.045);
-    assert.equal(tCritical95(30), 2.042);
-  });
-
-  test('beyond 30: close to the exact quantiles and decreasing towards 1.96', () => {
-    // Exact t(0.975): 31 → 2.0395, 40 → 2.0211, 60 → 2.0003, 120 → 1.9799, 1000 → 1.9623.
-    close(tCritical95(31), 2.0395, 0.001, 'df 31');
-    close(tCritical95(40), 2.0211, 0.001, 'df 40');
-    close(tCritical95(60), 2.0, 0.002, 'df 60');
-    close(tCritical95(120), 1.98, 0.002, 'df 120');
-    close(tCritical95(1000), 1.9623, 0.001, 'df 1000');
-    assert.ok(tCritical95(31) < tCritical95(30), 'continuous with the table at 30/31');
-    assert.ok(tCritical95(60) > tCritical95(120));
-    assert.ok(tCritical95(1e9) > 1.959964 && tCritical95(1e9) < 1.96);
-  });
-
-  test('fewer than one degree of freedom is NaN', () => {
-    assert.ok(Number.isNaN(tCritical95(0)));
-    assert.ok(Number.isNaN(tCritical95(-3)));
-  });
-});
-
 describe('ci95HalfWidth', () => {
+  // t(0.975, df) from mpmath at 50 digits (see student-t.test.ts): t(4) = 2.7764451051977934,
+  // t(7) = 2.364624251592785; the products below are from the same run.
   test('hand-computed: [1, 2, 3, 4, 5]', () => {
-    // sd = sqrt(10 / 4) = 1.58113883; t(4) = 2.776; half-width = 2.776 * 1.58113883 / sqrt(5)
-    // = 2.776 * sqrt(0.5) = 1.962928424...
-    close(ci95HalfWidth([1, 2, 3, 4, 5]), 1.9629284245, 1e-9);
+    // sd = sqrt(10 / 4); half-width = t(4) * sqrt(2.5) / sqrt(5) = t(4) * sqrt(0.5).
+    close(ci95HalfWidth([1, 2, 3, 4, 5]), 1.9632431614775572, 4e-15);
   });
 
   test('hand-computed: [2, 4, 4, 4, 5, 5, 7, 9]', () => {
-    // sd = sqrt(32 / 7); t(7) = 2.365; / sqrt(8) → 2.365 * 2.138089935 / 2.828427125 = 1.787770...
-    close(ci95HalfWidth([2, 4, 4, 4, 5, 5, 7, 9]), (2.365 * Math.sqrt(32 / 7)) / Math.sqrt(8));
-    close(ci95HalfWidth([2, 4, 4, 4, 5, 5, 7, 9]), 1.78777, 1e-5);
+    // sd = sqrt(32 / 7); half-width = t(7) * sqrt(32 / 7) / sqrt(8) = t(7) * sqrt(4 / 7).
+    close(ci95HalfWidth([2, 4, 4, 4, 5, 5, 7, 9]), 1.7874879182362104, 4e-15);
+  });
+
+  test('1..100: t(0.975, 99) times the standard error', () => {
+    // sd = sqrt(100 * 101 / 12) = 29.011491975882016; t(99) = 1.9842169515864172;
+    // half-width t(99) * sd / 10.
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    close(ci95HalfWidth(values), 5.756509416935842, 1e-14);
   });
 
   test('NaN for fewer than two values, 0 for constant data', () => {
@@ -152,9 +124,8 @@ describe('summarize', () => {
     close(s.stddev, Math.sqrt(82.5 / 9));
     close(s.p95, 9.55); // rank 8.55
     close(s.p99, 9.91); // rank 8.91
-    // t(9) = 2.262 → 2.262 * 3.0276503541 / 3.1622776602 = 2.262 * 0.9574271 = 2.165700...
-    close(s.ci95, (2.262 * Math.sqrt(82.5 / 9)) / Math.sqrt(10));
-    close(s.ci95, 2.1657, 1e-5);
+    // t(0.975, 9) = 2.262157162798205 (mpmath) → t(9) * sqrt(82.5 / 9) / sqrt(10)
+    close(s.ci95, 2.165850589668169, 4e-15);
   });
 
   test('one value', () => {

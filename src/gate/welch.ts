@@ -1,10 +1,9 @@
 /**
  * Welch's t-test and a ratio of means with its interval: the statistics behind `check
- * --max-regression` and `compare`. Student's t CDF and quantiles come from @stdlib, because the
- * Welch–Satterthwaite degrees of freedom are not whole numbers.
+ * --max-regression` and `compare`. Student's t takes fractional degrees of freedom here, because
+ * the Welch–Satterthwaite degrees of freedom are not whole numbers.
  */
-import tCdf from '@stdlib/stats-base-dists-t-cdf';
-import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { studentTQuantile, studentTSurvival } from '../stats/student-t.js';
 import { mean, stddev } from '../stats/summary.js';
 
 /** A sample mean and its standard error; `count` gives its degrees of freedom (count - 1). */
@@ -25,7 +24,7 @@ export function estimateFromTrials(values: readonly number[]): MeanEstimate {
 
 /** Undoes a Student's t 95 % half-width: standard error = half-width / t(0.975, n - 1). */
 export function estimateFromInterval(meanValue: number, ci95HalfWidth: number, count: number): MeanEstimate {
-  return { mean: meanValue, standardError: ci95HalfWidth / tQuantile(0.975, count - 1), count };
+  return { mean: meanValue, standardError: ci95HalfWidth / studentTQuantile(0.975, count - 1), count };
 }
 
 export interface WelchResult {
@@ -53,7 +52,7 @@ export function welchGreater(b: MeanEstimate, a: MeanEstimate, factor = 1): Welc
   }
   const t = difference / Math.sqrt(variance);
   const df = variance ** 2 / (varB ** 2 / (b.count - 1) + varA ** 2 / (a.count - 1));
-  return { t, df, p: 1 - tCdf(t, df) };
+  return { t, df, p: studentTSurvival(t, df) };
 }
 
 /**
@@ -64,7 +63,7 @@ export function welchTwoSided(b: MeanEstimate, a: MeanEstimate): WelchResult {
   const oneSided = welchGreater(b, a);
   if (!Number.isFinite(oneSided.t)) return { ...oneSided, p: 0 };
   if (oneSided.t === 0) return { ...oneSided, p: 1 };
-  return { ...oneSided, p: Math.min(1, 2 * (1 - tCdf(Math.abs(oneSided.t), oneSided.df))) };
+  return { ...oneSided, p: Math.min(1, 2 * studentTSurvival(Math.abs(oneSided.t), oneSided.df)) };
 }
 
 export interface RatioInterval {
@@ -88,5 +87,5 @@ export function ratioOfMeans(b: MeanEstimate, a: MeanEstimate): RatioInterval {
   const rel = relB + relA;
   if (rel === 0) return { ratio, ci95: 0, df: b.count + a.count - 2 };
   const df = rel ** 2 / (relB ** 2 / (b.count - 1) + relA ** 2 / (a.count - 1));
-  return { ratio, ci95: tQuantile(0.975, df) * Math.abs(ratio) * Math.sqrt(rel), df };
+  return { ratio, ci95: studentTQuantile(0.975, df) * Math.abs(ratio) * Math.sqrt(rel), df };
 }

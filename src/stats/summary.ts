@@ -1,4 +1,5 @@
 /** Descriptive statistics for timing and energy samples. */
+import { studentTQuantile } from './student-t.js';
 
 export interface Summary {
   count: number;
@@ -56,26 +57,10 @@ export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
 
-/** Two-sided 97.5 % quantiles of Student's t for 1..30 degrees of freedom. */
-const T_975 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
-  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
-];
-
-/** t quantile for a 95 % two-sided interval; beyond 30 degrees of freedom, a standard approximation. */
-export function tCritical95(degreesOfFreedom: number): number {
-  if (degreesOfFreedom < 1) return NaN;
-  if (degreesOfFreedom <= 30) return T_975[degreesOfFreedom - 1]!;
-  // Cornish-Fisher expansion around the normal quantile; within 0.001 of the table above 30.
-  const z = 1.959964;
-  const n = degreesOfFreedom;
-  return z + (z ** 3 + z) / (4 * n) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * n * n);
-}
-
 /** Half-width of the 95 % confidence interval of the mean; NaN for fewer than two values. */
 export function ci95HalfWidth(values: readonly number[]): number {
   if (values.length < 2) return NaN;
-  return (tCritical95(values.length - 1) * stddev(values)) / Math.sqrt(values.length);
+  return (studentTQuantile(0.975, values.length - 1) * stddev(values)) / Math.sqrt(values.length);
 }
 
 export function summarize(values: readonly number[]): Summary {
