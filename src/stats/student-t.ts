@@ -4,7 +4,8 @@
  * by inverting it.
  *
  * With x = df / (df + t²), P(T > |t|) = I_x(df/2, 1/2) / 2 and P(|T| < |t|) = I_{1-x}(1/2, df/2).
- * Both are kept apart and the smaller computed directly, so neither tail loses digits to 1 - p.
+ * The two are kept apart, each computed directly on its own side of the continued fraction's
+ * switch-over, so that a small tail never comes from 1 minus a CDF near 1.
  */
 
 /** Coefficients of the Lanczos approximation with g = 671/128 (Numerical Recipes, 3rd ed., §6.1). */
@@ -64,6 +65,7 @@ export function logBeta(a: number, b: number): number {
 
 const TINY = 1e-300;
 const MIN_NORMAL = 2.2250738585072014e-308;
+/** Below this, x^a and y^b come from pow and sqrt rather than exp of their logs (see split). */
 const POW_BELOW = 0.1;
 
 /**
