@@ -44,8 +44,11 @@ describe('OutputSink.open checks every target before any work', () => {
     assert.equal(err.exitCode, 2);
   });
 
-  test('a name too long for the file system', async () => {
-    assert.match((await openError(path.join(tmp, 'x'.repeat(300)))).message, /the file name is too long$/);
+  test('a name too long for the file system, counted in bytes', async () => {
+    const bytes = /: the file name is longer than 255 bytes$/;
+    assert.match((await openError(path.join(tmp, 'x'.repeat(300)))).message, bytes);
+    // 128 characters, 256 bytes.
+    assert.match((await openError(path.join(tmp, 'é'.repeat(128)))).message, bytes);
   });
 
   test('a file under a file', async () => {
@@ -127,6 +130,10 @@ describe('write errors become one line', () => {
       ['ENAMETOOLONG', 2, 'cannot write out.json: the name is too long'],
       ['EROFS', 2, 'cannot write out.json: the file system is read-only'],
       ['EIO', 1, 'cannot write out.json: input/output error'],
+      ['ENOENT', 1, 'cannot write out.json: its folder no longer exists'],
+      ['ENOTDIR', 2, 'cannot write out.json: a part of the path is not a folder'],
+      ['EISDIR', 2, 'cannot write out.json: it is a folder'],
+      ['ELOOP', 2, 'cannot write out.json: too many symbolic links in the path'],
     ];
     for (const [code, exit, message] of cases) {
       const err = writeError('out.json', errno(code));

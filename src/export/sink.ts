@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { EnergyScoreError, errorMessage, runError, usageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { MAX_NAME_BYTES } from '../util/file-names.js';
 
 /** The machine formats a command can write. */
 export type OutputFormat = 'json' | 'csv' | 'markdown' | 'html' | 'svg' | 'png';
@@ -80,7 +81,8 @@ async function checkTarget(flag: string, file: string): Promise<void> {
       `give the output's own file name after ${flag} (e.g. ${flag} result.json), and the model as an argument`,
     );
   }
-  if (path.basename(file).length > 255) throw cannot('the file name is too long', 'use a shorter name');
+  if (Buffer.byteLength(path.basename(file)) > MAX_NAME_BYTES)
+    throw cannot(`the file name is longer than ${MAX_NAME_BYTES} bytes`, 'use a shorter name');
   const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     if (err.code === 'ENOTDIR') throw cannot('a part of the path is a file, not a folder');
@@ -122,6 +124,18 @@ export function writeError(where: string, err: unknown): EnergyScoreError {
       return usageError(`cannot write ${where}: the name is too long`, 'use a shorter path');
     case 'EROFS':
       return usageError(`cannot write ${where}: the file system is read-only`, 'write somewhere else');
+    case 'ENOENT':
+      // Every folder was checked when the sink was opened: this one went away since.
+      return runError(
+        `cannot write ${where}: its folder no longer exists`,
+        'the folder was removed or renamed while energy-score ran; make it again and run again',
+      );
+    case 'ENOTDIR':
+      return usageError(`cannot write ${where}: a part of the path is not a folder`, 'check the path');
+    case 'EISDIR':
+      return usageError(`cannot write ${where}: it is a folder`, 'give a file name');
+    case 'ELOOP':
+      return usageError(`cannot write ${where}: too many symbolic links in the path`, 'check the links');
     case 'EPIPE':
       return new StdoutClosed();
     case 'EIO':
