@@ -92,6 +92,40 @@ describe('OutputSink.open checks every target before any work', () => {
     );
   });
 
+  test('an output that is one of the inputs is refused, unless it is the update the command makes', async () => {
+    const input = path.join(tmp, 'input.json');
+    fs.writeFileSync(input, '{}');
+    const alias = path.join(tmp, 'alias.json');
+    fs.symlinkSync(input, alias);
+    await assert.rejects(
+      OutputSink.open([{ format: 'json', target: alias, flag: '--json' }], { reads: [input] }),
+      {
+        message: `--json ${alias}: it is also an input of this command, and writing it would replace it`,
+      },
+    );
+    await assert.rejects(
+      OutputSink.open([{ format: 'markdown', target: input, flag: '--markdown' }], {
+        reads: [input],
+        updates: { format: 'json', files: [input] },
+      }),
+      {
+        message: `--markdown ${input}: it is also an input of this command, and writing it would replace it`,
+      },
+    );
+    const sink = await OutputSink.open([{ format: 'json', target: alias, flag: '--json' }], {
+      reads: [input, path.join(tmp, 'missing.json')],
+      updates: { format: 'json', files: [input] },
+    });
+    assert.deepEqual(sink.rewrittenInputs(), [input]);
+    await sink.exclusive(async () => {
+      assert.ok(fs.existsSync(`${input}.lock`), 'the lock sits beside the file the link names');
+      await sink.write('json', '{"new": true}');
+    });
+    assert.equal(fs.readFileSync(input, 'utf8'), '{"new": true}');
+    assert.ok(fs.lstatSync(alias).isSymbolicLink());
+    assert.equal(fs.existsSync(`${input}.lock`), false);
+  });
+
   test('text goes to stderr when stdout carries a machine format', async () => {
     assert.equal(
       (await OutputSink.open([{ format: 'json', target: '-', flag: '--json' }])).textStream,
