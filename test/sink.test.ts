@@ -44,8 +44,11 @@ describe('OutputSink.open checks every target before any work', () => {
     assert.equal(err.exitCode, 2);
   });
 
-  test('a name too long for the file system', async () => {
-    assert.match((await openError(path.join(tmp, 'x'.repeat(300)))).message, /the file name is too long$/);
+  test('a name too long for the file system, counted in bytes', async () => {
+    const bytes = /: the file name is longer than 255 bytes$/;
+    assert.match((await openError(path.join(tmp, 'x'.repeat(300)))).message, bytes);
+    // 128 characters, 256 bytes.
+    assert.match((await openError(path.join(tmp, 'é'.repeat(128)))).message, bytes);
   });
 
   test('a file under a file', async () => {
@@ -89,6 +92,40 @@ describe('OutputSink.open checks every target before any work', () => {
     );
   });
 
+  test('an output that is one of the inputs is refused, unless it is the update the command makes', async () => {
+    const input = path.join(tmp, 'input.json');
+    fs.writeFileSync(input, '{}');
+    const alias = path.join(tmp, 'alias.json');
+    fs.symlinkSync(input, alias);
+    await assert.rejects(
+      OutputSink.open([{ format: 'json', target: alias, flag: '--json' }], { reads: [input] }),
+      {
+        message: `--json ${alias}: it is also an input of this command, and writing it would replace it`,
+      },
+    );
+    await assert.rejects(
+      OutputSink.open([{ format: 'markdown', target: input, flag: '--markdown' }], {
+        reads: [input],
+        updates: { format: 'json', files: [input] },
+      }),
+      {
+        message: `--markdown ${input}: it is also an input of this command, and writing it would replace it`,
+      },
+    );
+    const sink = await OutputSink.open([{ format: 'json', target: alias, flag: '--json' }], {
+      reads: [input, path.join(tmp, 'missing.json')],
+      updates: { format: 'json', files: [input] },
+    });
+    assert.deepEqual(sink.rewrittenInputs(), [input]);
+    await sink.exclusive(async () => {
+      assert.ok(fs.existsSync(`${input}.lock`), 'the lock sits beside the file the link names');
+      await sink.write('json', '{"new": true}');
+    });
+    assert.equal(fs.readFileSync(input, 'utf8'), '{"new": true}');
+    assert.ok(fs.lstatSync(alias).isSymbolicLink());
+    assert.equal(fs.existsSync(`${input}.lock`), false);
+  });
+
   test('text goes to stderr when stdout carries a machine format', async () => {
     assert.equal(
       (await OutputSink.open([{ format: 'json', target: '-', flag: '--json' }])).textStream,
@@ -127,6 +164,10 @@ describe('write errors become one line', () => {
       ['ENAMETOOLONG', 2, 'cannot write out.json: the name is too long'],
       ['EROFS', 2, 'cannot write out.json: the file system is read-only'],
       ['EIO', 1, 'cannot write out.json: input/output error'],
+      ['ENOENT', 1, 'cannot write out.json: its folder no longer exists'],
+      ['ENOTDIR', 2, 'cannot write out.json: a part of the path is not a folder'],
+      ['EISDIR', 2, 'cannot write out.json: it is a folder'],
+      ['ELOOP', 2, 'cannot write out.json: too many symbolic links in the path'],
     ];
     for (const [code, exit, message] of cases) {
       const err = writeError('out.json', errno(code));

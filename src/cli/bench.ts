@@ -135,7 +135,9 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
       import('../export/formats.js'),
       import('./progress.js'),
     ]);
-  const sink = await OutputSink.open(await outputRequests(flags, ['json', 'csv', 'markdown', 'html']));
+  const sink = await OutputSink.open(await outputRequests(flags, ['json', 'csv', 'markdown', 'html']), {
+    reads: flags.cohort ?? [],
+  });
   if (sink.stdoutFormat === 'html')
     throw usageError('--html takes a file name', 'for example --html report.html');
   const carbon = carbonFrom(flags);

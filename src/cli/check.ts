@@ -103,7 +103,9 @@ async function check(resultPath: string, flags: CheckFlags): Promise<number> {
     import('../export/check-report.js'),
     import('../ci/github.js'),
   ]);
-  const sink = await OutputSink.open(await outputRequests(flags, ['json', 'markdown']));
+  const sink = await OutputSink.open(await outputRequests(flags, ['json', 'markdown']), {
+    reads: flags.baseline === undefined ? [resultPath] : [resultPath, flags.baseline],
+  });
   const limits: CheckLimits = {
     minStars: flags.minStars,
     maxWhPer1k: flags.maxWhPer1k,

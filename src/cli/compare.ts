@@ -41,7 +41,9 @@ Exit codes: 0 compared, 2 a usage error or results with no configuration in comm
         import('../app/compare.js'),
         import('../export/compare-report.js'),
       ]);
-      const sink = await OutputSink.open(await outputRequests(flags, ['json', 'markdown']));
+      const sink = await OutputSink.open(await outputRequests(flags, ['json', 'markdown']), {
+        reads: [aPath, bPath],
+      });
       const report = await compareFiles(aPath, bPath);
       if (sink.has('json')) await sink.writeFile('json', renderCompareJson(report));
       if (sink.has('markdown')) await sink.writeFile('markdown', renderCompareMarkdown(report));

@@ -57,7 +57,7 @@ async function label(file: string, flags: LabelFlags): Promise<void> {
     import('../label/select.js'),
   ]);
   const format = png ? 'png' : 'svg';
-  const sink = await OutputSink.open([{ format, target: output, flag: '-o' }]);
+  const sink = await OutputSink.open([{ format, target: output, flag: '-o' }], { reads: [file] });
   const document = await readRunDocument(file);
   const result = selectConfig(document, file, flags.config);
   const svg = labelSvg(document, result);

@@ -38,7 +38,9 @@ One row per model (by sha256) and configuration on each hardware: where several 
 same one, the newest is kept. Stars are recomputed within each cohort of the merged rows (one
 task on one hardware, same energy basis and method). The CSV starts with AI Energy Score's
 columns (model,total_gpu_energy,energy_score; kWh per 1,000 queries), then ours. Cells a
-spreadsheet would run as formulas are defused with a leading quote.`,
+spreadsheet would run as formulas are defused with a leading quote. A board that is also an
+input is read again under its lock (FILE.lock) just before it is written, so merges into one
+board run at once keep every row.`,
     )
     .action(async (files: string[], flags: LeaderboardFlags) => {
       await leaderboard(files, flags);
@@ -57,28 +59,40 @@ async function leaderboard(files: string[], flags: LeaderboardFlags): Promise<vo
   if (output === '-' && targetOf(flags.markdown) === '-')
     throw usageError('only one of -o and --markdown can be -', 'send the other to a file');
   const outputFormat = output === '-' ? 'csv' : formatOfOutput(output, ['csv', 'markdown']);
-  const sink = await OutputSink.open([
-    { format: outputFormat, target: output, flag: '-o' },
-    ...(outputFormat === 'markdown'
-      ? []
-      : [{ format: 'markdown' as const, target: targetOf(flags.markdown), flag: '--markdown' }]),
-  ]);
+  const sink = await OutputSink.open(
+    [
+      { format: outputFormat, target: output, flag: '-o' },
+      ...(outputFormat === 'markdown'
+        ? []
+        : [{ format: 'markdown' as const, target: targetOf(flags.markdown), flag: '--markdown' }]),
+    ],
+    { reads: files, updates: { format: 'csv', files } },
+  );
   const read = await readRowFiles(files);
-  const rows = read.flatMap((f) => f.rows);
   const notes: string[] = [];
   for (const f of read) {
     for (const left of f.left) notes.push(`${f.file}: ${left.id} left out: ${left.reason}`);
   }
   await writeStream(process.stderr, notes.map((n) => `${n}\n`).join(''), 'stderr');
-  if (rows.length === 0) {
+  if (read.every((f) => f.rows.length === 0)) {
     throw usageError(
       `no rated energy in ${files.join(', ')}: every configuration was skipped, failed or had no energy measured`,
       'bench with an energy meter (see energy-score doctor) and merge the JSON it writes',
     );
   }
-  const board = buildBoard(rows, flags.scale);
-  if (sink.has('csv')) await sink.write('csv', toLeaderboardCsv(board.rows));
-  if (sink.has('markdown')) await sink.write('markdown', toLeaderboardMarkdown(board));
+  // A board merged into itself is read again under its lock just before it is written, so rows
+  // that another merge wrote since the first read are kept.
+  const board = await sink.exclusive(async () => {
+    const again = new Set(sink.rewrittenInputs());
+    const fresh = again.size ? await readRowFiles([...again]) : [];
+    const rows = read.flatMap((f) =>
+      again.has(f.file) ? fresh.find((g) => g.file === f.file)!.rows : f.rows,
+    );
+    const built = buildBoard(rows, flags.scale);
+    if (sink.has('csv')) await sink.write('csv', toLeaderboardCsv(built.rows));
+    if (sink.has('markdown')) await sink.write('markdown', toLeaderboardMarkdown(built));
+    return built;
+  });
   const written = sink
     .fileFormats()
     .map((f) => sink.fileOf(f))

@@ -39,36 +39,40 @@ says why; a star is never made up.`,
 }
 
 async function rate(files: string[], flags: RateFlags): Promise<void> {
-  const [{ rateFiles }, { OutputSink, writeError }, { toJson }, { renderRateText }, { writeFileAtomic }] =
-    await Promise.all([
-      import('../app/rate.js'),
-      import('../export/sink.js'),
-      import('../export/formats.js'),
-      import('../export/rate-text.js'),
-      import('../util/atomic-write.js'),
-    ]);
-  const sink = await OutputSink.open(await outputRequests(flags, ['json']));
+  const [{ rateFiles }, { OutputSink }, { toJson }, { renderRateText }] = await Promise.all([
+    import('../app/rate.js'),
+    import('../export/sink.js'),
+    import('../export/formats.js'),
+    import('../export/rate-text.js'),
+  ]);
+  const sink = await OutputSink.open(await outputRequests(flags, ['json']), {
+    reads: [...files, ...(flags.cohort ?? [])],
+    updates: { format: 'json', files },
+  });
   if (sink.has('json') && files.length > 1)
     throw usageError(
       '--json writes one result document, and several were given',
       'rate them one at a time with --json, or write each back with --in-place',
     );
-  const documents = await rateFiles(
-    files,
-    ratingRequest(flags, {
-      within: Boolean(flags.within),
-      withinSource: 'the results given',
-      withinFlag: '--within',
-    }),
+  // The files written back are locked from before they are read until they are written, so two
+  // commands rewriting one file take turns instead of one undoing the other.
+  await sink.exclusive(
+    async () => {
+      const documents = await rateFiles(
+        files,
+        ratingRequest(flags, {
+          within: Boolean(flags.within),
+          withinSource: 'the results given',
+          withinFlag: '--within',
+        }),
+      );
+      await sink.text(renderRateText(documents));
+      if (flags.inPlace) {
+        for (const { file, document } of documents) await sink.writeBack(file, toJson(document));
+        await sink.text(`ratings written back into ${files.length} file${files.length === 1 ? '' : 's'}\n`);
+      }
+      if (sink.has('json')) await sink.write('json', toJson(documents[0]!.document));
+    },
+    flags.inPlace ? files : [],
   );
-  await sink.text(renderRateText(documents));
-  if (flags.inPlace) {
-    for (const { file, document } of documents) {
-      await writeFileAtomic(file, toJson(document)).catch((err: unknown) => {
-        throw writeError(file, err);
-      });
-    }
-    await sink.text(`ratings written back into ${files.length} file${files.length === 1 ? '' : 's'}\n`);
-  }
-  if (sink.has('json')) await sink.write('json', toJson(documents[0]!.document));
 }

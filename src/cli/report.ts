@@ -37,7 +37,7 @@ the world average (475 gCO2e/kWh), labelled.`,
         import('../export/formats.js'),
         import('../export/table.js'),
       ]);
-    const sink = await OutputSink.open(await outputRequests(flags, ['html', 'markdown']));
+    const sink = await OutputSink.open(await outputRequests(flags, ['html', 'markdown']), { reads: [file] });
     if (sink.stdoutFormat === 'html')
       throw usageError('--html takes a file name', 'for example --html report.html');
     const document = await readRunDocument(file);

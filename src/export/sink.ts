@@ -1,9 +1,11 @@
 /**
  * The one place every command's output goes through. A sink is opened before anything is
  * measured or computed: it checks every target then (the folder exists and is writable, the
- * target is not a folder, a pipe or a device, not a model file, at most one format on stdout),
- * so a bad path fails in a second, not after a long run. Files are replaced atomically and only
- * when there is something to put in them; write errors become one line with an exit code.
+ * target is not a folder, a pipe or a device, not a model file, not one of the command's own
+ * inputs unless the command updates it, at most one format on stdout), so a bad path fails in a
+ * second, not after a long run. Files are replaced atomically and only when there is something
+ * to put in them; a file the command also read is written holding its lock (src/util/file-lock.ts);
+ * write errors become one line with an exit code.
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
@@ -11,6 +13,8 @@ import path from 'node:path';
 
 import { EnergyScoreError, errorMessage, runError, usageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { MAX_NAME_BYTES } from '../util/file-names.js';
+import { acquireFileLock, lockPathOf, type FileLock } from '../util/file-lock.js';
 
 /** The machine formats a command can write. */
 export type OutputFormat = 'json' | 'csv' | 'markdown' | 'html' | 'svg' | 'png';
@@ -80,7 +84,8 @@ async function checkTarget(flag: string, file: string): Promise<void> {
       `give the output's own file name after ${flag} (e.g. ${flag} result.json), and the model as an argument`,
     );
   }
-  if (path.basename(file).length > 255) throw cannot('the file name is too long', 'use a shorter name');
+  if (Buffer.byteLength(path.basename(file)) > MAX_NAME_BYTES)
+    throw cannot(`the file name is longer than ${MAX_NAME_BYTES} bytes`, 'use a shorter name');
   const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     if (err.code === 'ENOTDIR') throw cannot('a part of the path is a file, not a folder');
@@ -122,6 +127,18 @@ export function writeError(where: string, err: unknown): EnergyScoreError {
       return usageError(`cannot write ${where}: the name is too long`, 'use a shorter path');
     case 'EROFS':
       return usageError(`cannot write ${where}: the file system is read-only`, 'write somewhere else');
+    case 'ENOENT':
+      // Every folder was checked when the sink was opened: this one went away since.
+      return runError(
+        `cannot write ${where}: its folder no longer exists`,
+        'the folder was removed or renamed while energy-score ran; make it again and run again',
+      );
+    case 'ENOTDIR':
+      return usageError(`cannot write ${where}: a part of the path is not a folder`, 'check the path');
+    case 'EISDIR':
+      return usageError(`cannot write ${where}: it is a folder`, 'give a file name');
+    case 'ELOOP':
+      return usageError(`cannot write ${where}: too many symbolic links in the path`, 'check the links');
     case 'EPIPE':
       return new StdoutClosed();
     case 'EIO':
@@ -153,19 +170,44 @@ export function writeStream(stream: NodeJS.WritableStream, text: string | Uint8A
   });
 }
 
+/** What a command reads, so that no output replaces it by mistake. */
+export interface SinkInputs {
+  /** Files the command reads: an output that is one of them is refused, */
+  reads: readonly string[];
+  /**
+   * except this format's output over one of these files, which the command updates (a board
+   * merged into itself, a result re-rated): that write holds the file's lock.
+   */
+  updates?: { format: OutputFormat; files: readonly string[] };
+}
+
+/** Whether two paths name one file (through symlinks and `./`); false when either is missing. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
+  return x !== null && y !== null && x.dev === y.dev && x.ino === y.ino;
+}
+
 export class OutputSink {
   private readonly targets = new Map<OutputFormat, { target: string; flag: string }>();
   /** The format that goes to stdout, if one does. */
   readonly stdoutFormat: OutputFormat | undefined;
+  /** The inputs (as given) that an output rewrites, by that output's format. */
+  private readonly rewritten: Map<OutputFormat, string[]>;
+  /** Lock files this sink holds now (see exclusive). */
+  private readonly held = new Set<string>();
 
-  private constructor(requests: readonly OutputRequest[]) {
+  private constructor(requests: readonly OutputRequest[], rewritten: Map<OutputFormat, string[]>) {
     for (const r of requests)
       if (r.target !== undefined) this.targets.set(r.format, { target: r.target, flag: r.flag });
     this.stdoutFormat = [...this.targets].find(([, t]) => t.target === STDOUT)?.[0];
+    this.rewritten = rewritten;
   }
 
   /** Checks every target before the command does any work; throws a usage error for a bad one. */
-  static async open(requests: readonly OutputRequest[]): Promise<OutputSink> {
+  static async open(
+    requests: readonly OutputRequest[],
+    inputs: SinkInputs = { reads: [] },
+  ): Promise<OutputSink> {
     const given = requests.filter((r) => r.target !== undefined);
     const toStdout = given.filter((r) => r.target === STDOUT);
     if (toStdout.length > 1) {
@@ -175,19 +217,36 @@ export class OutputSink {
       );
     }
     const seen = new Map<string, string>();
+    const rewritten = new Map<OutputFormat, string[]>();
     for (const r of given) {
       if (r.target === STDOUT) continue;
-      const resolved = path.resolve(r.target!);
+      const target = r.target!;
+      const resolved = path.resolve(target);
       const other = seen.get(resolved);
-      if (other) throw usageError(`${other} and ${r.flag} both write ${r.target}`, 'give each its own file');
+      if (other) throw usageError(`${other} and ${r.flag} both write ${target}`, 'give each its own file');
       seen.set(resolved, r.flag);
-      await checkTarget(r.flag, r.target!);
+      await checkTarget(r.flag, target);
+      for (const input of inputs.reads) {
+        if (!(await sameFile(input, target))) continue;
+        if (inputs.updates?.format !== r.format || !inputs.updates.files.includes(input)) {
+          throw usageError(
+            `${r.flag} ${target}: it is also an input of this command, and writing it would replace it`,
+            'give the output its own file name',
+          );
+        }
+        rewritten.set(r.format, [...(rewritten.get(r.format) ?? []), input]);
+      }
     }
-    return new OutputSink(given);
+    return new OutputSink(given, rewritten);
   }
 
   has(format: OutputFormat): boolean {
     return this.targets.has(format);
+  }
+
+  /** The inputs, as given, that the outputs rewrite: what exclusive() should read again. */
+  rewrittenInputs(): string[] {
+    return [...this.rewritten.values()].flat();
   }
 
   /** The formats with a file target. */
@@ -212,15 +271,68 @@ export class OutputSink {
     return writeStream(stream, content, stream === process.stdout ? 'stdout' : 'stderr');
   }
 
-  /** Replaces a format's file atomically; nothing when the format goes to stdout or nowhere. */
-  async writeFile(format: OutputFormat, content: string | Uint8Array): Promise<void> {
-    const file = this.fileOf(format);
-    if (file === undefined) return;
+  /**
+   * Runs `fn` holding the lock of every output that rewrites an input, and of `also` (files the
+   * command writes back itself): a command that reads such a file again inside `fn` and writes
+   * it there loses nothing another process wrote in between.
+   */
+  exclusive<T>(fn: () => Promise<T>, also: readonly string[] = []): Promise<T> {
+    const rewriting = [...this.rewritten.keys()].map((f) => this.fileOf(f)!);
+    return this.locked([...rewriting, ...also], fn);
+  }
+
+  /**
+   * Runs `fn` holding the locks of `files` that this sink does not hold already. They are taken
+   * in one order (by lock path), so two commands locking overlapping files cannot wait on each other.
+   */
+  private async locked<T>(files: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const byLock = new Map<string, string>();
+    for (const file of files) {
+      const lockPath = await lockPathOf(file).catch((err: unknown) => {
+        throw writeError(file, err);
+      });
+      if (!this.held.has(lockPath) && !byLock.has(lockPath)) byLock.set(lockPath, file);
+    }
+    const locks: FileLock[] = [];
+    try {
+      for (const lockPath of [...byLock.keys()].sort()) {
+        const file = byLock.get(lockPath)!;
+        locks.push(
+          await acquireFileLock(file).catch((err: unknown) => {
+            throw writeError(file, err);
+          }),
+        );
+        this.held.add(lockPath);
+      }
+      return await fn();
+    } finally {
+      for (const lock of locks.reverse()) {
+        this.held.delete(lock.path);
+        await lock.release();
+      }
+    }
+  }
+
+  /** Replaces a file atomically, holding its lock when `locked` (unless the sink holds it already). */
+  private async replace(file: string, content: string | Uint8Array, locked: boolean): Promise<void> {
+    if (locked) return this.locked([file], () => this.replace(file, content, false));
     try {
       await writeFileAtomic(file, content);
     } catch (err) {
       throw writeError(file, err);
     }
+  }
+
+  /** Replaces a format's file atomically; nothing when the format goes to stdout or nowhere. */
+  async writeFile(format: OutputFormat, content: string | Uint8Array): Promise<void> {
+    const file = this.fileOf(format);
+    if (file === undefined) return;
+    await this.replace(file, content, this.rewritten.has(format));
+  }
+
+  /** Writes back one of the command's own inputs (`rate --in-place`), atomically and under its lock. */
+  writeBack(file: string, content: string | Uint8Array): Promise<void> {
+    return this.replace(file, content, true);
   }
 
   /** Writes a format to wherever it was asked to go, file or stdout. */

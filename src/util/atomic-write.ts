@@ -3,22 +3,34 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, chmod, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { errorMessage, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
+import { siblingName } from './file-names.js';
 
 /**
- * What a write to `file` replaces: a symlink is followed to its target (so the link survives),
- * and an existing file's permission bits are kept. Anything but a regular file (a folder, a
- * device such as /dev/null, a pipe) is refused: renaming over it would replace it.
+ * The file a write to `file` replaces: a symlink is followed to its target (so the link
+ * survives); the path itself when nothing is there yet.
  */
-async function existingTarget(file: string): Promise<{ path: string; mode: number | null }> {
-  let target = file;
+export async function writeTargetOf(file: string): Promise<string> {
   try {
-    target = await realpath(file);
+    return await realpath(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path: file, mode: null };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return path.resolve(file);
     throw err;
   }
-  const info = await stat(target);
+}
+
+/**
+ * What a write to `file` replaces, and an existing file's permission bits, which are kept.
+ * Anything but a regular file (a folder, a device such as /dev/null, a pipe) is refused:
+ * renaming over it would replace it.
+ */
+async function existingTarget(file: string): Promise<{ path: string; mode: number | null }> {
+  const target = await writeTargetOf(file);
+  const info = await stat(target).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (info === null) return { path: target, mode: null };
   if (info.isDirectory()) throw usageError(`cannot write ${file}: it is a folder`, 'give a file name');
   if (!info.isFile())
     throw usageError(`cannot write ${file}: it is not a regular file`, 'give the path of a file to write');
@@ -31,49 +43,34 @@ async function existingTarget(file: string): Promise<{ path: string; mode: numbe
   return { path: target, mode: info.mode & 0o7777 };
 }
 
-export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+export interface AtomicWriteOptions {
+  /** Writes the temporary file; tests inject one that fails as a full disk does. */
+  writeFile?: (file: string, content: string | Uint8Array, options: { mode?: number }) => Promise<void>;
+}
+
+/**
+ * Writes `content` to a temporary file beside the target and renames it over the target. A
+ * failure removes the temporary file and rethrows the system's error as it is (with its `code`),
+ * for the caller to put in words; the target is then as it was.
+ */
+export async function writeFileAtomic(
+  file: string,
+  content: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const target = await existingTarget(file);
+  // The temporary name must fit in a file name too: for a long target it is shortened.
   const temp = path.join(
     path.dirname(target.path),
-    `.${path.basename(target.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+    siblingName(path.basename(target.path), '.', `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`),
   );
+  const write = options.writeFile ?? writeFile;
   try {
-    await writeFile(temp, content, target.mode === null ? {} : { mode: target.mode });
+    await write(temp, content, target.mode === null ? {} : { mode: target.mode });
     if (target.mode !== null) await chmod(temp, target.mode);
     await rename(temp, target.path);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    const code = (err as NodeJS.ErrnoException).code;
-    if (
-      code === 'ENOENT' ||
-      code === 'EACCES' ||
-      code === 'EISDIR' ||
-      code === 'ENOTDIR' ||
-      code === 'EROFS'
-    ) {
-      const detail =
-        code === 'ENOENT'
-          ? 'no such folder'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : code === 'EISDIR'
-              ? 'it is a folder'
-              : errorMessage(err).replace(temp, file);
-      throw usageError(`cannot write ${file}: ${detail}`, 'check that the folder exists and is writable');
-    }
     throw err;
-  }
-}
-
-/** Fails early, before a long run, when a file written at its end could not be. */
-export async function checkFolderWritable(file: string): Promise<void> {
-  const folder = path.dirname(path.resolve(file));
-  try {
-    await access(folder, constants.W_OK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const detail =
-      code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied' : errorMessage(err);
-    throw usageError(`cannot write ${file}: ${detail}`, 'check that the folder exists and is writable');
   }
 }
