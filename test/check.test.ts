@@ -591,7 +591,7 @@ describe('reading result files', () => {
       [
         'noresults.json',
         JSON.stringify({ ...load(), results: {} }),
-        /noresults\.json has no valid results list$/,
+        /noresults\.json is not a valid result document: results is \{\}, not a list$/,
       ],
     ];
     for (const [name, text, pattern] of cases) {

@@ -204,7 +204,10 @@ describe('inspectModel errors', () => {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   test('missing file', async () => {
-    await assert.rejects(inspectModel(path.join(tmp, 'nope.onnx')), isUsageError(/not found/));
+    await assert.rejects(
+      inspectModel(path.join(tmp, 'nope.onnx')),
+      isUsageError(/nope\.onnx: no such file$/),
+    );
   });
 
   test('a text file is not an ONNX model', async () => {
@@ -218,7 +221,10 @@ describe('inspectModel errors', () => {
   });
 
   test('a directory', async () => {
-    await assert.rejects(inspectModel(fixture('zoo/encoder-tiny')), isUsageError(/is a directory/));
+    await assert.rejects(
+      inspectModel(fixture('zoo/encoder-tiny')),
+      isUsageError(/encoder-tiny: it is a folder$/),
+    );
   });
 });
 

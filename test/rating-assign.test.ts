@@ -471,6 +471,9 @@ describe('review cases', () => {
     const noEnv = { ...recordedDocument(), environment: undefined };
     const noEnvFile = path.join(tmp, 'no-env.json');
     fs.writeFileSync(noEnvFile, JSON.stringify(noEnv));
-    await assert.rejects(readRowFile(noEnvFile), isUsageError(/has no valid environment/));
+    await assert.rejects(
+      readRowFile(noEnvFile),
+      isUsageError(/no-env\.json is not a valid result document: environment is missing$/),
+    );
   });
 });

@@ -1,8 +1,9 @@
 /** Reads an ONNX file's structure: signature, opsets, operators, parameters. */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { errorMessage, runError, usageError } from '../errors.js';
+import { errorMessage, usageError } from '../errors.js';
+import { readInputFile, type OpenInput } from '../util/read-input.js';
 import { bitsPerElement, dtypeName } from './dtypes.js';
 import {
   decodeModel,
@@ -49,22 +50,26 @@ export interface ModelInfo {
   metadata: Record<string, string>;
 }
 
-export async function readModelFile(modelPath: string): Promise<{ bytes: Buffer; proto: ModelProto }> {
-  let bytes: Buffer;
-  try {
-    const info = await stat(modelPath);
-    if (info.isDirectory()) throw usageError(`${modelPath} is a directory, not an .onnx file`);
-    bytes = await readFile(modelPath);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw usageError(
-        `model file not found: ${modelPath}`,
-        'check the path, or run `energy-score bench` with no model for the built-in demo',
-      );
-    }
-    if (err instanceof Error && err.name === 'EnergyScoreError') throw err;
-    throw runError(`cannot read ${modelPath}: ${errorMessage(err)}`);
-  }
+/** Protobuf's limit on one message: a larger model keeps its weights in external data files. */
+export const MAX_ONNX_BYTES = 2 ** 31 - 1;
+
+export interface ModelReadOptions {
+  /** How files are opened (tests inject failures a root user never sees). */
+  open?: OpenInput;
+}
+
+export async function readModelFile(
+  modelPath: string,
+  options: ModelReadOptions = {},
+): Promise<{ bytes: Buffer; proto: ModelProto }> {
+  const bytes = await readInputFile(modelPath, {
+    what: 'an ONNX model',
+    hint: 'check the path, or run `energy-score bench` with no model for the built-in demo',
+    maxBytes: MAX_ONNX_BYTES,
+    sizeHint:
+      'an .onnx file holds at most 2 GiB (protobuf’s limit); export larger models with external data (the weights in files beside it)',
+    open: options.open,
+  });
   let proto: ModelProto;
   try {
     proto = decodeModel(bytes);
@@ -82,8 +87,8 @@ function notOnnx(modelPath: string, detail: string) {
   );
 }
 
-export async function inspectModel(modelPath: string): Promise<ModelInfo> {
-  const { bytes, proto } = await readModelFile(modelPath);
+export async function inspectModel(modelPath: string, options: ModelReadOptions = {}): Promise<ModelInfo> {
+  const { bytes, proto } = await readModelFile(modelPath, options);
   const graph = proto.graph!;
   const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
 

@@ -2,9 +2,10 @@
  * Finds a model's precision variants by the file naming of Hugging Face ONNX exports:
  * model.onnx, model_fp16.onnx, model_quantized.onnx, model_int8.onnx, ... in a directory or its onnx/.
  */
+import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { usageError } from '../errors.js';
+import { errorMessage, usageError } from '../errors.js';
 
 export const PRECISIONS = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
 export type Precision = (typeof PRECISIONS)[number];
@@ -73,13 +74,75 @@ export function parsePrecision(text: string): Precision {
   return precision as Precision;
 }
 
+const HINT_MODEL =
+  'give an .onnx file or a directory holding model.onnx, or run `energy-score bench` with no model for the demo';
+
+/** What a path is when it is neither a file nor a folder, for messages. */
+function kindOf(info: Stats): string {
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  return 'a special file';
+}
+
+/** A stat or readdir failure other than "not there", in words. */
+function unreadable(target: string, err: unknown) {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return usageError(`cannot read ${target}: permission denied`, `check who may read it (ls -ld ${target})`);
+  }
+  if (code === 'ENOTDIR')
+    return usageError(`cannot read ${target}: a folder in its path is a file`, 'check the path');
+  return usageError(`cannot read ${target}: ${errorMessage(err)}`, HINT_MODEL);
+}
+
+/** Folder entries, following symbolic links (a Hugging Face cache links every file into blobs/). */
+async function entriesOf(dir: string): Promise<{ name: string; path: string; info: Stats }[] | null> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw unreadable(dir, err);
+  }
+  const entries = [];
+  for (const name of names.sort()) {
+    const at = path.join(dir, name);
+    // A dangling link or an entry removed meanwhile is no model.
+    const info = await stat(at).catch(() => undefined);
+    if (info) entries.push({ name, path: at, info });
+  }
+  return entries;
+}
+
+/** Subfolders of `dir` that hold models themselves (a zoo of model folders), for the hint. */
+async function modelFolders(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of (await entriesOf(dir).catch(() => null)) ?? []) {
+    if (!entry.info.isDirectory()) continue;
+    for (const inner of [entry.path, path.join(entry.path, 'onnx')]) {
+      const files = (await entriesOf(inner).catch(() => null)) ?? [];
+      if (files.some((f) => f.info.isFile() && parseVariantFileName(f.name))) {
+        found.push(entry.path);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
 export async function discoverModel(argument: string): Promise<ModelSource> {
-  const info = await stat(argument).catch(() => undefined);
-  if (!info) {
-    throw usageError(
-      `model not found: ${argument}`,
-      'give an .onnx file or a directory holding model.onnx, or run `energy-score bench` with no model for the demo',
-    );
+  let info: Stats;
+  try {
+    info = await stat(argument);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw usageError(`model not found: ${argument}`, HINT_MODEL);
+    throw unreadable(argument, err);
+  }
+  if (!info.isFile() && !info.isDirectory()) {
+    throw usageError(`cannot read ${argument}: it is ${kindOf(info)}, not an .onnx file`, HINT_MODEL);
   }
   if (info.isFile()) {
     const parsed = parseVariantFileName(path.basename(argument));
@@ -94,14 +157,29 @@ export async function discoverModel(argument: string): Promise<ModelSource> {
 
   const candidates: { base: string; precision: Precision; path: string }[] = [];
   for (const dir of [argument, path.join(argument, 'onnx')]) {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      if (!entry.isFile()) continue;
+    for (const entry of (await entriesOf(dir)) ?? []) {
       const parsed = parseVariantFileName(entry.name);
-      if (parsed) candidates.push({ ...parsed, path: path.join(dir, entry.name) });
+      if (!parsed) continue;
+      if (!entry.info.isFile()) {
+        if (entry.info.isDirectory()) continue;
+        // Skipping it would leave bench measuring another variant, or none, with no word why.
+        throw usageError(
+          `cannot read ${entry.path}: it is ${kindOf(entry.info)}, not an .onnx file`,
+          HINT_MODEL,
+        );
+      }
+      candidates.push({ ...parsed, path: entry.path });
     }
   }
   if (candidates.length === 0) {
+    const folders = await modelFolders(argument);
+    if (folders.length > 0) {
+      const shown = folders.slice(0, 4).map((f) => (/\s/.test(f) ? JSON.stringify(f) : f));
+      throw usageError(
+        `no .onnx model in ${argument} itself, but it holds ${folders.length === 1 ? 'a model folder' : `${folders.length} model folders`}: ${folders.map((f) => path.basename(f)).join(', ')}`,
+        `pass the models to measure: energy-score bench ${shown.join(' ')}${folders.length > 4 ? ' …' : ''} (bench takes several; inspect takes one)`,
+      );
+    }
     throw usageError(
       `no .onnx model in ${argument} (looked in it and in its onnx/ folder)`,
       'point at the .onnx file, or at a directory exported with Hugging Face naming (model.onnx, model_fp16.onnx, ...)',

@@ -3,31 +3,32 @@
  * empty file, broken JSON, another tool's JSON, another schema version) is a usage error, so a
  * gate never passes on a file it could not read.
  */
-import { readFile } from 'node:fs/promises';
 import { errorMessage, usageError } from '../errors.js';
+import { decodeInputText, readInputFile, type OpenInput } from '../util/read-input.js';
 import { printable } from '../util/text-safety.js';
-import { headlineEnergyProblem } from './validate.js';
+import { documentProblems, headlineEnergyProblem } from './validate.js';
 import { SCHEMA_VERSION, type ConfigResult, type RunDocument } from './schema.js';
 
 const HINT_BENCH = 'write one with `energy-score bench model.onnx --json result.json`';
 
-export async function readRunDocument(path: string): Promise<RunDocument> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const detail =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a folder'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : errorMessage(err);
-    throw usageError(`cannot read ${path}: ${detail}`, HINT_BENCH);
-  }
-  return parseRunDocument(text, path);
+/** bench writes a few kB per configuration: a file this large is something else. */
+export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
+
+export interface ReadOptions {
+  /** How files are opened (tests inject failures a root user never sees). */
+  open?: OpenInput;
+}
+
+export async function readRunDocument(path: string, options: ReadOptions = {}): Promise<RunDocument> {
+  const spec = {
+    what: 'a result document',
+    hint: HINT_BENCH,
+    maxBytes: MAX_RESULT_BYTES,
+    open: options.open,
+  };
+  const bytes = await readInputFile(path, spec);
+  const binaryHint = `give the JSON that bench writes: energy-score bench ${/\.onnx$/i.test(path) ? path : 'model.onnx'} --json result.json`;
+  return parseRunDocument(decodeInputText(bytes, path, { what: 'a result document', binaryHint }), path);
 }
 
 /** Parses and checks a document's text; `source` names it in messages. */
@@ -55,29 +56,49 @@ export function parseRunDocument(raw: string, source: string): RunDocument {
         `give the JSON that bench writes: energy-score bench ${onnx ? source : 'model.onnx'} --json result.json`,
       );
     }
-    throw usageError(`${source} is not valid JSON: ${printable(errorMessage(err))}`, HINT_BENCH);
+    const detail = printable(errorMessage(err));
+    // bench writes atomically, so a file cut short was copied or downloaded in part.
+    if (/end of JSON input|Unterminated string/i.test(detail)) {
+      throw usageError(
+        `${source} is not valid JSON: it ends early (${detail}): the file is cut short`,
+        'copy or download it again in full, or bench again',
+      );
+    }
+    throw usageError(`${source} is not valid JSON: ${detail}`, HINT_BENCH);
   }
   if (!isRecord(value) || !isRecord(value.tool) || value.tool.name !== 'energy-score') {
     throw usageError(`${source} is not an energy-score result document`, HINT_BENCH);
   }
-  if (value.schemaVersion !== SCHEMA_VERSION) {
+  const version = value.schemaVersion;
+  if (version !== SCHEMA_VERSION) {
+    const newer = typeof version === 'number' && version > SCHEMA_VERSION;
+    const writer = typeof value.tool.version === 'string' ? ` ${printable(value.tool.version)}` : '';
     throw usageError(
-      `${source} has schema version ${JSON.stringify(value.schemaVersion)}, but this version of energy-score reads version ${SCHEMA_VERSION}`,
-      'read it with the energy-score version that wrote it, or bench again with this one',
+      `${source} has schema version ${printable(JSON.stringify(version) ?? 'none')}, but this version of energy-score reads version ${SCHEMA_VERSION}`,
+      newer
+        ? `it was written by a newer energy-score${writer}: upgrade to read it (npm install energy-score@latest)`
+        : 'read it with the energy-score version that wrote it, or bench again with this one',
     );
   }
-  const env = value.environment;
-  if (!isRecord(env) || typeof env.cpu !== 'string' || !Array.isArray(env.gpus)) {
+  const problems = documentProblems(value);
+  if (problems.length > 0) {
+    const more =
+      problems.length > 1
+        ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})`
+        : '';
     throw usageError(
-      `${source} has no valid environment (cpu, gpus): it was not written by bench`,
-      HINT_BENCH,
+      `${source} is not a valid result document: ${problems[0]}${more}`,
+      `the file was edited or damaged; bench again to write a whole one: ${HINT_BENCH.replace(/^write one with /, '')}`,
     );
-  }
-  if (!Array.isArray(value.results) || !value.results.every(isConfigLike)) {
-    throw usageError(`${source} has no valid results list`, HINT_BENCH);
   }
   const document = value as unknown as RunDocument;
-  for (const result of document.results) result.energy = checkedEnergy(result.energy);
+  for (const result of document.results) {
+    result.energy = checkedEnergy(result.energy);
+    // A rating of an energy no reader may use would show stars for nothing.
+    if (result.energy.status === 'not-measured' && result.rating.status === 'rated') {
+      result.rating = { status: 'unrated', reason: result.energy.reason, stars: null, scale: null };
+    }
+  }
   return document;
 }
 
@@ -100,18 +121,4 @@ function checkedEnergy(energy: ConfigResult['energy']): ConfigResult['energy'] {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Enough of a configuration for every reader: its identity, status and the two verdict blocks. */
-function isConfigLike(value: unknown): boolean {
-  return (
-    isRecord(value) &&
-    typeof value.id === 'string' &&
-    typeof value.status === 'string' &&
-    isRecord(value.model) &&
-    typeof value.model.name === 'string' &&
-    typeof value.task === 'string' &&
-    isRecord(value.energy) &&
-    isRecord(value.rating)
-  );
 }

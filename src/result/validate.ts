@@ -1,10 +1,31 @@
 /**
- * The one check of a result's energy figures, shared by every command that reads results: the
- * headline must be a finite number above 0 J (a NaN that JSON wrote as null, or a file edited by
- * hand, must never read as 0 J), whPer1k must be perQueryJ in other units, and the per-trial
- * figures and the interval must be usable numbers where present.
+ * The one validator of result documents, used by the reader (read.ts) on every file and by the
+ * commands that gate on energy figures. The document must match the schema field by field (a
+ * missing or mistyped field is named with its path); the headline must be a finite number above
+ * 0 J (a NaN that JSON wrote as null, or a file edited by hand, must never read as 0 J), whPer1k
+ * must be perQueryJ in other units, and the per-trial figures and the interval must be usable
+ * numbers where present.
  */
-import type { EnergyMeasured } from './schema.js';
+import type { GpuInventoryEntry } from '../devices/gpu-inventory.js';
+import { printable } from '../util/text-safety.js';
+import {
+  SCALE_NAMES,
+  SCHEMA_VERSION,
+  SIZE_CLASSES,
+  type CarbonSettings,
+  type ConfigResult,
+  type DomainEnergy,
+  type EnergyMeasured,
+  type EnergyNotMeasured,
+  type Environment,
+  type GridRegion,
+  type LatencyFigures,
+  type ProtocolSettings,
+  type RatingCohort,
+  type RatingRated,
+  type RatingUnrated,
+  type RunDocument,
+} from './schema.js';
 
 const J_PER_WH = 3600;
 
@@ -15,8 +36,8 @@ function sameFigure(a: number, b: number): boolean {
 
 const shown = (value: unknown) => (value === undefined ? 'missing' : JSON.stringify(value));
 
-/** What is wrong with the headline figures (perQueryJ and whPer1k); empty when they are usable. */
-export function headlineProblems(energy: EnergyMeasured): string[] {
+/** Headline figures that are no usable number: null (a NaN), missing, 0 or less. */
+function unusableHeadline(energy: EnergyMeasured): string[] {
   const problems: string[] = [];
   const positive = (name: string, value: unknown) => {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -27,14 +48,24 @@ export function headlineProblems(energy: EnergyMeasured): string[] {
   };
   positive('perQueryJ', energy.perQueryJ);
   positive('whPer1k', energy.whPer1k);
-  // The two headline figures are one number in two units; a file where they disagree was edited.
-  const whPer1k = (energy.perQueryJ * 1000) / J_PER_WH;
-  if (problems.length === 0 && !sameFigure(energy.whPer1k, whPer1k)) {
-    problems.push(
-      `whPer1k is ${energy.whPer1k}, but perQueryJ ${energy.perQueryJ} is ${whPer1k} Wh per 1,000 queries`,
-    );
-  }
   return problems;
+}
+
+/**
+ * The two headline figures are one number in two units; where they disagree (usable numbers
+ * both) the file was edited. Null when they agree.
+ */
+function headlineDisagreement(energy: EnergyMeasured): string | null {
+  const whPer1k = (energy.perQueryJ * 1000) / J_PER_WH;
+  if (sameFigure(energy.whPer1k, whPer1k)) return null;
+  return `whPer1k is ${energy.whPer1k}, but perQueryJ ${energy.perQueryJ} is ${whPer1k} Wh per 1,000 queries`;
+}
+
+/** What is wrong with the headline figures (perQueryJ and whPer1k); empty when they are usable. */
+export function headlineProblems(energy: EnergyMeasured): string[] {
+  const problems = unusableHeadline(energy);
+  const disagreement = problems.length === 0 ? headlineDisagreement(energy) : null;
+  return disagreement ? [disagreement] : problems;
 }
 
 /** Why a measured or estimated energy block holds no usable figure; empty when it is usable. */
@@ -66,4 +97,390 @@ export function energyProblems(energy: EnergyMeasured): string[] {
 export function headlineEnergyProblem(energy: EnergyMeasured): string | null {
   const problems = headlineProblems(energy);
   return problems.length ? `energy figures are unusable: ${problems.join('; ')}` : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole document, checked once on read against the schema (schema.ts): every field a reader
+// relies on, with its path, so that a hand-edited or damaged file is refused with the field named
+// rather than crashing a renderer or printing "undefined". Fields the schema marks optional (in
+// files written before they existed) may be absent.
+
+/** Problems found so far; the first few are enough to fix a file. */
+class Problems {
+  readonly list: string[] = [];
+  bad(path: string, value: unknown, expected: string): void {
+    this.add(value === undefined ? `${path} is missing` : `${path} is ${shownValue(value)}, not ${expected}`);
+  }
+  add(problem: string): void {
+    this.list.push(problem);
+  }
+}
+
+function shownValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return printable(text.length > 60 ? `${text.slice(0, 57)}...` : text);
+}
+
+/** Checks one value found at `path` (e.g. "results[2].batchSize"). */
+type Check = (value: unknown, path: string, out: Problems) => void;
+/** A field the schema marks optional: absent is fine, present must pass. */
+interface Optional {
+  optional: Check;
+}
+/** One check per field of T, optional exactly where T's field is: a new field needs a check. */
+type FieldsOf<T> = { [K in keyof T]-?: undefined extends T[K] ? Optional : Check };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const str: Check = (v, p, out) => {
+  if (typeof v !== 'string') out.bad(p, v, 'a string');
+};
+const bool: Check = (v, p, out) => {
+  if (typeof v !== 'boolean') out.bad(p, v, 'true or false');
+};
+const num: Check = (v, p, out) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) out.bad(p, v, 'a number');
+};
+function int(min: number): Check {
+  return (v, p, out) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      out.bad(p, v, min === 0 ? 'a whole number of 0 or more' : `a whole number of ${min} or more`);
+  };
+}
+function nullable(check: Check): Check {
+  return (v, p, out) => {
+    if (v !== null) check(v, p, out);
+  };
+}
+function oneOf(values: readonly (string | null)[]): Check {
+  return (v, p, out) => {
+    if (!values.includes(v as string | null))
+      out.bad(p, v, `one of ${values.map((x) => (x === null ? 'null' : x)).join(', ')}`);
+  };
+}
+function list(item: Check): Check {
+  return (v, p, out) => {
+    if (!Array.isArray(v)) return out.bad(p, v, 'a list');
+    v.forEach((x, i) => item(x, `${p}[${i}]`, out));
+  };
+}
+function record(item: Check): Check {
+  return (v, p, out) => {
+    if (!isRecord(v)) return out.bad(p, v, 'an object');
+    for (const [key, x] of Object.entries(v)) item(x, `${p}.${key}`, out);
+  };
+}
+function object<T>(fields: FieldsOf<T>): Check {
+  return (v, p, out) => {
+    if (!isRecord(v)) return out.bad(p, v, 'an object');
+    for (const [key, check] of Object.entries(fields) as [string, Check | Optional][]) {
+      const at = p === '' ? key : `${p}.${key}`;
+      if (typeof check === 'function') check(v[key], at, out);
+      else if (v[key] !== undefined) check.optional(v[key], at, out);
+    }
+  };
+}
+const optional = (check: Check): Optional => ({ optional: check });
+const numOrStr: Check = (v, p, out) => {
+  if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v)))
+    out.bad(p, v, 'a number or a string');
+};
+
+const domainEnergy = object<DomainEnergy>({
+  meter: str,
+  method: oneOf(['counter', 'polled', 'estimated']),
+  devices: list(str),
+  perQueryJ: num,
+  netPerQueryJ: num,
+  avgPowerW: num,
+  peakPowerW: nullable(num),
+  idlePowerW: nullable(num),
+});
+
+const DOMAINS = ['gpu', 'cpu', 'dram'];
+
+const energyMeasured = object<EnergyMeasured>({
+  status: oneOf(['measured', 'estimated']),
+  basis: object<EnergyMeasured['basis']>({ domains: list(oneOf(DOMAINS)), figure: oneOf(['gross']) }),
+  perQueryJ: num,
+  whPer1k: num,
+  queriesPerJ: num,
+  ci95PerQueryJ: nullable(num),
+  ci95Relative: nullable(num),
+  // A trial whose figure was NaN is written as null: not a damaged file, but a figure `check` refuses.
+  perTrialJ: optional(list(nullable(num))),
+  net: object<EnergyMeasured['net']>({ perQueryJ: num, whPer1k: num }),
+  avgPowerW: num,
+  peakPowerW: nullable(num),
+  trials: int(0),
+  windowSeconds: num,
+  idleSeconds: num,
+  domains: (v, p, out) => {
+    if (!isRecord(v)) return out.bad(p, v, 'an object');
+    for (const [key, domain] of Object.entries(v)) {
+      if (!DOMAINS.includes(key)) out.add(`${p}.${key} is not a domain (${DOMAINS.join(', ')})`);
+      else domainEnergy(domain, `${p}.${key}`, out);
+    }
+  },
+  meters: list(
+    object<EnergyMeasured['meters'][number]>({
+      name: str,
+      domain: str,
+      method: str,
+      devices: list(str),
+      details: record(numOrStr),
+    }),
+  ),
+  warnings: list(str),
+});
+
+const energyNotMeasured = object<EnergyNotMeasured>({
+  status: oneOf(['not-measured']),
+  reason: str,
+  perQueryJ: oneOf([null]),
+  whPer1k: oneOf([null]),
+  queriesPerJ: oneOf([null]),
+});
+
+/**
+ * A headline of null (a NaN as JSON writes it), 0 or less is what a broken measurement leaves:
+ * the reader turns it into "not measured", so the rest of that block is not held to the schema.
+ * Two usable figures that disagree cannot come from bench: the file was edited.
+ */
+const energy: Check = (v, p, out) => {
+  if (!isRecord(v)) return out.bad(p, v, 'an object');
+  if (v.status === 'not-measured') return energyNotMeasured(v, p, out);
+  if (v.status !== 'measured' && v.status !== 'estimated')
+    return out.bad(`${p}.status`, v.status, 'one of measured, estimated, not-measured');
+  const before = out.list.length;
+  nullable(num)(v.perQueryJ, `${p}.perQueryJ`, out);
+  nullable(num)(v.whPer1k, `${p}.whPer1k`, out);
+  const headline = v as unknown as EnergyMeasured;
+  if (out.list.length > before || unusableHeadline(headline).length > 0) return;
+  energyMeasured(v, p, out);
+  const disagreement = headlineDisagreement(headline);
+  if (disagreement) out.add(`${p}.${disagreement}: the two figures must agree`);
+};
+
+const STARS = [1, 2, 3, 4, 5];
+const starsCheck: Check = (v, p, out) => {
+  if (!STARS.includes(v as number)) out.bad(p, v, 'a whole number from 1 to 5');
+};
+
+const cohort = object<RatingCohort>({
+  kind: oneOf(['reference', 'within-run', 'user']),
+  source: str,
+  task: str,
+  hardware: str,
+  sizeClass: nullable(oneOf(SIZE_CLASSES)),
+  size: int(1),
+  rangeKwhPer1k: (v, p, out) => {
+    if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      out.bad(p, v, 'a pair of numbers [lowest, highest]');
+    else if (v[0] > v[1]) out.add(`${p} is ${shownValue(v)}: the lowest is above the highest`);
+  },
+});
+
+const ratingRated = object<RatingRated>({
+  status: oneOf(['rated']),
+  stars: starsCheck,
+  band: (v, p, out) => {
+    if (![0, 1, 2, 3, 4].includes(v as number)) out.bad(p, v, 'a whole number from 0 to 4');
+  },
+  scale: oneOf(SCALE_NAMES),
+  clamped: oneOf(['below', 'above', null]),
+  singleton: bool,
+  starsWithin95: optional((v, p, out) => {
+    if (v === null) return;
+    if (!Array.isArray(v) || v.length !== 2) return out.bad(p, v, 'null or a pair of stars');
+    v.forEach((x, i) => starsCheck(x, `${p}[${i}]`, out));
+  }),
+  energyKwhPer1k: num,
+  energyStatus: oneOf(['measured', 'estimated']),
+  cohort,
+});
+
+const ratingUnrated = object<RatingUnrated>({
+  status: oneOf(['unrated']),
+  reason: str,
+  stars: oneOf([null]),
+  scale: oneOf([null]),
+});
+
+const rating: Check = (v, p, out) => {
+  if (!isRecord(v)) return out.bad(p, v, 'an object');
+  if (v.status === 'unrated') return ratingUnrated(v, p, out);
+  if (v.status !== 'rated') return out.bad(`${p}.status`, v.status, 'one of rated, unrated');
+  const before = out.list.length;
+  ratingRated(v, p, out);
+  // Band 0 is 5 stars: a file where they disagree says two things about one rating.
+  if (out.list.length === before && v.band !== 5 - (v.stars as number))
+    out.add(
+      `${p}.band is ${shownValue(v.band)}, but ${shownValue(v.stars)} stars is band ${5 - (v.stars as number)}`,
+    );
+};
+
+const latency = {
+  mean: num,
+  p50: num,
+  p95: num,
+  p99: num,
+};
+
+const configResult = object<ConfigResult>({
+  id: str,
+  status: oneOf(['ok', 'skipped', 'failed', 'interrupted']),
+  reason: optional(str),
+  model: object<ConfigResult['model']>({
+    name: str,
+    path: str,
+    file: str,
+    sha256: nullable(str),
+    fileSizeBytes: nullable(num),
+    parameters: nullable(num),
+  }),
+  task: str,
+  taskSource: str,
+  device: str,
+  precision: str,
+  batchSize: int(1),
+  threads: nullable(int(1)),
+  queries: int(0),
+  batches: int(0),
+  warmupBatches: int(0),
+  inputs: nullable(
+    object<NonNullable<ConfigResult['inputs']>>({
+      dims: record(numOrStr),
+      distinctBatches: int(0),
+      tokensPerQueryMean: nullable(num),
+      bytesPerBatchMax: num,
+    }),
+  ),
+  sessionLoadMs: nullable(num),
+  latencyMs: nullable(
+    object<NonNullable<ConfigResult['latencyMs']>>({ ...latency, min: num, max: num, stddev: num }),
+  ),
+  latencyPerQueryMs: nullable(object<LatencyFigures>(latency)),
+  throughputQps: nullable(num),
+  measuredSeconds: nullable(num),
+  peakRssMB: nullable(num),
+  outlierBatches: nullable(int(0)),
+  warnings: list(str),
+  energy,
+  rating,
+});
+
+const gpuEntry = object<GpuInventoryEntry>({
+  index: int(0),
+  name: str,
+  uuid: str,
+  busId: str,
+  architecture: nullable(str),
+  driverVersion: str,
+  cudaVersion: nullable(str),
+  powerLimitsW: object<GpuInventoryEntry['powerLimitsW']>({
+    default: nullable(num),
+    enforced: nullable(num),
+    min: nullable(num),
+    max: nullable(num),
+  }),
+  memoryTotalMiB: nullable(num),
+  instantPowerDraw: bool,
+});
+
+type Settings = RunDocument['settings'];
+
+const settings = object<Settings>({
+  queries: nullable(int(1)),
+  warmup: int(0),
+  threads: nullable(int(1)),
+  seed: num,
+  batchSizes: list(int(1)),
+  devices: list(str),
+  precisions: nullable(list(str)),
+  threadsUsed: optional(
+    object<NonNullable<Settings['threadsUsed']>>({
+      count: int(1),
+      source: oneOf(['given', 'onnxruntime default: one per physical core']),
+    }),
+  ),
+  task: optional(nullable(str)),
+  models: optional(list(str)),
+  meter: optional((v, p, out) => {
+    if (v !== 'auto' && v !== 'none') list(str)(v, p, out);
+  }),
+  gpus: optional(nullable(list(int(0)))),
+  protocol: optional(
+    object<ProtocolSettings>({
+      idleS: num,
+      minWindowS: num,
+      targetCi: num,
+      minTrials: int(1),
+      maxTrials: int(1),
+      maxSeconds: num,
+    }),
+  ),
+  commandLine: optional(list(str)),
+});
+
+const environment = object<Environment>({
+  os: str,
+  platform: str,
+  arch: str,
+  cpu: str,
+  cpuCores: int(1),
+  cpuPhysicalCores: optional(int(1)),
+  memoryGB: num,
+  nodeVersion: str,
+  onnxruntimeVersion: str,
+  toolVersion: str,
+  hostname: str,
+  gpus: list(gpuEntry),
+});
+
+const carbon = object<CarbonSettings>({
+  gCo2ePerKwh: num,
+  kind: oneOf(['given', 'region', 'world-average']),
+  source: str,
+  region: nullable(object<GridRegion>({ iso: str, country: str, gCo2ePerKwh: num, year: int(0) })),
+  pricePerKwh: nullable(num),
+});
+
+const runDocument = object<RunDocument>({
+  schemaVersion: (v, p, out) => {
+    if (v !== SCHEMA_VERSION) out.bad(p, v, String(SCHEMA_VERSION));
+  },
+  tool: object<RunDocument['tool']>({ name: oneOf(['energy-score']), version: str }),
+  createdAt: (v, p, out) => {
+    if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) out.bad(p, v, 'a date (ISO 8601)');
+  },
+  interrupted: bool,
+  complete: bool,
+  settings,
+  environment,
+  energyNotes: list(str),
+  carbon: optional(carbon),
+  results: (v, p, out) => {
+    list(configResult)(v, p, out);
+    if (!Array.isArray(v)) return;
+    v.forEach((result: unknown, i) => {
+      if (!isRecord(result) || !isRecord(result.rating) || !isRecord(result.energy)) return;
+      // A rating is of a measured or estimated energy; one without any says nothing.
+      if (result.rating.status === 'rated' && result.energy.status === 'not-measured')
+        out.add(`results[${i}].rating is rated, but results[${i}].energy was not measured`);
+    });
+  },
+});
+
+/**
+ * What is wrong with a parsed result document, each problem with the field's path
+ * ("results[2].batchSize is missing"); empty when it is sound. Readers check the schema version
+ * first, so that a newer file is told apart from a damaged one.
+ */
+export function documentProblems(value: unknown): string[] {
+  const out = new Problems();
+  runDocument(value, '', out);
+  return out.list;
 }

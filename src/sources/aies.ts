@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { errorMessage, runError, usageError } from '../errors.js';
+import { EnergyScoreError, errorMessage, runError, usageError } from '../errors.js';
 import type { TaskName } from '../workload/tasks.js';
 import {
   checkEnergyKwhPer1k,
@@ -30,20 +30,40 @@ import {
   type ReferenceCohort,
 } from '../rating/reference.js';
 import type { Stars } from '../rating/scales.js';
-import { parseCsv } from './csv.js';
+import { EMPTY_CSV_HINT, FIELD_COUNT_HINT, parseCsv } from './csv.js';
 
 /** The shipped leaderboard, found relative to this module (dist/src/sources → project root). */
 export const AIES_V1_DIR_URL = new URL('../../../data/aies-v1/', import.meta.url);
 
+/** The energy cell of a row, with a hint: checkEnergyKwhPer1k says what is wrong, not what to write. */
+export function energyCell(text: string | undefined, where: string, column: string): number {
+  try {
+    return checkEnergyKwhPer1k(text, where);
+  } catch (err) {
+    if (!(err instanceof EnergyScoreError)) throw err;
+    throw usageError(
+      err.message,
+      `${column} holds kWh per 1,000 queries as a plain number of 0 or more, such as 0.0012`,
+    );
+  }
+}
+
 function parseStars(text: string, where: string): Stars {
-  if (!/^[1-5]$/.test(text.trim())) throw usageError(`${where}: energy_score must be 1 to 5, got '${text}'`);
+  if (!/^[1-5]$/.test(text.trim()))
+    throw usageError(
+      `${where}: energy_score must be 1 to 5, got '${text}'`,
+      'energy_score holds whole stars from 1 to 5; leave the column out to have them computed',
+    );
   return Number(text.trim()) as Stars;
 }
 
 function parseSizeClass(text: string, where: string): SizeClass {
   const c = text.trim();
   if (!(SIZE_CLASSES as readonly string[]).includes(c)) {
-    throw usageError(`${where}: class must be one of ${SIZE_CLASSES.join(', ')}, got '${text}'`);
+    throw usageError(
+      `${where}: class must be one of ${SIZE_CLASSES.join(', ')}, got '${text}'`,
+      'class is the AI Energy Score size class: A up to 20B parameters, B up to 66B, C above',
+    );
   }
   return c as SizeClass;
 }
@@ -78,11 +98,15 @@ export function parseAiesFormatCsv(
   options: { requireStars: boolean },
 ): AiesFormatCohort[] {
   const [header, ...rows] = parseCsv(text, file);
-  if (header === undefined) throw usageError(`${file}: the file is empty`);
+  if (header === undefined) throw usageError(`${file}: the file is empty`, EMPTY_CSV_HINT);
   const names = header.fields.map((f) => f.trim());
   const column = (name: string): number => {
     const index = names.indexOf(name);
-    if (index < 0) throw usageError(`${file}: no '${name}' column (columns: ${names.join(', ')})`);
+    if (index < 0)
+      throw usageError(
+        `${file}: no '${name}' column (columns: ${names.join(', ')})`,
+        `an AI Energy Score-format CSV has the columns model,total_gpu_energy,energy_score${task === 'text-generation' ? ',class' : ''}`,
+      );
     return index;
   };
   const modelCol = column('model');
@@ -94,14 +118,18 @@ export function parseAiesFormatCsv(
   for (const row of rows) {
     const where = `${file} line ${row.line}`;
     if (row.fields.length !== names.length) {
-      throw usageError(`${where}: ${row.fields.length} fields, the header has ${names.length}`);
+      throw usageError(
+        `${where}: ${row.fields.length} fields, the header has ${names.length}`,
+        FIELD_COUNT_HINT,
+      );
     }
     const model = (row.fields[modelCol] as string).trim();
-    if (model === '') throw usageError(`${where}: no model name`);
+    if (model === '')
+      throw usageError(`${where}: no model name`, 'fill in the model column, or delete the line');
     const named = `${where} (model '${model}')`;
     const entry: AiesFormatEntry = {
       model,
-      energyKwhPer1k: checkEnergyKwhPer1k(row.fields[energyCol], named),
+      energyKwhPer1k: energyCell(row.fields[energyCol], named, 'total_gpu_energy'),
       line: row.line,
       publishedStars: starsCol >= 0 ? parseStars(row.fields[starsCol] as string, named) : null,
     };
@@ -110,7 +138,7 @@ export function parseAiesFormatCsv(
     if (list) list.push(entry);
     else byClass.set(sizeClass, [entry]);
   }
-  if (byClass.size === 0) throw usageError(`${file}: no rows`);
+  if (byClass.size === 0) throw usageError(`${file}: no rows`, 'it has a header line and nothing under it');
 
   const base = { task, hardware: AIES_V1_HARDWARE, source: AIES_V1_SOURCE, file };
   if (classCol < 0) return [{ ...base, entries: byClass.get(null) ?? [] }];

@@ -1,6 +1,14 @@
 /** A minimal RFC 4180 reader, for the CSV files users and the shipped reference hand us. */
 import { usageError } from '../errors.js';
 
+/** What an empty CSV should have held. */
+export const EMPTY_CSV_HINT =
+  'a CSV to read starts with a header line (model,total_gpu_energy,…); write a leaderboard with `energy-score leaderboard results/*.json -o board.csv`';
+
+/** What to do about a row whose field count differs from the header's. */
+export const FIELD_COUNT_HINT =
+  'every line needs one field per header column; quote a field that holds a comma ("a,b")';
+
 export interface CsvRecord {
   fields: string[];
   /** 1-based line the record starts on. */
@@ -22,7 +30,10 @@ export function parseCsv(text: string, where: string): CsvRecord[] {
   let recordLine = 1;
   let i = 0;
   const fail = (what: string): never => {
-    throw usageError(`${where} line ${line}: ${what}`);
+    throw usageError(
+      `${where} line ${line}: ${what}`,
+      'in CSV a field holding a comma, a quote or a line break is quoted ("…"), with each quote inside doubled ("")',
+    );
   };
   const endRecord = (): void => {
     fields.push(field);

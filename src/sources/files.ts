@@ -4,16 +4,17 @@
  * energy_score`, one file per task, named after it as the leaderboard names them, e.g.
  * text_classification.csv; GPU energy on an H100, as that leaderboard measured).
  */
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 
-import { errorMessage, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
+import { LEADERBOARD_COLUMNS } from '../leaderboard/columns.js';
 import { readRunDocument } from '../result/read.js';
+import { readInputText, type OpenInput } from '../util/read-input.js';
 import { TASK_NAMES, type TaskName } from '../workload/tasks.js';
 import { AIES_V1_FILES, AIES_V1_HARDWARE } from '../rating/reference.js';
 import { isRow, rowOfResult, type EnergyRow } from '../rating/rows.js';
 import { parseAiesFormatCsv } from './aies.js';
-import { parseCsv } from './csv.js';
+import { EMPTY_CSV_HINT, parseCsv } from './csv.js';
 import { isLeaderboardHeader, parseLeaderboardCsv } from './leaderboard-csv.js';
 
 export interface RowFile {
@@ -32,17 +33,49 @@ function taskOfFileName(file: string): TaskName | null {
   return (TASK_NAMES as readonly string[]).includes(dashed) ? (dashed as TaskName) : null;
 }
 
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : errorMessage(err)}`);
-  }
+/** A leaderboard of many thousand rows is a few MB; a file this large is something else. */
+export const MAX_CSV_BYTES = 64 * 1024 * 1024;
+
+export const CSV_HINT =
+  'give a leaderboard CSV (energy-score leaderboard results/*.json -o board.csv) or an AI Energy Score-format CSV';
+
+export interface RowFileOptions {
+  /** How files are opened (tests inject failures a root user never sees). */
+  open?: OpenInput;
 }
 
-function parseAiesCsv(text: string, file: string): EnergyRow[] {
+function readCsvText(file: string, options: RowFileOptions): Promise<string> {
+  return readInputText(file, {
+    what: 'a CSV file',
+    hint: CSV_HINT,
+    binaryHint: CSV_HINT,
+    maxBytes: MAX_CSV_BYTES,
+    open: options.open,
+  });
+}
+
+const AIES_COLUMNS: readonly string[] = ['model', 'total_gpu_energy', 'energy_score', 'class'];
+const OURS_ONLY: readonly string[] = LEADERBOARD_COLUMNS.filter((c) => !AIES_COLUMNS.includes(c));
+
+/**
+ * Whether a header is meant as our leaderboard's: most of the columns only it has are there. A
+ * board with a column renamed or lost is then told so by name, instead of being read as an AI
+ * Energy Score file; an AI Energy Score file with a column of its own added stays one.
+ */
+function meantAsLeaderboard(names: readonly string[]): boolean {
+  return (
+    isLeaderboardHeader(names) || OURS_ONLY.filter((c) => names.includes(c)).length * 2 > OURS_ONLY.length
+  );
+}
+
+function parseAiesCsv(text: string, file: string, names: readonly string[]): EnergyRow[] {
   const task = taskOfFileName(file);
+  if (task === null && !(names.includes('model') && names.includes('total_gpu_energy'))) {
+    throw usageError(
+      `${file} is neither an energy-score leaderboard nor an AI Energy Score-format CSV (columns: ${names.join(', ')})`,
+      `a leaderboard starts ${LEADERBOARD_COLUMNS.slice(0, 6).join(',')},… (energy-score leaderboard writes one); an AI Energy Score CSV has model,total_gpu_energy[,energy_score] and is named after its task`,
+    );
+  }
   if (task === null) {
     throw usageError(
       `${file}: an AI Energy Score-format CSV must be named after its task`,
@@ -76,10 +109,10 @@ function parseAiesCsv(text: string, file: string): EnergyRow[] {
 }
 
 /** The rows of one file, by its extension: .json result documents, .csv leaderboards. */
-export async function readRowFile(file: string): Promise<RowFile> {
+export async function readRowFile(file: string, options: RowFileOptions = {}): Promise<RowFile> {
   const ext = extname(file).toLowerCase();
   if (ext === '.json') {
-    const document = await readRunDocument(file);
+    const document = await readRunDocument(file, options);
     const rows: EnergyRow[] = [];
     const left: RowFile['left'] = [];
     for (const result of document.results) {
@@ -90,11 +123,13 @@ export async function readRowFile(file: string): Promise<RowFile> {
     return { file, rows, left };
   }
   if (ext === '.csv') {
-    const text = await readText(file);
+    const text = await readCsvText(file, options);
     const header = parseCsv(text, file)[0];
-    if (header === undefined) throw usageError(`${file}: the file is empty`);
+    if (header === undefined) throw usageError(`${file}: the file is empty`, EMPTY_CSV_HINT);
     const names = header.fields.map((f) => f.trim());
-    const rows = isLeaderboardHeader(names) ? parseLeaderboardCsv(text, file) : parseAiesCsv(text, file);
+    const rows = meantAsLeaderboard(names)
+      ? parseLeaderboardCsv(text, file)
+      : parseAiesCsv(text, file, names);
     return { file, rows, left: [] };
   }
   throw usageError(
@@ -103,8 +138,11 @@ export async function readRowFile(file: string): Promise<RowFile> {
   );
 }
 
-export async function readRowFiles(files: readonly string[]): Promise<RowFile[]> {
+export async function readRowFiles(
+  files: readonly string[],
+  options: RowFileOptions = {},
+): Promise<RowFile[]> {
   const read: RowFile[] = [];
-  for (const file of files) read.push(await readRowFile(file));
+  for (const file of files) read.push(await readRowFile(file, options));
   return read;
 }

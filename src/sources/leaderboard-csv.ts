@@ -1,10 +1,13 @@
 /** Reading our leaderboard CSV back into rows, so a board can be merged with new runs. */
 import { usageError } from '../errors.js';
 import { LEADERBOARD_COLUMNS, type LeaderboardColumn } from '../leaderboard/columns.js';
-import { checkEnergyKwhPer1k, SIZE_CLASSES, type SizeClass } from '../rating/cohort.js';
+import { SIZE_CLASSES, type SizeClass } from '../rating/cohort.js';
 import type { EnergyRow } from '../rating/rows.js';
 import { undefuseFormula } from '../util/text-safety.js';
-import { parseCsv } from './csv.js';
+import { energyCell } from './aies.js';
+import { EMPTY_CSV_HINT, FIELD_COUNT_HINT, parseCsv } from './csv.js';
+
+const HINT_WRITE = 'write one with `energy-score leaderboard results/*.json -o leaderboard.csv`';
 
 /** Whether a CSV header is our leaderboard's (rather than an AI Energy Score file's). */
 export function isLeaderboardHeader(names: readonly string[]): boolean {
@@ -16,33 +19,50 @@ export function isLeaderboardHeader(names: readonly string[]): boolean {
 /** Reads our leaderboard CSV back into rows; `file` names it in errors. */
 export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
   const [header, ...records] = parseCsv(text, file);
-  if (header === undefined) throw usageError(`${file}: the file is empty`);
+  if (header === undefined) throw usageError(`${file}: the file is empty`, EMPTY_CSV_HINT);
   const names = header.fields.map((f) => f.trim());
   const missing = LEADERBOARD_COLUMNS.filter((c) => !names.includes(c));
   if (missing.length) {
+    const known: readonly string[] = LEADERBOARD_COLUMNS;
+    const unknown = names.filter((n) => !known.includes(n));
+    const quoted = (list: readonly string[]) => list.map((c) => `'${c}'`).join(', ');
     throw usageError(
-      `${file}: not an energy-score leaderboard: no ${missing.map((c) => `'${c}'`).join(', ')} column${missing.length > 1 ? 's' : ''}`,
-      'write one with `energy-score leaderboard results/*.json -o leaderboard.csv`',
+      `${file}: not an energy-score leaderboard: no ${quoted(missing)} column${missing.length > 1 ? 's' : ''}` +
+        (unknown.length
+          ? `; ${quoted(unknown)} ${unknown.length > 1 ? 'are not leaderboard columns' : 'is not a leaderboard column'}`
+          : ''),
+      unknown.length && unknown.length === missing.length
+        ? `rename ${quoted(unknown)} back to ${quoted(missing)}, or ${HINT_WRITE.replace(/^write one/, 'write the board again')}`
+        : HINT_WRITE,
     );
   }
   return records.map((record) => {
     const where = `${file} line ${record.line}`;
     if (record.fields.length !== names.length)
-      throw usageError(`${where}: ${record.fields.length} fields, the header has ${names.length}`);
+      throw usageError(
+        `${where}: ${record.fields.length} fields, the header has ${names.length}`,
+        FIELD_COUNT_HINT,
+      );
     const get = (c: LeaderboardColumn): string => undefuseFormula(record.fields[names.indexOf(c)] ?? '');
     const model = get('model');
-    if (model.trim() === '') throw usageError(`${where}: no model name`);
+    if (model.trim() === '')
+      throw usageError(`${where}: no model name`, 'fill in the model column, or delete the line');
     const named = `${where} (model '${model}')`;
     const num = (c: LeaderboardColumn): number | null => optionalNumber(get(c), `${named}: ${c}`);
     const method = get('energy_method');
     const protocol = get('protocol');
+    const edited =
+      'the board was edited: restore the value energy-score leaderboard wrote, or write the board again';
     if (protocol !== 'energy-score' && protocol !== 'ai-energy-score')
-      throw usageError(`${named}: protocol must be energy-score or ai-energy-score, got '${protocol}'`);
+      throw usageError(
+        `${named}: protocol must be energy-score or ai-energy-score, got '${protocol}'`,
+        edited,
+      );
     if (method !== 'measured' && method !== 'estimated')
-      throw usageError(`${named}: energy_method must be measured or estimated, got '${method}'`);
+      throw usageError(`${named}: energy_method must be measured or estimated, got '${method}'`, edited);
     const sizeClass = get('size_class');
     if (sizeClass !== '' && !(SIZE_CLASSES as readonly string[]).includes(sizeClass))
-      throw usageError(`${named}: size_class must be one of ${SIZE_CLASSES.join(', ')} or empty`);
+      throw usageError(`${named}: size_class must be one of ${SIZE_CLASSES.join(', ')} or empty`, edited);
     const batch = num('batch_size');
     return {
       model,
@@ -53,7 +73,7 @@ export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
       device: get('device'),
       precision: get('precision'),
       batchSize: batch,
-      energyKwhPer1k: checkEnergyKwhPer1k(get('energy_kwh_per_1k'), named),
+      energyKwhPer1k: energyCell(get('energy_kwh_per_1k'), named, 'energy_kwh_per_1k'),
       energyStatus: method,
       energyBasis: get('energy_basis'),
       sizeClass: sizeClass === '' ? null : (sizeClass as SizeClass),
@@ -72,6 +92,10 @@ export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
 function optionalNumber(text: string, where: string): number | null {
   if (text.trim() === '') return null;
   const n = Number(text);
-  if (!Number.isFinite(n)) throw usageError(`${where} is not a number: ${JSON.stringify(text)}`);
+  if (!Number.isFinite(n))
+    throw usageError(
+      `${where} is not a number: ${JSON.stringify(text)}`,
+      'write a plain number (such as 0.0012), or leave the cell empty where nothing was measured',
+    );
   return n;
 }
