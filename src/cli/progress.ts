@@ -1,4 +1,5 @@
 /** A one-line progress bar on stderr, redrawn at most ten times a second; silent off a terminal. */
+import { displayName } from '../util/text-safety.js';
 
 export interface Progress {
   start(label: string, index: number, total: number): void;
@@ -24,7 +25,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   };
   return {
     start(name, index, total) {
-      label = `[${index + 1}/${total}] ${name}`;
+      label = `[${index + 1}/${total}] ${displayName(name)}`;
       lastDraw = 0;
       draw(0, 0);
     },

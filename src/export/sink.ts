@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { EnergyScoreError, errorMessage, runError, usageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { jsonText, terminalText } from '../util/text-safety.js';
 
 /** The machine formats a command can write. */
 export type OutputFormat = 'json' | 'csv' | 'markdown' | 'html' | 'svg' | 'png';
@@ -153,6 +154,16 @@ export function writeStream(stream: NodeJS.WritableStream, text: string | Uint8A
   });
 }
 
+/** Writes human-readable text to a stream, with nothing a terminal would act on but colour (terminalText). */
+export function writeText(stream: NodeJS.WritableStream, text: string, where: string): Promise<void> {
+  return writeStream(stream, terminalText(text), where);
+}
+
+/** JSON's invisible and control characters as \u escapes (jsonText); other formats as they are. */
+function safeContent(format: OutputFormat, content: string | Uint8Array): string | Uint8Array {
+  return format === 'json' && typeof content === 'string' ? jsonText(content) : content;
+}
+
 export class OutputSink {
   private readonly targets = new Map<OutputFormat, { target: string; flag: string }>();
   /** The format that goes to stdout, if one does. */
@@ -206,10 +217,10 @@ export class OutputSink {
     return this.stdoutFormat ? process.stderr : process.stdout;
   }
 
-  /** Writes human-readable text (the table, the report). */
+  /** Writes human-readable text (the table, the report), safe for a terminal. */
   text(content: string): Promise<void> {
     const stream = this.textStream;
-    return writeStream(stream, content, stream === process.stdout ? 'stdout' : 'stderr');
+    return writeText(stream, content, stream === process.stdout ? 'stdout' : 'stderr');
   }
 
   /** Replaces a format's file atomically; nothing when the format goes to stdout or nowhere. */
@@ -217,7 +228,7 @@ export class OutputSink {
     const file = this.fileOf(format);
     if (file === undefined) return;
     try {
-      await writeFileAtomic(file, content);
+      await writeFileAtomic(file, safeContent(format, content));
     } catch (err) {
       throw writeError(file, err);
     }
@@ -225,7 +236,8 @@ export class OutputSink {
 
   /** Writes a format to wherever it was asked to go, file or stdout. */
   async write(format: OutputFormat, content: string | Uint8Array): Promise<void> {
-    if (this.stdoutFormat === format) await writeStream(process.stdout, content, 'stdout');
+    if (this.stdoutFormat === format)
+      await writeStream(process.stdout, safeContent(format, content), 'stdout');
     else await this.writeFile(format, content);
   }
 }
