@@ -214,6 +214,19 @@ describe('long and blank names', { concurrency: true }, () => {
   });
 });
 
+describe('spreadsheet formulas', () => {
+  test('leaderboard CSV: a formula after a leading space is defused, and merging it reads it back', async () => {
+    const name = ' =HYPERLINK("http://x")';
+    const board = path.join(tmp, 'board.csv');
+    assertExit(await cli(['leaderboard', write('formula.json', renamed(name)), '-o', board], ENV), 0);
+    const csv = fs.readFileSync(board, 'utf8');
+    assert.equal(csv.split('\n')[1]!.split(',')[0], `"' =HYPERLINK(""http://x"")"`);
+    const again = path.join(tmp, 'board-again.csv');
+    assertExit(await cli(['leaderboard', board, '-o', again], ENV), 0);
+    assert.equal(fs.readFileSync(again, 'utf8'), csv, 'the name reads back whole, and is defused again');
+  });
+});
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

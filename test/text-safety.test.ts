@@ -2,7 +2,7 @@
  * The one rule for text on its way out (src/util/text-safety.ts): control characters, terminal
  * escapes, bidirectional overrides and invisible characters never reach a terminal, an
  * annotation, a label or a plot as themselves; names too long to read are cut with an ellipsis;
- * a blank name says so.
+ * a blank name says so; spreadsheet formulas are defused, leading spaces or not.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { escapeHtml } from '../src/export/html.js';
 import { escapeXml } from '../src/label/text.js';
 import {
   BLANK_NAME,
+  defuseFormula,
   displayName,
   escapeMarkdown,
   jsonText,
@@ -20,6 +21,7 @@ import {
   printable,
   printableLine,
   terminalText,
+  undefuseFormula,
 } from '../src/util/text-safety.js';
 
 const R = '\uFFFD';
@@ -131,5 +133,36 @@ describe('the rule in every escaper', () => {
     assert.ok(!/\p{Cc}/u.test(drawn), JSON.stringify(drawn));
     assert.ok(drawn.startsWith(`[1/2] evil${R}]0;t${R}xxx`), drawn);
     assert.ok(drawn.includes('…'), 'the long name is cut');
+  });
+});
+
+describe('defuseFormula', () => {
+  test('a formula after leading spaces, tabs or line breaks is defused too', () => {
+    for (const cell of [
+      '=cmd',
+      '+1',
+      '-1',
+      '@SUM(A1)',
+      '\t=cmd',
+      '\rx',
+      ' =cmd',
+      '   +cmd',
+      '\t =cmd',
+      '\n=cmd',
+      '\u00A0=cmd',
+      ' @x',
+    ]) {
+      assert.equal(defuseFormula(cell), `'${cell}`, JSON.stringify(cell));
+    }
+    for (const cell of ['model', 'a =b', ' model', '', '42', "it's"]) {
+      assert.equal(defuseFormula(cell), cell, JSON.stringify(cell));
+    }
+  });
+
+  test('a cell that starts with a quote of its own keeps it when read back', () => {
+    assert.equal(defuseFormula("'=x'"), "''=x'");
+    for (const cell of ["'=x", "'quoted'", ' =cmd', '=cmd', "''", "'", 'plain', '\t-1']) {
+      assert.equal(undefuseFormula(defuseFormula(cell)), cell, JSON.stringify(cell));
+    }
   });
 });

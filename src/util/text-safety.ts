@@ -92,12 +92,19 @@ export function markdownCode(text: string): string {
   return `${fence}${pad}${shown}${pad}${fence}`;
 }
 
-/** Spreadsheets run a cell starting with = + - @ tab or CR as a formula; a leading quote defuses it. */
+/**
+ * A cell a spreadsheet would run as a formula: one starting with = + - @, tab or CR, or with
+ * = + - @ after leading white space (LibreOffice and Google Sheets can trim it on import). A
+ * cell starting with a quote of its own is quoted too, so reading back removes exactly one.
+ */
+const FORMULA = /^(?:[\t\r']|\s*[=+\-@])/;
+
+/** A leading quote defuses a formula. */
 export function defuseFormula(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return FORMULA.test(text) ? `'${text}` : text;
 }
 
 /** The inverse of defuseFormula, for reading our own files back. */
 export function undefuseFormula(text: string): string {
-  return /^'[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
+  return text.startsWith("'") && FORMULA.test(text.slice(1)) ? text.slice(1) : text;
 }
