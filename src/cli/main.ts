@@ -65,7 +65,7 @@ Examples:
   energy-score doctor                                  # which meters and providers work here
 
 Exit codes: 0 success, 1 a run failure or a failed check, 2 a usage error, 130 interrupted;
-measure exits with its command's code.`,
+measure exits with its command's code (126 when it cannot run, 127 when it is not found).`,
   );
   for (const command of program.commands) {
     command
