@@ -7,10 +7,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import path from 'node:path';
+
 import { errorAnnotation } from '../src/ci/github.js';
 import { createProgress } from '../src/cli/progress.js';
 import { escapeHtml } from '../src/export/html.js';
 import { escapeXml } from '../src/label/text.js';
+import { inspectModel } from '../src/model/inspect.js';
+import { getTask } from '../src/workload/tasks.js';
+import { planInputs } from '../src/workload/input-plan.js';
+import { NO_OVERRIDES } from '../src/workload/overrides.js';
+import { REPO_ROOT } from './helpers/cli.js';
 import {
   BLANK_NAME,
   defuseFormula,
@@ -164,5 +171,33 @@ describe('defuseFormula', () => {
     for (const cell of ["'=x", "'quoted'", ' =cmd', '=cmd', "''", "'", 'plain', '\t-1']) {
       assert.equal(undefuseFormula(defuseFormula(cell)), cell, JSON.stringify(cell));
     }
+  });
+});
+
+describe('messages in plain English', () => {
+  test('an input that is not a tensor is "an optional", "a sequence", "of an unknown type"', async () => {
+    const model = await inspectModel(path.join(REPO_ROOT, 'fixtures', 'zoo', 'encoder-tiny', 'model.onnx'));
+    const task = getTask('text-classification');
+    const said = (kind: 'optional' | 'sequence' | 'map' | 'unknown' | 'tensor', dtype: string) => {
+      const first = { ...model.inputs[0]!, kind, dtype, shape: null };
+      try {
+        planInputs({ ...model, inputs: [first, ...model.inputs.slice(1)] }, task, NO_OVERRIDES);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'no error';
+    };
+    const name = `${model.path}: input '${model.inputs[0]!.name}'`;
+    assert.equal(said('optional', 'optional'), `${name} is an optional, which onnxruntime-node cannot feed`);
+    assert.equal(said('sequence', 'sequence'), `${name} is a sequence, which onnxruntime-node cannot feed`);
+    assert.equal(said('map', 'map'), `${name} is a map, which onnxruntime-node cannot feed`);
+    assert.equal(
+      said('unknown', 'unknown'),
+      `${name} is of an unknown type, which onnxruntime-node cannot feed`,
+    );
+    assert.equal(
+      said('tensor', 'float8e4m3fn'),
+      `${name} is a tensor of float8e4m3fn, which onnxruntime-node cannot feed`,
+    );
   });
 });
