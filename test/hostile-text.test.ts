@@ -155,6 +155,18 @@ describe('terminal escapes in a model name', { concurrency: true }, () => {
     assert.match(lines[2]!, /^::error title=energy-score label::no configuration 'x\uFFFD\[2J/);
   });
 
+  test("commander's own errors quote what was typed without its escapes", async () => {
+    const option = await cli(['check', 'x.json', '--\u001b]0;t\u0007'], GITHUB);
+    assertExit(option, 2);
+    assertRunClean(option);
+    assert.match(option.stderr, /^energy-score: error: unknown option '--\uFFFD\]0;t\uFFFD'$/m);
+    const command = await cli(['\u001b[31mbogus'], GITHUB);
+    assertExit(command, 2);
+    assertRunClean(command);
+    assert.match(command.stderr, /^energy-score: error: unknown command '\uFFFD\[31mbogus'$/m);
+    assert.match(command.stderr, /^::error title=energy-score::unknown command '\uFFFD\[31mbogus'$/m);
+  });
+
   test('a message made of several lines is still one error line', async () => {
     const file = path.join(tmp, 'bad\u001b[31m\nname.json');
     fs.writeFileSync(file, '{');

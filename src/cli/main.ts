@@ -7,7 +7,7 @@ import { EnergyScoreError, errorMessage } from '../errors.js';
 import { TOOL_VERSION } from '../env/version.js';
 import { StdoutClosed, writeError } from '../export/sink.js';
 import { errorAnnotation, inGitHubActions } from '../ci/github.js';
-import { printableLine, terminalText } from '../util/text-safety.js';
+import { printable, printableLine, terminalText } from '../util/text-safety.js';
 import { registerBench } from './bench.js';
 import { registerCheck } from './check.js';
 import { registerCompare } from './compare.js';
@@ -34,9 +34,16 @@ export function buildProgram(): Command {
     .showHelpAfterError('  hint: run `energy-score --help` for usage')
     .exitOverride()
     // Commander's own errors (unknown option, missing argument) get the same prefix as ours; they
-    // quote what was typed, which may hold escapes.
+    // quote what was typed, which may hold escapes, and have no colour of their own.
     .configureOutput({
-      outputError: (text, write) => write(terminalText(text.replace(/^error: /, 'energy-score: error: '))),
+      outputError: (text, write) =>
+        write(
+          text
+            .replace(/^error: /, 'energy-score: error: ')
+            .split('\n')
+            .map(printable)
+            .join('\n'),
+        ),
     });
   registerBench(program);
   registerRate(program);
