@@ -216,6 +216,20 @@ describe('long and blank names', { concurrency: true }, () => {
     );
   });
 
+  test('a name of 10,000 characters: the hint that lists the configurations stays one readable line', async () => {
+    const doc = renamed(LONG);
+    doc.results = Array.from({ length: 30 }, (_, i) => ({
+      ...doc.results[0]!,
+      id: `${LONG}/fp32/b${i + 1}/cpu`,
+    }));
+    const run = await cli(['label', write('many.json', doc), '--config', 'nope'], ENV);
+    assertExit(run, 2);
+    const hint = run.stderr.split('\n')[1]!;
+    assert.ok(hint.length < 1500, `a hint of ${hint.length} characters`);
+    assert.ok(hint.startsWith(`  hint: use one of: ${LONG_SHOWN.slice(0, 60)}`), hint.slice(0, 200));
+    assert.ok(hint.endsWith('/fp32/b10/cpu, and 20 more'), hint.slice(-200));
+  });
+
   test('a name that is only white space shows as (blank name)', async () => {
     const run = await cli(['report', blankFile], ENV);
     assertExit(run, 0);
