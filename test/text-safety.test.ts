@@ -140,6 +140,11 @@ describe('the rule in every escaper', () => {
     assert.ok(!/\p{Cc}/u.test(drawn), JSON.stringify(drawn));
     assert.ok(drawn.startsWith(`[1/2] evil${R}]0;t${R}xxx`), drawn);
     assert.ok(drawn.includes('…'), 'the long name is cut');
+
+    let narrow = '';
+    const small = { isTTY: true, columns: 12, write: (text: string) => (narrow += text) };
+    createProgress(small as unknown as NodeJS.WriteStream).start('😀'.repeat(20), 0, 1);
+    assert.equal(narrow, `${clearLine}[1/1] ${'😀'.repeat(5)}`, 'cut between characters, not inside one');
   });
 });
 

@@ -21,7 +21,12 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
     const text = `${label} ${bar} ${done}/${total} queries`;
     const width = stream.columns ?? 80;
-    stream.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+    // Cut by characters, not UTF-16 units, so an emoji at the edge is not split into halves.
+    stream.write(
+      `\r\x1b[2K${Array.from(text)
+        .slice(0, width - 1)
+        .join('')}`,
+    );
   };
   return {
     start(name, index, total) {
