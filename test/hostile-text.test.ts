@@ -84,6 +84,25 @@ describe('terminal escapes in a model name', { concurrency: true }, () => {
     );
   });
 
+  test('check and compare: the Markdown reports, file names in code spans included', async () => {
+    const named = path.join(tmp, 'ba`d\u001b[2J\u202E.json');
+    fs.copyFileSync(hostileFile, named);
+    const check = await cli(['check', named, '--max-wh-per-1k', '0.000001', '--markdown', '-'], ENV);
+    assertExit(check, 1);
+    assertRunClean(check);
+    assert.equal(
+      check.stdout.split('\n')[2],
+      `\`\`${tmp}/ba\`d${R}[2J${R}.json\`\`; limits: --max-wh-per-1k 0.000001.`,
+    );
+    assert.match(
+      check.stdout,
+      new RegExp(`^\\| ${escape(SHOWN.replace(/[[\]]/g, '\\$&'))}/fp32/b1/cpu \\|`, 'm'),
+    );
+    const compare = await cli(['compare', named, hostileFile, '--markdown', '-'], ENV);
+    assertExit(compare, 0);
+    assertRunClean(compare);
+  });
+
   test('compare: the text report', async () => {
     const run = await cli(['compare', hostileFile, hostileFile], ENV);
     assertExit(run, 0);

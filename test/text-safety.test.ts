@@ -24,6 +24,7 @@ import {
   displayName,
   escapeMarkdown,
   jsonText,
+  markdownCode,
   MAX_NAME_CHARS,
   printable,
   printableLine,
@@ -107,6 +108,13 @@ describe('the rule in every escaper', () => {
       errorAnnotation(`${hostile}: 50 %\nsecond line`, { title: `t\u001b[2J` }),
       `::error title=t${R}[2J::${clean}: 50 %25%0Asecond line\n`,
     );
+  });
+
+  test('a Markdown code span holds any name: backticks in it get a longer fence', () => {
+    assert.equal(markdownCode('result.json'), '`result.json`');
+    assert.equal(markdownCode('a`b'), '``a`b``');
+    assert.equal(markdownCode('`x``'), '``` `x`` ```');
+    assert.equal(markdownCode('new\u001b[31m\nrun.json'), `\`new${R}[31m run.json\``);
   });
 
   test('terminalText keeps line breaks, tabs and colour codes, and nothing else that is not printable', () => {
