@@ -8,16 +8,24 @@ export type ErrorKind = 'usage' | 'run';
 export class EnergyScoreError extends Error {
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
+  /** An exit code other than the kind's, where a convention asks for one (a shell's 126 and 127). */
+  private readonly code: number | undefined;
 
-  constructor(kind: ErrorKind, message: string, hint?: string, options?: { cause?: unknown }) {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    hint?: string,
+    options?: { cause?: unknown; exitCode?: number },
+  ) {
     super(message, options);
     this.name = 'EnergyScoreError';
     this.kind = kind;
     this.hint = hint;
+    this.code = options?.exitCode;
   }
 
-  get exitCode(): 1 | 2 {
-    return this.kind === 'usage' ? 2 : 1;
+  get exitCode(): number {
+    return this.code ?? (this.kind === 'usage' ? 2 : 1);
   }
 }
 

@@ -33,7 +33,12 @@ function readDoc(file: string): MeasureDocument {
 }
 
 function assertUsageError(run: RunOutput, pattern: RegExp): void {
-  assertExit(run, 2);
+  assertCommandError(run, 2, pattern);
+}
+
+/** Exit `code`, and stderr an error line matching `pattern` and a hint line. */
+function assertCommandError(run: RunOutput, code: number, pattern: RegExp): void {
+  assertExit(run, code);
   const lines = run.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 2, `an error line and a hint line, got:\n${run.stderr}`);
   assert.match(lines[0]!, /^energy-score: error: /);
@@ -114,17 +119,62 @@ describe('measure', { concurrency: true }, () => {
     assert.match(run.stdout, /^energy: not measured/m);
   });
 
-  test('a command that does not exist is a usage error naming it, before the idle wait', async () => {
+  test('a command that does not exist: exit 127 as in a shell, naming it, before the idle wait', async () => {
     const started = performance.now();
     // An idle wait far longer than any start-up on a loaded machine: finishing well inside it
     // shows the check came first.
     const run = await cli(['measure', '--idle', '120', '--', 'no-such-command-xyz', '--flag'], ENV);
-    assertUsageError(run, /command not found: no-such-command-xyz/);
+    assertCommandError(run, 127, /command not found: no-such-command-xyz/);
     assert.equal(run.stdout, '');
     assert.ok(performance.now() - started < 60_000, 'it did not wait out the 120 s idle measurement');
-    assertUsageError(
+    assertCommandError(
       await cli(['measure', '--idle', '0', '--', './no/such/path'], ENV),
+      127,
       /command not found: .\/no\/such\/path/,
+    );
+  });
+
+  test('a command that is there but cannot run: exit 126 as in a shell, saying why', async () => {
+    const plain = path.join(tmp, 'not-executable.sh');
+    fs.writeFileSync(plain, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    assertCommandError(
+      await cli(['measure', '--idle', '0', '--', plain], ENV),
+      126,
+      new RegExp(`^energy-score: error: ${plain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not executable$`),
+    );
+    assertCommandError(
+      await cli(['measure', '--idle', '0', '--', tmp], ENV),
+      126,
+      /is a folder, not a command$/,
+    );
+    const orphan = path.join(tmp, 'bad-interpreter.sh');
+    fs.writeFileSync(orphan, '#!/no/such/interpreter\nexit 0\n', { mode: 0o755 });
+    assertCommandError(
+      await cli(['measure', '--idle', '0', '--', orphan], ENV),
+      126,
+      /cannot run .*bad-interpreter\.sh: the interpreter on its #! line, or a library it needs, is missing$/,
+    );
+    // Found on PATH but not executable there: the shell says so too, rather than "not found".
+    const bin = fs.mkdtempSync(path.join(tmp, 'bin-'));
+    fs.writeFileSync(path.join(bin, 'tool-xyz'), '#!/bin/sh\n', { mode: 0o644 });
+    assertCommandError(
+      await cli(
+        ['measure', '--idle', '0', '--', 'tool-xyz'],
+        cliEnv({ ...BASE, PATH: `${bin}:${process.env.PATH}` }),
+      ),
+      126,
+      /tool-xyz is not executable$/,
+    );
+  });
+
+  test('the help and the README give the exit codes 126 and 127', async () => {
+    const help = (await cli(['measure', '--help'], ENV)).stdout.replace(/\s+/g, ' ');
+    assert.match(help, /126 when the command is found but cannot run/);
+    assert.match(help, /127 when it is not found/);
+    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    assert.match(
+      readme,
+      /`measure` exits with its command's code \(126 when the command cannot run, 127 when it is not found/,
     );
   });
 

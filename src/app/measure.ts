@@ -2,13 +2,13 @@
  * Runs any command between two marks of started meters and reports its duration, exit code and
  * energy per meter and domain, gross and net of the idle power measured before it. A meter that
  * fails to mark or read is a warning, never the end of the report; a command that cannot start
- * is a usage error.
+ * is a usage error with a shell's exit code (126 cannot run, 127 not found).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
-import { errorMessage, runError, usageError } from '../errors.js';
+import { EnergyScoreError, errorMessage, runError, usageError } from '../errors.js';
 import { collectEnvironment } from '../env/environment.js';
 import { stopMeters } from '../meters/registry.js';
 import { markEach, netEnergyJ, readEach } from '../runner/protocol.js';
@@ -146,27 +146,61 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
   };
 }
 
+/** A shell's exit codes for a command it cannot run (126) and one it cannot find (127). */
+export const EXIT_CANNOT_RUN = 126;
+export const EXIT_NOT_FOUND = 127;
+
+const NOT_FOUND_HINT =
+  'check its spelling, or give its path (it runs without a shell: no aliases or shell builtins)';
+
+function notFound(file: string): EnergyScoreError {
+  return new EnergyScoreError('usage', `command not found: ${file}`, NOT_FOUND_HINT, {
+    exitCode: EXIT_NOT_FOUND,
+  });
+}
+
+function cannotRun(message: string, hint: string, cause?: unknown): EnergyScoreError {
+  return new EnergyScoreError('usage', message, hint, { cause, exitCode: EXIT_CANNOT_RUN });
+}
+
+const notExecutable = (file: string) =>
+  cannotRun(
+    `${file} is not executable`,
+    `make it executable (chmod +x ${file}), or run it with its interpreter`,
+  );
+
 /**
- * Finds the command the way spawn will (a path as given, a bare name on PATH), so a misspelt
- * command fails at once instead of after the idle measurement.
+ * Finds the command the way a shell does (a path as given, a bare name on PATH), so a misspelt
+ * command fails at once instead of after the idle measurement: not found is exit 127; found but
+ * not executable, or a folder, exit 126.
  */
 export async function findCommand(file: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const hint = 'check its spelling, or give its path (it runs without a shell: no aliases or shell builtins)';
   const candidates = file.includes('/')
     ? [file]
     : (env.PATH ?? '')
         .split(path.delimiter)
         .filter(Boolean)
         .map((dir) => path.join(dir, file));
+  let found: 'folder' | 'file' | null = null;
   for (const candidate of candidates) {
+    const info = await stat(candidate).catch(() => null);
+    if (!info) continue;
+    if (info.isDirectory()) {
+      found ??= 'folder';
+      continue;
+    }
     try {
       await access(candidate, constants.X_OK);
       return;
     } catch {
-      // try the next directory
+      // As a shell does: remember it, and look further along PATH for one that runs.
+      found = 'file';
     }
   }
-  throw usageError(`command not found: ${file}`, hint);
+  if (found === 'file') throw notExecutable(file);
+  if (found === 'folder' && file.includes('/'))
+    throw cannotRun(`${file} is a folder, not a command`, 'give the path of a program or a script in it');
+  throw notFound(file);
 }
 
 /** Starts the command with inherited stdio and no shell; resolves once it runs. */
@@ -176,14 +210,26 @@ function spawnCommand(file: string, args: string[]): Promise<ChildProcess> {
     child.once('spawn', () => resolve(child));
     child.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
+        // findCommand found it, so what is missing is what it needs to start.
         reject(
-          usageError(
-            `command not found: ${file}`,
-            'check its spelling, or give its path (it runs without a shell: no aliases or shell builtins)',
-          ),
+          file.includes('/')
+            ? cannotRun(
+                `cannot run ${file}: the interpreter on its #! line, or a library it needs, is missing`,
+                `check the first line of ${file}`,
+                err,
+              )
+            : notFound(file),
         );
       } else if (err.code === 'EACCES') {
-        reject(usageError(`cannot run ${file}: permission denied`, `make it executable: chmod +x ${file}`));
+        reject(notExecutable(file));
+      } else if (err.code === 'ENOEXEC') {
+        reject(
+          cannotRun(
+            `cannot run ${file}: it is not a program this machine runs, nor a script with a #! line`,
+            `add a #! line to ${file}, or run it with its interpreter`,
+            err,
+          ),
+        );
       } else {
         reject(runError(`cannot run ${file}: ${err.message}`, undefined, err));
       }

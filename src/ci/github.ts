@@ -4,6 +4,7 @@
  */
 import { appendFile } from 'node:fs/promises';
 import { errorMessage, runError } from '../errors.js';
+import { printable } from '../util/text-safety.js';
 
 /**
  * Appends `markdown` to the job summary when GITHUB_STEP_SUMMARY is set; false when it is not.
@@ -61,11 +62,22 @@ export function warningAnnotation(message: string, properties: AnnotationPropert
   return annotation('warning', message, properties);
 }
 
+/**
+ * GitHub's log shows a workflow command's text as a terminal would, colours included: every line
+ * of it is made printable first (names in it come from result files), and its line breaks are
+ * kept as the escapes GitHub turns back into lines.
+ */
+const printableLines = (text: string) =>
+  text
+    .split(/\r\n|\r|\n/)
+    .map(printable)
+    .join('\n');
+
 function annotation(kind: 'error' | 'warning', message: string, properties: AnnotationProperties): string {
   const props = (['title', 'file', 'line'] as const)
     .filter((key) => properties[key] !== undefined && properties[key] !== '')
-    .map((key) => `${key}=${escapeProperty(String(properties[key]))}`);
-  return `::${kind}${props.length ? ` ${props.join(',')}` : ''}::${escapeData(message)}\n`;
+    .map((key) => `${key}=${escapeProperty(printableLines(String(properties[key])))}`);
+  return `::${kind}${props.length ? ` ${props.join(',')}` : ''}::${escapeData(printableLines(message))}\n`;
 }
 
 /** GitHub shows at most this many error annotations per step (and as many warnings). */

@@ -91,15 +91,13 @@ Exit codes: 0 every configuration passes, 1 any fails, 2 a usage error or unusab
 
 async function check(resultPath: string, flags: CheckFlags): Promise<number> {
   const [
-    { OutputSink },
+    { OutputSink, writeText },
     { checkFiles },
-    { failureLines },
-    { renderCheckJson, renderCheckMarkdown, renderCheckText },
+    { failureLines, renderCheckJson, renderCheckMarkdown, renderCheckText },
     github,
   ] = await Promise.all([
     import('../export/sink.js'),
     import('../app/check.js'),
-    import('../gate/check.js'),
     import('../export/check-report.js'),
     import('../ci/github.js'),
   ]);
@@ -134,7 +132,7 @@ async function check(resultPath: string, flags: CheckFlags): Promise<number> {
     } catch (err) {
       // The job summary is a courtesy: the check's verdict stands without it.
       const message = `the check's report is not in the job summary: ${errorMessage(err)}`;
-      process.stderr.write(`energy-score: warning: ${message}\n`);
+      await writeText(process.stderr, `energy-score: warning: ${message}\n`, 'stderr');
       if (github.inGitHubActions())
         process.stderr.write(github.warningAnnotation(message, { title: ANNOTATION_TITLE }));
     }

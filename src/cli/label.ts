@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { LABEL_HEIGHT_PX, LABEL_WIDTH_PX, labelSvg } from '../label/svg.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
+import { displayName } from '../util/text-safety.js';
 
 interface LabelFlags {
   output?: string;
@@ -51,7 +52,7 @@ async function label(file: string, flags: LabelFlags): Promise<void> {
   if (png && /\.svg$/i.test(output)) {
     throw usageError(`--png was given, but ${output} ends in .svg`, 'name the file .png, or leave out --png');
   }
-  const [{ OutputSink, writeStream }, { readRunDocument }, { selectConfig }] = await Promise.all([
+  const [{ OutputSink, writeText }, { readRunDocument }, { selectConfig }] = await Promise.all([
     import('../export/sink.js'),
     import('../result/read.js'),
     import('../label/select.js'),
@@ -67,9 +68,9 @@ async function label(file: string, flags: LabelFlags): Promise<void> {
     await sink.write('png', await labelPng(svg));
   } else await sink.write('svg', svg);
   const where = output === '-' ? 'stdout' : output;
-  await writeStream(
+  await writeText(
     output === '-' ? process.stderr : process.stdout,
-    `label for ${result.id}${chosen} written to ${where}\n`,
+    `label for ${displayName(result.id)}${chosen} written to ${where}\n`,
     output === '-' ? 'stderr' : 'stdout',
   );
 }

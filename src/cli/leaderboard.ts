@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 
 import { usageError } from '../errors.js';
-import { formatOfOutput, targetOf, writeStream } from '../export/sink.js';
+import { formatOfOutput, targetOf, writeText } from '../export/sink.js';
 import { parseScaleName, SCALE_NAMES, type ScaleName } from '../rating/scales.js';
 
 interface LeaderboardFlags {
@@ -73,7 +73,7 @@ async function leaderboard(files: string[], flags: LeaderboardFlags): Promise<vo
   for (const f of read) {
     for (const left of f.left) notes.push(`${f.file}: ${left.id} left out: ${left.reason}`);
   }
-  await writeStream(process.stderr, notes.map((n) => `${n}\n`).join(''), 'stderr');
+  await writeText(process.stderr, notes.map((n) => `${n}\n`).join(''), 'stderr');
   if (read.every((f) => f.rows.length === 0)) {
     throw usageError(
       `no rated energy in ${files.join(', ')}: every configuration was skipped, failed or had no energy measured`,
@@ -97,7 +97,7 @@ async function leaderboard(files: string[], flags: LeaderboardFlags): Promise<vo
     .fileFormats()
     .map((f) => sink.fileOf(f))
     .join(' and ');
-  await writeStream(
+  await writeText(
     process.stderr,
     `${board.rows.length} rows in ${board.cohorts.length} cohort${board.cohorts.length === 1 ? '' : 's'} from ${files.length} file${files.length === 1 ? '' : 's'}` +
       (board.duplicatesDropped

@@ -7,6 +7,7 @@ import { EnergyScoreError, errorMessage } from '../errors.js';
 import { TOOL_VERSION } from '../env/version.js';
 import { StdoutClosed, writeError } from '../export/sink.js';
 import { errorAnnotation, inGitHubActions } from '../ci/github.js';
+import { printable, printableLine, terminalText } from '../util/text-safety.js';
 import { registerBench } from './bench.js';
 import { registerCheck } from './check.js';
 import { registerCompare } from './compare.js';
@@ -32,9 +33,17 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError('  hint: run `energy-score --help` for usage')
     .exitOverride()
-    // Commander's own errors (unknown option, missing argument) get the same prefix as ours.
+    // Commander's own errors (unknown option, missing argument) get the same prefix as ours; they
+    // quote what was typed, which may hold escapes, and have no colour of their own.
     .configureOutput({
-      outputError: (text, write) => write(text.replace(/^error: /, 'energy-score: error: ')),
+      outputError: (text, write) =>
+        write(
+          text
+            .replace(/^error: /, 'energy-score: error: ')
+            .split('\n')
+            .map(printable)
+            .join('\n'),
+        ),
     });
   registerBench(program);
   registerRate(program);
@@ -63,7 +72,7 @@ Examples:
   energy-score doctor                                  # which meters and providers work here
 
 Exit codes: 0 success, 1 a run failure or a failed check, 2 a usage error, 130 interrupted;
-measure exits with its command's code.`,
+measure exits with its command's code (126 when it cannot run, 127 when it is not found).`,
   );
   for (const command of program.commands) {
     command
@@ -93,12 +102,20 @@ function guardStdout(): void {
   process.stdout.on('error', (err) => {
     const error = writeError('stdout', err);
     if (!(error instanceof StdoutClosed)) {
-      process.stderr.write(`energy-score: error: ${error.message}\n`);
-      if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+      writeErrorLines(error.message, error.hint);
       process.exit(error.exitCode);
     }
     process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
   });
+}
+
+/**
+ * An error as one line and its hint as another. Messages carry names and paths from files and
+ * users, and text from libraries and tools: whatever they hold, each prints as one printable line.
+ */
+function writeErrorLines(message: string, hint: string | undefined, prefix = 'error'): void {
+  process.stderr.write(`energy-score: ${prefix}: ${printableLine(message)}\n`);
+  if (hint) process.stderr.write(`  hint: ${printableLine(hint)}\n`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -132,19 +149,19 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof StdoutClosed) return typeof process.exitCode === 'number' ? process.exitCode : 0;
     if (err instanceof EnergyScoreError) {
-      process.stderr.write(`energy-score: error: ${err.message}\n`);
-      if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
-      if (verbose && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
-      if (verbose) process.stderr.write(`${err.stack}\n`);
+      writeErrorLines(err.message, err.hint);
+      if (verbose && err.cause)
+        process.stderr.write(terminalText(`${String((err.cause as Error).stack ?? err.cause)}\n`));
+      if (verbose) process.stderr.write(terminalText(`${err.stack}\n`));
       annotate(err.message);
       return err.exitCode;
     }
-    process.stderr.write(`energy-score: unexpected error: ${errorMessage(err)}\n`);
-    process.stderr.write(
-      verbose
-        ? `${(err as Error).stack}\n`
-        : '  hint: run again with --verbose for the stack trace, and report it\n',
+    writeErrorLines(
+      errorMessage(err),
+      verbose ? undefined : 'run again with --verbose for the stack trace, and report it',
+      'unexpected error',
     );
+    if (verbose) process.stderr.write(terminalText(`${(err as Error).stack}\n`));
     annotate(`unexpected error: ${errorMessage(err)}`);
     return EXIT_RUN;
   }

@@ -29,8 +29,9 @@ Examples:
 The command runs without a shell, with this terminal's stdin, stdout and stderr. Idle power is
 measured first (--idle seconds) and subtracted in the net figures. Ctrl-C and SIGTERM are passed
 on to the command. With --json -, the JSON follows the command's own output on stdout.
-Exit code: the command's own (128 + the signal's number if a signal ended it); 2 for a usage
-error, such as a command that is not found.`,
+Exit code: the command's own (128 + the signal's number if a signal ended it); as in a shell,
+126 when the command is found but cannot run (not executable, a folder, a missing #! interpreter)
+and 127 when it is not found; 2 for another usage error.`,
     )
     .action(async (commandLine: string[], flags: MeasureFlags) => {
       process.exitCode = await runMeasureCommand(commandLine, flags);

@@ -1,4 +1,5 @@
 /** A one-line progress bar on stderr, redrawn at most ten times a second; silent off a terminal. */
+import { displayName } from '../util/text-safety.js';
 
 export interface Progress {
   start(label: string, index: number, total: number): void;
@@ -20,11 +21,16 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
     const text = `${label} ${bar} ${done}/${total} queries`;
     const width = stream.columns ?? 80;
-    stream.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+    // Cut by characters, not UTF-16 units, so an emoji at the edge is not split into halves.
+    stream.write(
+      `\r\x1b[2K${Array.from(text)
+        .slice(0, width - 1)
+        .join('')}`,
+    );
   };
   return {
     start(name, index, total) {
-      label = `[${index + 1}/${total}] ${name}`;
+      label = `[${index + 1}/${total}] ${displayName(name)}`;
       lastDraw = 0;
       draw(0, 0);
     },

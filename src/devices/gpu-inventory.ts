@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 
 import { errorMessage } from '../errors.js';
+import { printable, printableLine } from '../util/text-safety.js';
 import { nvidiaSmiExecutable, NVIDIA_SMI_FIX, runNvidiaSmi } from './nvidia-smi.js';
 
 export interface GpuPowerLimitsW {
@@ -62,20 +63,54 @@ export async function readGpuInventory(options: GpuInventoryOptions = {}): Promi
     options.timeoutS ?? 20,
   );
   if ('reason' in out) return { gpus: [], reason: out.reason, fix: NVIDIA_SMI_FIX };
+  const fix = 'check that nvidia-smi -q -x prints XML';
+  let listed: ListedGpus;
   try {
-    return { gpus: parseGpuInventoryObject(await parseXml(out.stdout)), reason: null, fix: null };
+    listed = listGpus(await parseXml(out.stdout));
   } catch (err) {
+    // The parser's message runs over several lines and quotes the character it stopped at.
     return {
       gpus: [],
-      reason: `could not read ${executable} -q -x: ${errorMessage(err)}`,
-      fix: 'check that nvidia-smi -q -x prints XML',
+      reason: `could not read ${executable} -q -x: ${printableLine(errorMessage(err))}`,
+      fix,
     };
   }
+  if (listed.gpus.length === 0 && listed.refused > 0) {
+    return {
+      gpus: [],
+      reason: `${executable} -q -x lists ${listed.refused} <gpu> entr${listed.refused === 1 ? 'y' : 'ies'}, none of them a GPU (a GPU has a product name and a GPU- UUID)`,
+      fix,
+    };
+  }
+  return { gpus: listed.gpus, reason: null, fix: null };
 }
 
 /** Parses `nvidia-smi -q -x` XML text. */
 export async function parseGpuInventoryXml(xml: string): Promise<GpuInventoryEntry[]> {
   return parseGpuInventoryObject(await parseXml(xml));
+}
+
+interface ListedGpus {
+  gpus: GpuInventoryEntry[];
+  /** <gpu> entries that are not GPUs. */
+  refused: number;
+}
+
+/** A GPU's UUID as nvidia-smi prints it: GPU-b3cbce16-47a3-c8d8-f9de-510e1d18e988. */
+const GPU_UUID = /^GPU-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i;
+
+/**
+ * A <gpu> entry is a GPU when it has a product name that is printable text and a GPU UUID;
+ * anything else (a driver error in the XML, noise) would otherwise become a GPU named by it.
+ */
+function isGpu(entry: GpuInventoryEntry): boolean {
+  return entry.name.trim() !== '' && printable(entry.name) === entry.name && GPU_UUID.test(entry.uuid);
+}
+
+function listGpus(data: unknown): ListedGpus {
+  const entries = parseAllEntries(data);
+  const gpus = entries.filter(isGpu);
+  return { gpus, refused: entries.length - gpus.length };
 }
 
 interface Xml2js {
@@ -136,8 +171,17 @@ function firstQuantity(node: unknown, paths: string[][]): number | null {
   return null;
 }
 
-/** The object node-nvidia-smi (xml2js { explicitArray: false, trim: true }) makes of `nvidia-smi -q -x`. */
+/**
+ * The GPUs in the object node-nvidia-smi (xml2js { explicitArray: false, trim: true }) makes of
+ * `nvidia-smi -q -x`; entries that are not GPUs are left out, and the rest keep their place in the
+ * list as their index.
+ */
 export function parseGpuInventoryObject(data: unknown): GpuInventoryEntry[] {
+  return listGpus(data).gpus;
+}
+
+/** Every <gpu> entry, GPU or not. */
+function parseAllEntries(data: unknown): GpuInventoryEntry[] {
   const log = child(data, 'nvidia_smi_log');
   if (!isNode(log)) throw new Error('no <nvidia_smi_log> element');
   const driverVersion = text(log, 'driver_version') ?? '';

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 
 import { errorMessage } from '../errors.js';
 import { firstLine } from '../util/first-line.js';
+import { printable, printableLine } from '../util/text-safety.js';
 import { DeviceUnavailable } from './unavailable.js';
 
 export const NVIDIA_SMI_ENV = 'ENERGY_SCORE_NVIDIA_SMI';
@@ -46,7 +47,7 @@ export function runNvidiaSmi(
         if (e.code === 'EACCES') return resolve({ reason: `${where} is not executable` });
         if (e.killed)
           return resolve({ reason: `${where} ${args.join(' ')} did not finish within ${timeoutS} s` });
-        const said = firstLine(`${stdout}\n${stderr}`) || errorMessage(err);
+        const said = printableLine(firstLine(`${stdout}\n${stderr}`) || errorMessage(err));
         const code = typeof e.code === 'number' ? ` (exit ${e.code})` : '';
         return resolve({ reason: `${where} ${args.join(' ')} failed${code}: ${said}` });
       },
@@ -82,18 +83,31 @@ export async function queryNvidiaSmiGpus(
   );
   if ('reason' in list) throw new DeviceUnavailable(list.reason, NVIDIA_SMI_FIX);
   const names = new Map<number, string>();
-  for (const line of list.stdout.split('\n')) {
-    const m = /^\s*(\d+)\s*,\s*(.*?)\s*$/.exec(line);
-    if (m) names.set(Number(m[1]), m[2]!);
+  const lines = list.stdout.split('\n').filter((line) => line.trim() !== '');
+  for (const line of lines) {
+    const gpu = parseGpuListLine(line);
+    if (gpu && !names.has(gpu.index)) names.set(gpu.index, gpu.name);
   }
   if (names.size === 0) {
-    const said = firstLine(list.stdout);
+    const first = lines[0] === undefined ? '' : printableLine(lines[0]);
     throw new DeviceUnavailable(
-      `nvidia-smi lists no GPU${said ? `: ${said}` : ''}`,
+      `nvidia-smi lists no GPU${first ? `: none of its ${lines.length} line${lines.length === 1 ? '' : 's'} is an index and a GPU name (the first: "${first}")` : ''}`,
       'check that the GPU is visible to this machine (container: --gpus all)',
     );
   }
   return { instantPower, names };
+}
+
+/**
+ * One `index, name` line of `--query-gpu=index,name`, or null for anything else: a driver error,
+ * noise, a wrong field count (GPU names have no comma), an empty, unprintable or [N/A] name.
+ */
+function parseGpuListLine(line: string): { index: number; name: string } | null {
+  const cells = line.split(',').map((cell) => cell.trim());
+  if (cells.length !== 2 || !/^\d+$/.test(cells[0]!)) return null;
+  const name = cells[1]!;
+  if (name === '' || NO_VALUE.test(name) || printable(name) !== name) return null;
+  return { index: Number(cells[0]), name };
 }
 
 // ---------------------------------------------------------------------------------------------

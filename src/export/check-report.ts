@@ -1,15 +1,26 @@
 /** The `check` report as text, Markdown (the CI job summary) and JSON. */
 import { RUN, type CheckLimits, type CheckReport } from '../gate/check.js';
-import { escapeMarkdown } from '../util/text-safety.js';
+import { displayName, escapeMarkdown, markdownCode, printable } from '../util/text-safety.js';
 
 function summaryLine(report: CheckReport): string {
-  const against = report.baseline ? ` against ${report.baseline}` : '';
+  const result = displayName(report.result);
+  const against = report.baseline ? ` against ${displayName(report.baseline)}` : '';
   if (report.passed) {
-    return `energy-score check: passed: ${report.checkedConfigs} configuration(s) of ${report.result}${against} within every limit`;
+    return `energy-score check: passed: ${report.checkedConfigs} configuration(s) of ${result}${against} within every limit`;
   }
   const runFailed = report.outcomes.some((o) => o.config === RUN && !o.passed);
   const counts = `${report.failedConfigs} of ${report.checkedConfigs} configuration(s) fail`;
-  return `energy-score check: FAILED: ${runFailed ? `the run is incomplete; ${counts}` : counts} (${report.result}${against})`;
+  return `energy-score check: FAILED: ${runFailed ? `the run is incomplete; ${counts}` : counts} (${result}${against})`;
+}
+
+/** One failure, as the text report and an annotation say it: the configuration by its shown name. */
+export function failureLine(config: string, message: string): string {
+  return `${displayName(config)}: ${printable(message)}`;
+}
+
+/** Each failure as one line, "id: message": what the CI annotations carry, whatever the report format. */
+export function failureLines(report: CheckReport): string[] {
+  return report.outcomes.filter((o) => !o.passed).map((o) => failureLine(o.config, o.message));
 }
 
 export function limitsText(limits: CheckLimits): string {
@@ -25,23 +36,23 @@ export function limitsText(limits: CheckLimits): string {
 export function renderCheckText(report: CheckReport): string {
   const lines = [summaryLine(report), `limits: ${limitsText(report.limits)}`];
   for (const o of report.outcomes) {
-    lines.push(`  ${o.passed ? 'pass' : 'FAIL'}  ${o.config}: ${o.message}`);
+    lines.push(`  ${o.passed ? 'pass' : 'FAIL'}  ${failureLine(o.config, o.message)}`);
   }
   if (report.notChecked.length > 0) {
     lines.push('not checked:');
-    for (const n of report.notChecked) lines.push(`  -     ${n.config}: ${n.reason}`);
+    for (const n of report.notChecked) lines.push(`  -     ${failureLine(n.config, n.reason)}`);
   }
-  for (const note of report.notes) lines.push(`note: ${note}`);
+  for (const note of report.notes) lines.push(`note: ${printable(note)}`);
   return `${lines.join('\n')}\n`;
 }
 
 export function renderCheckMarkdown(report: CheckReport): string {
   const heading = report.passed ? '✅ passed' : '❌ failed';
-  const against = report.baseline ? ` against the baseline \`${report.baseline}\`` : '';
+  const against = report.baseline ? ` against the baseline ${markdownCode(report.baseline)}` : '';
   const lines = [
     `## energy-score check: ${heading}`,
     '',
-    `\`${report.result}\`${against}; limits: ${escapeMarkdown(limitsText(report.limits))}.`,
+    `${markdownCode(report.result)}${against}; limits: ${escapeMarkdown(limitsText(report.limits))}.`,
     '',
     report.passed
       ? `All ${report.checkedConfigs} configuration(s) checked are within every limit.`
@@ -52,12 +63,12 @@ export function renderCheckMarkdown(report: CheckReport): string {
   ];
   for (const o of report.outcomes) {
     lines.push(
-      `| ${escapeMarkdown(o.config)} | ${escapeMarkdown(o.check)} | ${o.passed ? '✅ pass' : '❌ fail'} | ${escapeMarkdown(o.message)} |`,
+      `| ${escapeMarkdown(displayName(o.config))} | ${escapeMarkdown(o.check)} | ${o.passed ? '✅ pass' : '❌ fail'} | ${escapeMarkdown(o.message)} |`,
     );
   }
   const extra = [
     ...report.notChecked.map(
-      (n) => `- not checked: ${escapeMarkdown(n.config)}: ${escapeMarkdown(n.reason)}`,
+      (n) => `- not checked: ${escapeMarkdown(displayName(n.config))}: ${escapeMarkdown(n.reason)}`,
     ),
     ...report.notes.map((n) => `- note: ${escapeMarkdown(n)}`),
   ];

@@ -1,7 +1,7 @@
 /** The `compare` report as text, Markdown and JSON. */
 import type { CompareReport, CompareRow, EnergyRatio } from '../gate/compare.js';
 import { formatSig } from '../render/numbers.js';
-import { escapeMarkdown } from '../util/text-safety.js';
+import { displayName, escapeMarkdown, markdownCode, printable } from '../util/text-safety.js';
 
 function figuresCell(row: CompareRow): string {
   return row.energy ? `${formatSig(row.energy.aPerQueryJ, 3)} → ${formatSig(row.energy.bPerQueryJ, 3)}` : '–';
@@ -22,9 +22,10 @@ function rowNotes(row: CompareRow): string[] {
 }
 
 export function renderCompareText(report: CompareReport): string {
-  const lines = [`energy-score compare: ${report.b} against ${report.a} (ratios are b / a)`];
+  const [a, b] = [displayName(report.a), displayName(report.b)];
+  const lines = [`energy-score compare: ${b} against ${a} (ratios are b / a)`];
   for (const row of report.rows) {
-    lines.push(`${row.config}`);
+    lines.push(displayName(row.config));
     lines.push(
       row.energy
         ? `  energy:     ${figuresCell(row)} J/query${figuresQualifier(row.energy)}: ${row.energy.text}; ${row.energy.test}`
@@ -33,10 +34,10 @@ export function renderCompareText(report: CompareReport): string {
     lines.push(
       `  throughput: ${row.throughput ? `${row.throughput.aQps.toFixed(1)} → ${row.throughput.bQps.toFixed(1)} queries/s: ${row.throughput.text}` : '–'}`,
     );
-    for (const note of rowNotes(row)) lines.push(`  note: ${note}`);
+    for (const note of rowNotes(row)) lines.push(`  note: ${printable(note)}`);
   }
-  for (const id of report.onlyInA) lines.push(`only in ${report.a}: ${id}`);
-  for (const id of report.onlyInB) lines.push(`only in ${report.b}: ${id}`);
+  for (const id of report.onlyInA) lines.push(`only in ${a}: ${displayName(id)}`);
+  for (const id of report.onlyInB) lines.push(`only in ${b}: ${displayName(id)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -44,7 +45,7 @@ export function renderCompareMarkdown(report: CompareReport): string {
   const lines = [
     '## energy-score compare',
     '',
-    `\`${report.b}\` against \`${report.a}\`: ratios are b / a, with 95 % intervals (delta method); Welch's two-sided t-test at 95 % decides "within noise".`,
+    `${markdownCode(report.b)} against ${markdownCode(report.a)}: ratios are b / a, with 95 % intervals (delta method); Welch's two-sided t-test at 95 % decides "within noise".`,
     '',
     '| configuration | J/query a → b | energy per query | queries/s a → b | throughput | test |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -54,7 +55,7 @@ export function renderCompareMarkdown(report: CompareReport): string {
       ? `${row.throughput.aQps.toFixed(1)} → ${row.throughput.bQps.toFixed(1)}`
       : '–';
     const cells = [
-      row.config,
+      displayName(row.config),
       row.energy ? `${figuresCell(row)}${figuresQualifier(row.energy)}` : '–',
       row.energy?.text ?? row.noEnergy ?? '–',
       qps,
@@ -65,10 +66,10 @@ export function renderCompareMarkdown(report: CompareReport): string {
   }
   const extra = [
     ...report.rows.flatMap((r) =>
-      rowNotes(r).map((n) => `- ${escapeMarkdown(r.config)}: ${escapeMarkdown(n)}`),
+      rowNotes(r).map((n) => `- ${escapeMarkdown(displayName(r.config))}: ${escapeMarkdown(n)}`),
     ),
-    ...report.onlyInA.map((id) => `- only in \`${report.a}\`: ${escapeMarkdown(id)}`),
-    ...report.onlyInB.map((id) => `- only in \`${report.b}\`: ${escapeMarkdown(id)}`),
+    ...report.onlyInA.map((id) => `- only in ${markdownCode(report.a)}: ${escapeMarkdown(displayName(id))}`),
+    ...report.onlyInB.map((id) => `- only in ${markdownCode(report.b)}: ${escapeMarkdown(displayName(id))}`),
   ];
   if (extra.length > 0) lines.push('', ...extra);
   return `${lines.join('\n')}\n`;

@@ -6,13 +6,13 @@ import { formatSig } from '../render/numbers.js';
 import { FLAT_COLUMNS, flatten } from '../render/flatten.js';
 import { carbonFigures, carbonText } from '../carbon/carbon.js';
 import type { RunDocument } from '../result/schema.js';
-import { defuseFormula, escapeMarkdown } from '../util/text-safety.js';
+import { defuseFormula, displayName, escapeMarkdown, jsonText } from '../util/text-safety.js';
 import { documentCarbon, ratingSummary, verdict } from './table.js';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown';
 
 export function toJson(document: RunDocument): string {
-  return JSON.stringify(document, null, 2) + '\n';
+  return jsonText(JSON.stringify(document, null, 2)) + '\n';
 }
 
 export function toCsv(document: RunDocument): string {
@@ -24,7 +24,7 @@ export function toCsv(document: RunDocument): string {
 }
 
 const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] = [
-  ['model', (r) => r.model],
+  ['model', (r) => displayName(r.model)],
   ['precision', (r) => r.precision],
   ['batch', (r) => String(r.batch_size)],
   ['device', (r) => r.device],
@@ -82,12 +82,13 @@ export function toMarkdown(document: RunDocument): string {
   for (const result of document.results) {
     const flat = flatten(result);
     lines.push(`| ${columns.map(([, cell]) => escapeMarkdown(cell(flat))).join(' | ')} |`);
-    if (result.reason) notes.push(`- ${escapeMarkdown(result.id)}: ${escapeMarkdown(result.reason)}`);
-    for (const w of result.warnings) notes.push(`- ${escapeMarkdown(result.id)}: ${escapeMarkdown(w)}`);
+    const id = escapeMarkdown(displayName(result.id));
+    if (result.reason) notes.push(`- ${id}: ${escapeMarkdown(result.reason)}`);
+    for (const w of result.warnings) notes.push(`- ${id}: ${escapeMarkdown(w)}`);
   }
   const energyNotes = energyWarnings(document.results);
   for (const [id, w] of energyNotes.byRow)
-    notes.push(`- ${escapeMarkdown(id)}: energy: ${escapeMarkdown(w)}`);
+    notes.push(`- ${escapeMarkdown(displayName(id))}: energy: ${escapeMarkdown(w)}`);
   if (notes.length) lines.push('', ...notes);
   const best = verdict(document.results);
   if (best) lines.push('', `**${escapeMarkdown(best)}**`);

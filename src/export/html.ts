@@ -12,6 +12,7 @@ import { formatSig } from '../render/numbers.js';
 import { renderPlots, type LeftOut, type RenderedPlots } from './plots.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
 import { verdict } from './table.js';
+import { displayName, printable } from '../util/text-safety.js';
 
 export interface HtmlReportOptions {
   carbon: CarbonSettings;
@@ -19,9 +20,9 @@ export interface HtmlReportOptions {
   title?: string;
 }
 
-/** Text made safe for HTML text and quoted attribute values. */
+/** Text made safe for HTML text and quoted attribute values: printable, and markup characters as entities. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return printable(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const esc = escapeHtml;
@@ -44,7 +45,7 @@ function starsCell(r: ConfigResult): string {
 
 function identityCells(r: ConfigResult): string {
   return [
-    `<td>${esc(r.model.name)}</td>`,
+    `<td>${esc(displayName(r.model.name))}</td>`,
     `<td>${esc(r.precision)}</td>`,
     `<td class="n">${r.batchSize}</td>`,
     `<td>${esc(r.device)}</td>`,
@@ -146,7 +147,7 @@ function carbonSection(document: RunDocument, settings: CarbonSettings): string 
 }
 
 function leftOutList(items: LeftOut[]): string {
-  return `<ul>${items.map((i) => `<li><code>${esc(i.id)}</code>: ${esc(i.reason)}</li>`).join('')}</ul>`;
+  return `<ul>${items.map((i) => `<li><code>${esc(displayName(i.id))}</code>: ${esc(i.reason)}</li>`).join('')}</ul>`;
 }
 
 function plotsSection(plots: RenderedPlots): string {
@@ -196,7 +197,7 @@ function labelSection(document: RunDocument): string {
       ? 'no configuration is rated, so this is the one with least energy per query'
       : 'no configuration has an energy figure, so this is the first that ran to the end';
   parts.push(
-    `<figure id="label">${labelSvg(document, chosen)}<figcaption>Label for <code>${esc(chosen.id)}</code>: ${esc(why)}.</figcaption></figure>`,
+    `<figure id="label">${labelSvg(document, chosen)}<figcaption>Label for <code>${esc(displayName(chosen.id))}</code>: ${esc(why)}.</figcaption></figure>`,
   );
   return parts.join('\n');
 }
@@ -204,7 +205,7 @@ function labelSection(document: RunDocument): string {
 function notesSection(document: RunDocument): string {
   const items: string[] = [];
   const note = (id: string | null, text: string) =>
-    items.push(`<li>${id === null ? '' : `<code>${esc(id)}</code>: `}${esc(text)}</li>`);
+    items.push(`<li>${id === null ? '' : `<code>${esc(displayName(id))}</code>: `}${esc(text)}</li>`);
   if (document.interrupted)
     note(
       null,
@@ -293,7 +294,7 @@ ul.notes li { margin: 2px 0; }
 
 /** The report page for a run document. */
 export async function renderHtmlReport(document: RunDocument, options: HtmlReportOptions): Promise<string> {
-  const models = [...new Set(document.results.map((r) => r.model.name))];
+  const models = [...new Set(document.results.map((r) => displayName(r.model.name)))];
   const title = options.title ?? `energy-score report: ${models.join(', ') || 'no results'}`;
   const plots = await renderPlots(document);
   const line = verdict(document.results);

@@ -9,7 +9,7 @@ import type { Board, BoardRow } from '../leaderboard/merge.js';
 import { formatSig } from '../render/numbers.js';
 import { ratingCaveats } from '../render/flatten.js';
 import { starString } from '../render/stars.js';
-import { defuseFormula, escapeMarkdown } from '../util/text-safety.js';
+import { defuseFormula, displayName, escapeMarkdown } from '../util/text-safety.js';
 
 function cells(board: BoardRow): Record<LeaderboardColumn, string | number | null> {
   const r = board.row;
@@ -72,7 +72,7 @@ export function toLeaderboardMarkdown(board: Board): string {
     const cells = [
       row.task,
       row.hardware,
-      row.model,
+      displayName(row.model),
       row.precision || '–',
       row.batchSize === null ? '–' : String(row.batchSize),
       energy,

@@ -2,6 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { MeasureDocument } from '../result/measure.js';
 import { formatSig } from '../render/numbers.js';
+import { printable } from '../util/text-safety.js';
 
 /** Quotes an argument the way a POSIX shell would need it, for display. */
 function shellQuote(arg: string): string {
@@ -14,7 +15,7 @@ export function renderMeasureText(doc: MeasureDocument, chalk: ChalkInstance): s
   const lines: string[] = [];
   const ended = doc.exitCode !== null ? String(doc.exitCode) : `killed by ${doc.signal ?? 'a signal'}`;
   const facts: [string, string][] = [
-    ['command', doc.command.map(shellQuote).join(' ')],
+    ['command', doc.command.map((arg) => printable(shellQuote(arg))).join(' ')],
     ['exit code', ended],
     ['duration', `${fig(doc.durationS)} s`],
     [

@@ -6,8 +6,9 @@ import type { TopLevelSpec } from 'vega-lite';
 
 import { formatSig } from '../render/numbers.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
+import { displayName, printable } from '../util/text-safety.js';
 
-/** One configuration as plotted. */
+/** One configuration as plotted: names as they are shown (displayName), since the plots are drawn text. */
 export interface PlotPoint {
   id: string;
   /** What one line of the batch-size plot follows: model and precision, and device when several. */
@@ -94,12 +95,17 @@ export function plotData(document: RunDocument): PlotData {
       if (logEnergy && e.perQueryJ - ci <= 0) droppedErrorBars++;
       else [loJ, hiJ] = [e.perQueryJ - ci, e.perQueryJ + ci];
     }
+    const [model, precision, device] = [
+      displayName(r.model.name),
+      printable(r.precision),
+      printable(r.device),
+    ];
     return {
-      id: r.id,
-      series: `${r.model.name} ${r.precision}${multiDevice ? ` (${r.device})` : ''}`,
-      model: r.model.name,
-      precision: r.precision,
-      device: r.device,
+      id: displayName(r.id),
+      series: `${model} ${precision}${multiDevice ? ` (${device})` : ''}`,
+      model,
+      precision,
+      device,
       batchSize: r.batchSize,
       perQueryJ: e.perQueryJ,
       loJ,

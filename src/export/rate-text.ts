@@ -3,7 +3,7 @@ import { ratingCell } from './table.js';
 import type { RunDocument } from '../result/schema.js';
 import { ratingCaveats } from '../render/flatten.js';
 import { formatSig } from '../render/numbers.js';
-import { printable } from '../util/text-safety.js';
+import { displayName, printable } from '../util/text-safety.js';
 
 export function renderRateText(documents: readonly { file: string; document: RunDocument }[]): string {
   const lines: string[] = [];
@@ -27,7 +27,7 @@ export function renderRateText(documents: readonly { file: string; document: Run
               .filter(Boolean)
               .join(', ')
           : r.reason;
-      lines.push(`  ${printable(result.id)}  ${energy}  ${ratingCell(result)}  ${detail}`);
+      lines.push(`  ${displayName(result.id)}  ${energy}  ${ratingCell(result)}  ${printable(detail)}`);
     }
   }
   return lines.map((l) => `${l}\n`).join('');

@@ -15,6 +15,7 @@ import { EnergyScoreError, errorMessage, runError, usageError } from '../errors.
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { MAX_NAME_BYTES } from '../util/file-names.js';
 import { acquireFileLock, lockPathOf, type FileLock } from '../util/file-lock.js';
+import { jsonText, terminalText } from '../util/text-safety.js';
 
 /** The machine formats a command can write. */
 export type OutputFormat = 'json' | 'csv' | 'markdown' | 'html' | 'svg' | 'png';
@@ -187,6 +188,16 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   return x !== null && y !== null && x.dev === y.dev && x.ino === y.ino;
 }
 
+/** Writes human-readable text to a stream, with nothing a terminal would act on but colour (terminalText). */
+export function writeText(stream: NodeJS.WritableStream, text: string, where: string): Promise<void> {
+  return writeStream(stream, terminalText(text), where);
+}
+
+/** JSON's invisible and control characters as \u escapes (jsonText); other formats as they are. */
+function safeContent(format: OutputFormat, content: string | Uint8Array): string | Uint8Array {
+  return format === 'json' && typeof content === 'string' ? jsonText(content) : content;
+}
+
 export class OutputSink {
   private readonly targets = new Map<OutputFormat, { target: string; flag: string }>();
   /** The format that goes to stdout, if one does. */
@@ -265,10 +276,10 @@ export class OutputSink {
     return this.stdoutFormat ? process.stderr : process.stdout;
   }
 
-  /** Writes human-readable text (the table, the report). */
+  /** Writes human-readable text (the table, the report), safe for a terminal. */
   text(content: string): Promise<void> {
     const stream = this.textStream;
-    return writeStream(stream, content, stream === process.stdout ? 'stdout' : 'stderr');
+    return writeText(stream, content, stream === process.stdout ? 'stdout' : 'stderr');
   }
 
   /**
@@ -327,17 +338,18 @@ export class OutputSink {
   async writeFile(format: OutputFormat, content: string | Uint8Array): Promise<void> {
     const file = this.fileOf(format);
     if (file === undefined) return;
-    await this.replace(file, content, this.rewritten.has(format));
+    await this.replace(file, safeContent(format, content), this.rewritten.has(format));
   }
 
   /** Writes back one of the command's own inputs (`rate --in-place`), atomically and under its lock. */
-  writeBack(file: string, content: string | Uint8Array): Promise<void> {
-    return this.replace(file, content, true);
+  writeBack(file: string, content: string): Promise<void> {
+    return this.replace(file, safeContent('json', content), true);
   }
 
   /** Writes a format to wherever it was asked to go, file or stdout. */
   async write(format: OutputFormat, content: string | Uint8Array): Promise<void> {
-    if (this.stdoutFormat === format) await writeStream(process.stdout, content, 'stdout');
+    if (this.stdoutFormat === format)
+      await writeStream(process.stdout, safeContent(format, content), 'stdout');
     else await this.writeFile(format, content);
   }
 }

@@ -4,7 +4,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { energyCell, energySummary, energyWarnings } from '../render/energy-text.js';
 import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from '../carbon/carbon.js';
 import { ratingCaveats } from '../render/flatten.js';
-import { printable } from '../util/text-safety.js';
+import { displayName, printable } from '../util/text-safety.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
@@ -28,7 +28,7 @@ export function ratingCell(r: ConfigResult): string {
 }
 
 const BASE_COLUMNS: Column[] = [
-  { title: 'model', align: 'left', cell: (r) => printable(r.model.name) },
+  { title: 'model', align: 'left', cell: (r) => displayName(r.model.name) },
   { title: 'precision', align: 'left', cell: (r) => r.precision },
   { title: 'batch', align: 'right', cell: (r) => String(r.batchSize) },
   { title: 'device', align: 'left', cell: (r) => r.device },
@@ -116,14 +116,15 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   for (const r of notes) {
     if (r.reason)
       lines.push(
-        `${r.status === 'failed' ? chalk.red('✗') : chalk.yellow('–')} ${printable(r.id)}: ${r.reason}`,
+        `${r.status === 'failed' ? chalk.red('✗') : chalk.yellow('–')} ${displayName(r.id)}: ${printable(r.reason)}`,
       );
-    for (const w of r.warnings) lines.push(`${chalk.yellow('!')} ${printable(r.id)}: ${w}`);
+    for (const w of r.warnings) lines.push(`${chalk.yellow('!')} ${displayName(r.id)}: ${printable(w)}`);
   }
-  for (const [id, w] of energyNotes.byRow) lines.push(`${chalk.yellow('!')} ${printable(id)}: energy: ${w}`);
+  for (const [id, w] of energyNotes.byRow)
+    lines.push(`${chalk.yellow('!')} ${displayName(id)}: energy: ${printable(w)}`);
   for (const r of document.results) {
     const note = r.rating.status === 'rated' ? ratingCaveats(r.rating) : '';
-    if (note) lines.push(`${chalk.yellow('!')} ${printable(r.id)}: rating: ${note}`);
+    if (note) lines.push(`${chalk.yellow('!')} ${displayName(r.id)}: rating: ${printable(note)}`);
   }
 
   const first = document.results.find((r) => r.inputs);
@@ -131,16 +132,16 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
     const dims = Object.entries(first.inputs.dims)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
-    lines.push('', chalk.dim(`task ${first.task} (${first.taskSource}); inputs: ${dims}`));
+    lines.push('', chalk.dim(printable(`task ${first.task} (${first.taskSource}); inputs: ${dims}`)));
   }
   const line = verdict(document.results);
   if (line) lines.push('', line);
   const ratings = ratingSummary(document.results);
-  if (ratings) lines.push(chalk.dim(`ratings: ${ratings}`));
-  lines.push(chalk.dim(`energy: ${energySummary(document)}`));
+  if (ratings) lines.push(chalk.dim(`ratings: ${printable(ratings)}`));
+  lines.push(chalk.dim(`energy: ${printable(energySummary(document))}`));
   lines.push(chalk.dim(`carbon: ${carbonText(carbon)}`));
-  for (const w of energyNotes.shared) lines.push(chalk.dim(`energy: ${w}`));
-  for (const note of document.energyNotes) lines.push(chalk.dim(`meters: ${note}`));
+  for (const w of energyNotes.shared) lines.push(chalk.dim(`energy: ${printable(w)}`));
+  for (const note of document.energyNotes) lines.push(chalk.dim(`meters: ${printable(note)}`));
   if (document.interrupted)
     lines.push(
       chalk.yellow(
@@ -151,7 +152,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
 }
 
 const label = (r: ConfigResult) =>
-  `${r.model.name} ${r.precision} at batch ${r.batchSize}${r.device === 'cpu' ? '' : ` on ${r.device}`}`;
+  `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${r.device === 'cpu' ? '' : ` on ${r.device}`}`;
 
 /**
  * The most and least efficient configurations by energy per query when energy was measured

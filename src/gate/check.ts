@@ -409,8 +409,3 @@ export function testDescription(v: Extract<RegressionVerdict, { method: 'welch' 
   const sources = errorSources(v.current.name, v.current, v.baseline.name, v.baseline);
   return `Welch's t-test on ${v.current.count} trials (this run) and ${v.baseline.count} (the baseline), ${sources}: t = ${w.t.toFixed(2)}, df = ${w.df.toFixed(1)}, one-sided p = ${formatP(w.p)}`;
 }
-
-/** Each failure as one line, "id: message": what the CI annotations carry, whatever the report format. */
-export function failureLines(report: CheckReport): string[] {
-  return report.outcomes.filter((o) => !o.passed).map((o) => `${o.config}: ${o.message}`);
-}

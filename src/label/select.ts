@@ -1,6 +1,7 @@
 /** Which configuration of a run a label is for: the one asked for, else the best-rated one. */
 import { usageError } from '../errors.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
+import { displayName } from '../util/text-safety.js';
 
 /**
  * `id` picks a configuration by its id; without it, the best of those that ran to the end:
@@ -51,6 +52,12 @@ function compareEnergy(a: ConfigResult, b: ConfigResult): number {
   return x === y ? 0 : x - y;
 }
 
+/** Ids named in a hint, at most; a run with more says how many it leaves out. */
+const MAX_LISTED_IDS = 10;
+
 function idList(results: readonly ConfigResult[]): string {
-  return results.length === 0 ? '(none)' : results.map((r) => r.id).join(', ');
+  if (results.length === 0) return '(none)';
+  const listed = results.slice(0, MAX_LISTED_IDS).map((r) => displayName(r.id));
+  const more = results.length - listed.length;
+  return listed.join(', ') + (more > 0 ? `, and ${more} more` : '');
 }

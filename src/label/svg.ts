@@ -9,6 +9,7 @@
 import { formatSig } from '../render/numbers.js';
 import { hardwareOf } from '../result/hardware.js';
 import type { ConfigResult, RatingRated, RunDocument } from '../result/schema.js';
+import { displayName } from '../util/text-safety.js';
 import { escapeXml, textWidthPx, truncate, wrap, type Font } from './text.js';
 
 export const LABEL_WIDTH_PX = 260;
@@ -47,7 +48,7 @@ export function labelSvg(document: RunDocument, result: ConfigResult, options: L
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${num(LABEL_WIDTH_PX * scale)}" height="${num(LABEL_HEIGHT_PX * scale)}" viewBox="0 0 ${LABEL_WIDTH_PX} ${LABEL_HEIGHT_PX}" role="img" font-family="${escapeXml(LABEL_FONT_FAMILY)}" fill="${INK}">`,
     `<title>${escapeXml(summary(result))}</title>`,
-    `<desc>${escapeXml(`Made by energy-score ${document.tool.version} from configuration ${result.id}, in the style of the AI Energy Score label; not an official AI Energy Score label.`)}</desc>`,
+    `<desc>${escapeXml(`Made by energy-score ${document.tool.version} from configuration ${displayName(result.id)}, in the style of the AI Energy Score label; not an official AI Energy Score label.`)}</desc>`,
     `<rect x="0.5" y="0.5" width="${LABEL_WIDTH_PX - 1}" height="${LABEL_HEIGHT_PX - 1}" rx="10" fill="#ffffff" stroke="${INK}"/>`,
     ...header(),
     ...modelBlock(result),
@@ -71,7 +72,7 @@ function summary(result: ConfigResult): string {
       : `${formatSig(e.whPer1k, 3)} Wh per 1,000 queries (${e.status})`;
   const r = result.rating;
   const rating = r.status === 'rated' ? `${r.stars} of 5 stars on the ${r.scale} scale` : 'unrated';
-  return `Energy label for ${result.model.name} (${result.id}): ${energy}, ${rating}`;
+  return `Energy label for ${displayName(result.model.name)} (${displayName(result.id)}): ${energy}, ${rating}`;
 }
 
 function header(): string[] {
@@ -89,7 +90,7 @@ function header(): string[] {
 
 function modelBlock(result: ConfigResult): string[] {
   const out = [text(MARGIN_PX, 62, 'Model', { sizePx: 12, weight: 400 })];
-  const lines = wrap(oneLine(result.model.name), CONTENT_WIDTH_PX, NAME_FONT, 2);
+  const lines = wrap(displayName(oneLine(result.model.name)), CONTENT_WIDTH_PX, NAME_FONT, 2);
   lines.forEach((line, i) => out.push(text(MARGIN_PX, 81 + 18 * i, line, { sizePx: 16, weight: 700 })));
   const variant = `${result.precision} · batch ${result.batchSize} · ${result.device}`;
   const y = 81 + 18 * (lines.length - 1) + 17;

@@ -17,6 +17,8 @@
  * Bold text is 1.1 times as wide (DejaVu Sans Bold against Book; Inter Bold is closer to Medium).
  */
 
+import { printable } from '../util/text-safety.js';
+
 const NARROW = new Set(" ',.·ijlI|");
 const SEMI_NARROW = new Set('frt()[]/\\-!`:;');
 const SYMBOL = new Set('#&*+<=>^~');
@@ -101,23 +103,14 @@ function truncateChars(text: string, maxWidthPx: number, font: Font): string {
 }
 
 /**
- * Text made safe for an SVG text node or attribute: characters XML 1.0 forbids even escaped (C0
- * controls, lone surrogates, U+FFFE, U+FFFF) become U+FFFD, runs of white space one space, and
+ * Text made safe for an SVG text node or attribute: runs of white space one space; then what
+ * `printable` replaces (controls, escapes, bidirectional and invisible characters, lone
+ * surrogates) and U+FFFE and U+FFFF, which XML 1.0 forbids even escaped, become U+FFFD; and
  * markup characters entities.
  */
 export function escapeXml(text: string): string {
-  let clean = '';
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    const forbidden =
-      (code < 0x20 && char !== '\t' && char !== '\n' && char !== '\r') ||
-      (code >= 0xd800 && code <= 0xdfff) ||
-      code === 0xfffe ||
-      code === 0xffff;
-    clean += forbidden ? '\uFFFD' : char;
-  }
-  return clean
-    .replace(/\s+/g, ' ')
+  return printable(text.replace(/\s+/g, ' '))
+    .replace(/[\uFFFE\uFFFF]/g, '\uFFFD')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

@@ -259,8 +259,15 @@ function draftInput(
   batchIsDynamic: boolean,
 ): Draft {
   if (input.kind !== 'tensor' || !isOrtInputType(input.dtype)) {
+    const what = {
+      tensor: `a tensor of ${input.dtype}`,
+      sequence: 'a sequence',
+      map: 'a map',
+      optional: 'an optional',
+      unknown: 'of an unknown type',
+    }[input.kind];
     throw usageError(
-      `input '${input.name}' is a ${input.kind === 'tensor' ? input.dtype : input.kind}, which onnxruntime-node cannot feed`,
+      `input '${input.name}' is ${what}, which onnxruntime-node cannot feed`,
       'export the model with tensor inputs of a standard type',
     );
   }
