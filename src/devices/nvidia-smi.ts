@@ -24,7 +24,14 @@ export function nvidiaSmiExecutable(options: NvidiaSmiLocation = {}): string {
   return options.executable || env[NVIDIA_SMI_ENV] || 'nvidia-smi';
 }
 
-export type NvidiaSmiOutput = { stdout: string } | { reason: string };
+/** Its stdout, or why it failed in one line; `absent` when there is no such executable. */
+export type NvidiaSmiOutput = { stdout: string } | { reason: string; absent: boolean };
+
+/**
+ * Executables that did not answer within a call's limit, and how: a hung driver hangs every
+ * call, so later calls in this process fail at once instead of each waiting out its limit.
+ */
+const unresponsive = new Map<string, string>();
 
 /** Runs a one-shot nvidia-smi command; its stdout, or why it failed in one line. */
 export function runNvidiaSmi(
@@ -33,6 +40,8 @@ export function runNvidiaSmi(
   env: NodeJS.ProcessEnv,
   timeoutS: number,
 ): Promise<NvidiaSmiOutput> {
+  const hung = unresponsive.get(executable);
+  if (hung !== undefined) return Promise.resolve({ reason: `${hung} (not tried again)`, absent: false });
   return new Promise((resolve) => {
     execFile(
       executable,
@@ -42,13 +51,16 @@ export function runNvidiaSmi(
         if (!err) return resolve({ stdout });
         const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number | null };
         const where = executable === 'nvidia-smi' ? 'nvidia-smi on PATH' : executable;
-        if (e.code === 'ENOENT') return resolve({ reason: `no executable ${where}` });
-        if (e.code === 'EACCES') return resolve({ reason: `${where} is not executable` });
-        if (e.killed)
-          return resolve({ reason: `${where} ${args.join(' ')} did not finish within ${timeoutS} s` });
+        if (e.code === 'ENOENT') return resolve({ reason: `no executable ${where}`, absent: true });
+        if (e.code === 'EACCES') return resolve({ reason: `${where} is not executable`, absent: false });
+        if (e.killed) {
+          const reason = `${where} ${args.join(' ')} did not finish within ${timeoutS} s`;
+          unresponsive.set(executable, reason);
+          return resolve({ reason, absent: false });
+        }
         const said = firstLine(`${stdout}\n${stderr}`) || errorMessage(err);
         const code = typeof e.code === 'number' ? ` (exit ${e.code})` : '';
-        return resolve({ reason: `${where} ${args.join(' ')} failed${code}: ${said}` });
+        return resolve({ reason: `${where} ${args.join(' ')} failed${code}: ${said}`, absent: false });
       },
     );
   });
@@ -60,6 +72,8 @@ export interface NvidiaSmiGpus {
   instantPower: boolean;
   /** GPU name by nvidia-smi index. */
   names: Map<number, string>;
+  /** `enforced.power.limit` by index, W; null where the driver does not report it. */
+  enforcedPowerLimitsW: Map<number, number | null>;
 }
 
 /**
@@ -72,28 +86,36 @@ export async function queryNvidiaSmiGpus(
   timeoutS: number,
 ): Promise<NvidiaSmiGpus> {
   const help = await runNvidiaSmi(executable, ['--help-query-gpu'], env, timeoutS);
-  if ('reason' in help) throw new DeviceUnavailable(help.reason, NVIDIA_SMI_FIX);
+  if ('reason' in help) throw new DeviceUnavailable(help.reason, NVIDIA_SMI_FIX, !help.absent);
   const instantPower = /^"power\.draw\.instant"/m.test(help.stdout);
+  const hasLimit = /^"enforced\.power\.limit"/m.test(help.stdout);
+  // The name goes last: it is the one field that could hold a comma.
   const list = await runNvidiaSmi(
     executable,
-    ['--query-gpu=index,name', '--format=csv,noheader,nounits'],
+    [`--query-gpu=index,${hasLimit ? 'enforced.power.limit,' : ''}name`, '--format=csv,noheader,nounits'],
     env,
     timeoutS,
   );
-  if ('reason' in list) throw new DeviceUnavailable(list.reason, NVIDIA_SMI_FIX);
+  if ('reason' in list) throw new DeviceUnavailable(list.reason, NVIDIA_SMI_FIX, !list.absent);
   const names = new Map<number, string>();
+  const enforcedPowerLimitsW = new Map<number, number | null>();
+  const row = hasLimit ? /^\s*(\d+)\s*,\s*([^,]*?)\s*,\s*(.*?)\s*$/ : /^\s*(\d+)\s*,()\s*(.*?)\s*$/;
   for (const line of list.stdout.split('\n')) {
-    const m = /^\s*(\d+)\s*,\s*(.*?)\s*$/.exec(line);
-    if (m) names.set(Number(m[1]), m[2]!);
+    const m = row.exec(line);
+    if (!m) continue;
+    const limitW = NUMBER.test(m[2]!) ? Number(m[2]) : null;
+    names.set(Number(m[1]), m[3]!);
+    enforcedPowerLimitsW.set(Number(m[1]), limitW);
   }
   if (names.size === 0) {
     const said = firstLine(list.stdout);
     throw new DeviceUnavailable(
       `nvidia-smi lists no GPU${said ? `: ${said}` : ''}`,
       'check that the GPU is visible to this machine (container: --gpus all)',
+      true,
     );
   }
-  return { instantPower, names };
+  return { instantPower, names, enforcedPowerLimitsW };
 }
 
 // ---------------------------------------------------------------------------------------------
