@@ -184,7 +184,7 @@ function skippedResult(
     batchSize,
     threads: null,
   };
-  return { ...blankResult(identity), status: 'skipped', reason };
+  return { ...blankResult(identity, 'the configuration was skipped'), status: 'skipped', reason };
 }
 
 /** What a run records beside its options, so that it can be run again. */
@@ -224,12 +224,16 @@ export function newDocument(
   };
 }
 
-/** Runs the plan; the document grows by one result per configuration, handed to onConfigEnd. */
+/**
+ * Runs the plan; the document grows by one result per configuration, handed to onConfigEnd.
+ * Without `energy`, `unmeteredReason` says why (default: --meter none).
+ */
 export async function runBench(
   planned: PlannedConfig[],
   document: RunDocument,
   hooks: BenchHooks = {},
   energy?: EnergySetup,
+  unmeteredReason?: string,
 ): Promise<RunDocument> {
   hooks.onPlanned?.(planned.length);
   for (const [index, item] of planned.entries()) {
@@ -239,7 +243,7 @@ export async function runBench(
     }
     hooks.onConfigStart?.(item, index, planned.length);
     const result = item.spec
-      ? await runConfiguration(energy ? { ...item.spec, energy } : item.spec, {
+      ? await runConfiguration(energy ? { ...item.spec, energy } : { ...item.spec, unmeteredReason }, {
           onProgress: hooks.onProgress,
           signal: hooks.signal,
         })

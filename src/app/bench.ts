@@ -43,18 +43,20 @@ export async function bench(
   const planned = await planBench(request.options);
   // Cohort files are read before anything is measured: a bad one fails now, not after the run.
   const plan = await ratingPlan(request.rating);
-  const document = newDocument(request.options, await collectEnvironment(), {
-    meter: request.meters.meter,
-    gpus: request.meters.gpus ?? null,
-    protocol: request.protocol,
-    ...(request.commandLine ? { commandLine: request.commandLine } : {}),
-  });
-  document.carbon = request.carbon;
-
   let meters: EnergyMeter[] = [];
+  let document: RunDocument;
   try {
     const started = await startMeters(request.meters, 'process', events.onIdle);
     meters = started.meters;
+    // The environment after the meters: a hung nvidia-smi has then failed their probe already,
+    // and the GPU list gives up at once instead of waiting out its own limit.
+    document = newDocument(request.options, await collectEnvironment(), {
+      meter: request.meters.meter,
+      gpus: request.meters.gpus ?? null,
+      protocol: request.protocol,
+      ...(request.commandLine ? { commandLine: request.commandLine } : {}),
+    });
+    document.carbon = request.carbon;
     document.energyNotes = started.notes;
     const energy: EnergySetup | undefined =
       meters.length > 0
@@ -68,19 +70,21 @@ export async function bench(
               : {}),
           }
         : undefined;
+    const doc = document;
     await runBench(
       planned,
-      document,
+      doc,
       {
         ...(signal ? { signal } : {}),
         onConfigStart: events.onConfigStart,
         onProgress: events.onProgress,
         onConfigEnd: async () => {
-          rate(document, plan);
-          await events.onResult?.(document);
+          rate(doc, plan);
+          await events.onResult?.(doc);
         },
       },
       energy,
+      started.unmeteredReason,
     );
   } finally {
     await stopMeters(meters);

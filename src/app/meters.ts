@@ -2,6 +2,7 @@
 import { errorMessage } from '../errors.js';
 import { meterFactories, selectMeters, stopMeters, type MeterOptions } from '../meters/registry.js';
 import type { EnergyMeter, MeterName } from '../meters/types.js';
+import { ENERGY_NOT_MEASURED } from '../result/schema.js';
 import { measureIdle } from '../runner/protocol.js';
 
 export interface MeterRequest {
@@ -20,6 +21,8 @@ export interface StartedMeters {
   /** Idle power per meter (index-aligned with `meters`); null where not measured. */
   idlePowerW: (number | null)[];
   idleSeconds: number;
+  /** Why energy goes unmeasured when `meters` is empty: --meter none, or every meter failed. */
+  unmeteredReason: string;
 }
 
 /**
@@ -45,5 +48,15 @@ export async function startMeters(
   });
   await stopMeters(selection.meters.filter((_, i) => failed.has(i)));
   const keep = (_: unknown, i: number) => !failed.has(i);
-  return { meters: selection.meters.filter(keep), notes, idlePowerW: idle.filter(keep), idleSeconds };
+  const unmeteredReason =
+    request.meter === 'none'
+      ? ENERGY_NOT_MEASURED.reason
+      : `no energy meter was left: ${notes.length > 0 ? notes.join('; ') : 'none could start'}`;
+  return {
+    meters: selection.meters.filter(keep),
+    notes,
+    idlePowerW: idle.filter(keep),
+    idleSeconds,
+    unmeteredReason,
+  };
 }

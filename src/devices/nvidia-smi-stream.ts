@@ -43,10 +43,17 @@ export interface PowerStreamOptions {
 const MAX_LINE_CHARS = 64 * 1024;
 /** Timestamps further than this from the arrival time are not trusted (another time zone, a clock step). */
 export const CLOCK_SKEW_LIMIT_S = 2;
+/**
+ * A sample is stamped before it is printed, so a timestamp later than its arrival by more than
+ * this (the millisecond rounding and the clock conversion) means the clock was stepped.
+ */
+export const FUTURE_STAMP_LIMIT_S = 0.25;
 
 export class NvidiaSmiPowerStream {
   private readonly options: PowerStreamOptions;
   private readonly series = new Map<number, PowerSample[]>();
+  /** The last timestamp each GPU printed, as printed (epoch seconds). */
+  private readonly lastStampS = new Map<number, number>();
   private child: ChildProcess | null = null;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
@@ -131,6 +138,18 @@ export class NvidiaSmiPowerStream {
     return all.slice(lastAtOrBefore(all, afterS) + 1, lastAtOrBefore(all, untilS) + 1);
   }
 
+  /**
+   * A GPU's samples that bear on [fromS, toS]: from the last at or before fromS to the first at or
+   * after toS, oldest first.
+   */
+  around(gpu: number, fromS: number, toS: number): PowerSample[] {
+    const all = this.series.get(gpu) ?? [];
+    const first = Math.max(0, lastAtOrBefore(all, fromS));
+    const last = lastAtOrBefore(all, toS);
+    const end = all[last]?.timeS === toS ? last : last + 1;
+    return all.slice(first, Math.min(all.length, end + 1));
+  }
+
   /** Lines that were not samples, printed within [fromS, toS]. */
   unparseable(fromS: number, toS: number): StreamEvent[] {
     return this.garbage.filter((e) => e.timeS >= fromS && e.timeS <= toS);
@@ -205,7 +224,16 @@ export class NvidiaSmiPowerStream {
     if (powerW === null) return NvidiaSmiPowerStream.remember(this.noPower, JSON.stringify(line.trim()));
     // The timestamp (wall clock, when the query was made) on the monotonic clock of the marks.
     let timeS = parsed.timestampS - (Date.now() / 1000 - arrivalS);
-    if (this.arrivalTimes || Math.abs(arrivalS - timeS) > CLOCK_SKEW_LIMIT_S) {
+    // Timestamps that run backwards, lie in the future or far in the past mean nvidia-smi's
+    // clock is not this machine's (a time zone, a clock step): from then on, arrival times.
+    const previousStampS = this.lastStampS.get(parsed.gpu);
+    this.lastStampS.set(parsed.gpu, parsed.timestampS);
+    if (
+      this.arrivalTimes ||
+      Math.abs(arrivalS - timeS) > CLOCK_SKEW_LIMIT_S ||
+      timeS - arrivalS > FUTURE_STAMP_LIMIT_S ||
+      (previousStampS !== undefined && parsed.timestampS < previousStampS)
+    ) {
       this.arrivalTimes = true;
       timeS = arrivalS;
     }

@@ -25,7 +25,14 @@ export function nvidiaSmiExecutable(options: NvidiaSmiLocation = {}): string {
   return options.executable || env[NVIDIA_SMI_ENV] || 'nvidia-smi';
 }
 
-export type NvidiaSmiOutput = { stdout: string } | { reason: string };
+/** Its stdout, or why it failed in one line; `absent` when there is no such executable. */
+export type NvidiaSmiOutput = { stdout: string } | { reason: string; absent: boolean };
+
+/**
+ * Executables that did not answer within a call's limit, and how: a hung driver hangs every
+ * call, so later calls in this process fail at once instead of each waiting out its limit.
+ */
+const unresponsive = new Map<string, string>();
 
 /** Runs a one-shot nvidia-smi command; its stdout, or why it failed in one line. */
 export function runNvidiaSmi(
@@ -34,6 +41,8 @@ export function runNvidiaSmi(
   env: NodeJS.ProcessEnv,
   timeoutS: number,
 ): Promise<NvidiaSmiOutput> {
+  const hung = unresponsive.get(executable);
+  if (hung !== undefined) return Promise.resolve({ reason: `${hung} (not tried again)`, absent: false });
   return new Promise((resolve) => {
     execFile(
       executable,
@@ -43,13 +52,16 @@ export function runNvidiaSmi(
         if (!err) return resolve({ stdout });
         const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number | null };
         const where = executable === 'nvidia-smi' ? 'nvidia-smi on PATH' : executable;
-        if (e.code === 'ENOENT') return resolve({ reason: `no executable ${where}` });
-        if (e.code === 'EACCES') return resolve({ reason: `${where} is not executable` });
-        if (e.killed)
-          return resolve({ reason: `${where} ${args.join(' ')} did not finish within ${timeoutS} s` });
+        if (e.code === 'ENOENT') return resolve({ reason: `no executable ${where}`, absent: true });
+        if (e.code === 'EACCES') return resolve({ reason: `${where} is not executable`, absent: false });
+        if (e.killed) {
+          const reason = `${where} ${args.join(' ')} did not finish within ${timeoutS} s`;
+          unresponsive.set(executable, reason);
+          return resolve({ reason, absent: false });
+        }
         const said = printableLine(firstLine(`${stdout}\n${stderr}`) || errorMessage(err));
         const code = typeof e.code === 'number' ? ` (exit ${e.code})` : '';
-        return resolve({ reason: `${where} ${args.join(' ')} failed${code}: ${said}` });
+        return resolve({ reason: `${where} ${args.join(' ')} failed${code}: ${said}`, absent: false });
       },
     );
   });
@@ -61,6 +73,8 @@ export interface NvidiaSmiGpus {
   instantPower: boolean;
   /** GPU name by nvidia-smi index. */
   names: Map<number, string>;
+  /** `enforced.power.limit` by index, W; null where the driver does not report it. */
+  enforcedPowerLimitsW: Map<number, number | null>;
 }
 
 /**
@@ -73,41 +87,54 @@ export async function queryNvidiaSmiGpus(
   timeoutS: number,
 ): Promise<NvidiaSmiGpus> {
   const help = await runNvidiaSmi(executable, ['--help-query-gpu'], env, timeoutS);
-  if ('reason' in help) throw new DeviceUnavailable(help.reason, NVIDIA_SMI_FIX);
+  if ('reason' in help) throw new DeviceUnavailable(help.reason, NVIDIA_SMI_FIX, !help.absent);
   const instantPower = /^"power\.draw\.instant"/m.test(help.stdout);
+  const hasLimit = /^"enforced\.power\.limit"/m.test(help.stdout);
+  // The name goes last: it is the one field that could hold a comma.
   const list = await runNvidiaSmi(
     executable,
-    ['--query-gpu=index,name', '--format=csv,noheader,nounits'],
+    [`--query-gpu=index,${hasLimit ? 'enforced.power.limit,' : ''}name`, '--format=csv,noheader,nounits'],
     env,
     timeoutS,
   );
-  if ('reason' in list) throw new DeviceUnavailable(list.reason, NVIDIA_SMI_FIX);
+  if ('reason' in list) throw new DeviceUnavailable(list.reason, NVIDIA_SMI_FIX, !list.absent);
   const names = new Map<number, string>();
+  const enforcedPowerLimitsW = new Map<number, number | null>();
   const lines = list.stdout.split('\n').filter((line) => line.trim() !== '');
   for (const line of lines) {
-    const gpu = parseGpuListLine(line);
-    if (gpu && !names.has(gpu.index)) names.set(gpu.index, gpu.name);
+    const gpu = parseGpuListLine(line, hasLimit);
+    if (gpu && !names.has(gpu.index)) {
+      names.set(gpu.index, gpu.name);
+      enforcedPowerLimitsW.set(gpu.index, gpu.limitW);
+    }
   }
   if (names.size === 0) {
     const first = lines[0] === undefined ? '' : printableLine(lines[0]);
     throw new DeviceUnavailable(
       `nvidia-smi lists no GPU${first ? `: none of its ${lines.length} line${lines.length === 1 ? '' : 's'} is an index and a GPU name (the first: "${first}")` : ''}`,
       'check that the GPU is visible to this machine (container: --gpus all)',
+      true,
     );
   }
-  return { instantPower, names };
+  return { instantPower, names, enforcedPowerLimitsW };
 }
 
 /**
- * One `index, name` line of `--query-gpu=index,name`, or null for anything else: a driver error,
+ * One `index[, enforced.power.limit], name` line of `--query-gpu`, or null for anything else: a driver error,
  * noise, a wrong field count (GPU names have no comma), an empty, unprintable or [N/A] name.
  */
-function parseGpuListLine(line: string): { index: number; name: string } | null {
+function parseGpuListLine(
+  line: string,
+  hasLimit: boolean,
+): { index: number; name: string; limitW: number | null } | null {
   const cells = line.split(',').map((cell) => cell.trim());
-  if (cells.length !== 2 || !/^\d+$/.test(cells[0]!)) return null;
-  const name = cells[1]!;
+  if (cells.length !== (hasLimit ? 3 : 2) || !/^\d+$/.test(cells[0]!)) return null;
+  const name = cells[cells.length - 1]!;
   if (name === '' || NO_VALUE.test(name) || printable(name) !== name) return null;
-  return { index: Number(cells[0]), name };
+  const limit = hasLimit ? cells[1]! : '';
+  // A limit field that is neither a number nor nvidia-smi's [N/A] means the row is not a GPU's.
+  if (hasLimit && !NUMBER.test(limit) && !NO_VALUE.test(limit)) return null;
+  return { index: Number(cells[0]), name, limitW: NUMBER.test(limit) ? Number(limit) : null };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,6 +58,8 @@ interface NvmlApi {
   getName(handle: DeviceHandle, name: Buffer, length: number): number;
   getTotalEnergyConsumption(handle: DeviceHandle, energyMj: BigUint64Array): number;
   getPowerUsage(handle: DeviceHandle, powerMw: Uint32Array): number;
+  /** nvmlDeviceGetEnforcedPowerLimit (mW); null where the library lacks it. */
+  getEnforcedPowerLimit: ((handle: DeviceHandle, limitMw: Uint32Array) => number) | null;
 }
 
 type Koffi = (typeof import('koffi'))['default'];
@@ -107,6 +109,14 @@ async function loadNvml(choice: NvmlLibraryChoice): Promise<NvmlApi> {
       );
     }
   };
+  // Only for the plausibility ceiling: a library without it still meters, with a fallback ceiling.
+  const optional = <F>(prototype: string): F | null => {
+    try {
+      return lib.func(prototype) as F;
+    } catch {
+      return null;
+    }
+  };
   const api: NvmlApi = {
     path: choice.path,
     init: bind('int nvmlInit_v2()', 'nvmlInit_v2'),
@@ -129,6 +139,7 @@ async function loadNvml(choice: NvmlLibraryChoice): Promise<NvmlApi> {
       'int nvmlDeviceGetPowerUsage(void *device, unsigned int *power)',
       'nvmlDeviceGetPowerUsage',
     ),
+    getEnforcedPowerLimit: optional('int nvmlDeviceGetEnforcedPowerLimit(void *device, unsigned int *limit)'),
   };
   libraries.set(choice.path, api);
   return api;
@@ -309,6 +320,16 @@ export class NvmlSession {
   readPowerW(): (number | null)[] {
     return this.open.map((gpu) =>
       this.api.getPowerUsage(gpu.handle, this.powerOut) === NVML_SUCCESS
+        ? (this.powerOut[0] ?? NaN) / 1000
+        : null,
+    );
+  }
+
+  /** Every open GPU's enforced power limit, W; null where NVML cannot tell. */
+  readEnforcedPowerLimitsW(): (number | null)[] {
+    const read = this.api.getEnforcedPowerLimit;
+    return this.open.map((gpu) =>
+      read !== null && read(gpu.handle, this.powerOut) === NVML_SUCCESS
         ? (this.powerOut[0] ?? NaN) / 1000
         : null,
     );

@@ -4,15 +4,19 @@
  * it; `power.draw` is a 1-second average on Ampere and newer and under-counts short windows (−37 %
  * on a 1 s burst on an H100, against +0.1 % for the instant field: test/fixtures/traces/h100-sxm-580).
  *
- * The stream (devices/nvidia-smi-stream.ts) never hangs or crashes a run: waits are bounded,
- * readings carry warnings, and `between` rejects only when no sample at all covers the window.
+ * The stream (devices/nvidia-smi-stream.ts) never hangs or crashes a run: waits are bounded and
+ * readings carry warnings. `between` rejects a window that its samples do not cover (a stretch
+ * of more than a few sample periods without one: the stream died, stalled or was killed) and
+ * power that cannot be real, so that the runner drops the meter instead of holding a stale or
+ * broken figure across the window.
  */
 import { runError, usageError } from '../errors.js';
 import { nvidiaSmiExecutable, queryNvidiaSmiGpus, type NvidiaSmiGpus } from '../devices/nvidia-smi.js';
 import { CLOCK_SKEW_LIMIT_S, NvidiaSmiPowerStream, type PowerSample } from '../devices/nvidia-smi-stream.js';
 import { DeviceUnavailable } from '../devices/unavailable.js';
 import { nowS } from '../util/clock.js';
-import { integrateTrapezoid, peakOfSum } from './trapezoid.js';
+import { ceilingsDetail, gpuPowerCeiling, implausiblePower, type PowerCeiling } from './plausibility.js';
+import { coverageGap, integrateTrapezoid, peakOfSum, type CoverageGap } from './trapezoid.js';
 import {
   readingOf,
   type Availability,
@@ -42,12 +46,18 @@ export interface NvidiaSmiMeterOptions {
   stallTimeoutS?: number;
   /** Samples older than this are dropped, seconds (default 600). */
   retentionS?: number;
-  /** Limit for the probe's one-shot nvidia-smi calls, seconds (default 15). */
+  /** Limit for each of the probe's one-shot nvidia-smi calls, seconds (default 5). */
   probeTimeoutS?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Probe and factory
+
+/**
+ * A hung driver must not hold up `--meter auto` for long: nvidia-smi answers these queries in
+ * well under a second when it works.
+ */
+export const PROBE_TIMEOUT_S = 5;
 
 /** What the probe found: the meter is built from it. */
 export interface NvidiaSmiProbe {
@@ -55,23 +65,26 @@ export interface NvidiaSmiProbe {
   fields: string[];
   powerField: 'power.draw.instant' | 'power.draw';
   gpus: number[];
+  /** Per GPU, in the order of `gpus`: the power no sample may exceed. */
+  ceilings: PowerCeiling[];
 }
 
 type ProbeOutcome =
-  { ok: true; result: NvidiaSmiProbe } | { ok: false; reason: string; fix: string; usage: boolean };
+  | { ok: true; result: NvidiaSmiProbe }
+  | { ok: false; reason: string; fix: string; usage: boolean; faulty: boolean };
 
 async function probeNvidiaSmi(options: NvidiaSmiMeterOptions): Promise<ProbeOutcome> {
   const env = options.env ?? process.env;
   const executable = nvidiaSmiExecutable(options);
   let found: NvidiaSmiGpus;
   try {
-    found = await queryNvidiaSmiGpus(executable, env, options.probeTimeoutS ?? 15);
+    found = await queryNvidiaSmiGpus(executable, env, options.probeTimeoutS ?? PROBE_TIMEOUT_S);
   } catch (err) {
     if (err instanceof DeviceUnavailable)
-      return { ok: false, reason: err.reason, fix: err.fix, usage: false };
+      return { ok: false, reason: err.reason, fix: err.fix, usage: false, faulty: err.faulty };
     throw err;
   }
-  const { instantPower, names } = found;
+  const { instantPower, names, enforcedPowerLimitsW } = found;
   const all = [...names.keys()].sort((a, b) => a - b);
   const gpus =
     options.gpus && options.gpus.length > 0 ? [...new Set(options.gpus)].sort((a, b) => a - b) : all;
@@ -82,8 +95,10 @@ async function probeNvidiaSmi(options: NvidiaSmiMeterOptions): Promise<ProbeOutc
       reason: `no GPU ${missing.join(', ')} here: nvidia-smi lists ${all.join(', ')}`,
       fix: `choose from --gpus ${all.join(',')}`,
       usage: true,
+      faulty: false,
     };
   }
+  const ceilings = gpus.map((g) => gpuPowerCeiling(`gpu${g}`, enforcedPowerLimitsW.get(g) ?? null));
   const powerField = instantPower ? 'power.draw.instant' : 'power.draw';
   const fields = ['index', 'timestamp', powerField];
   const periodS = options.periodS ?? 0.1;
@@ -100,10 +115,11 @@ async function probeNvidiaSmi(options: NvidiaSmiMeterOptions): Promise<ProbeOutc
       query: fields.join(','),
       periodMs: Math.round(periodS * 1000),
       gpus: gpus.map((g) => `${g}: ${names.get(g)}`).join('; '),
+      powerCeilings: ceilingsDetail(ceilings),
     },
     warnings: instantPower ? [] : [POWER_DRAW_AVERAGE_WARNING],
   };
-  return { ok: true, result: { info, fields, powerField, gpus } };
+  return { ok: true, result: { info, fields, powerField, gpus, ceilings } };
 }
 
 /** The nvidia-smi meter's factory: probe() checks the executable, its fields and the GPUs. */
@@ -118,7 +134,7 @@ export function nvidiaSmiMeterFactory(options: NvidiaSmiMeterOptions = {}): Mete
       const outcome = await probeOnce();
       return outcome.ok
         ? { available: true, info: outcome.result.info }
-        : { available: false, reason: outcome.reason, fix: outcome.fix };
+        : { available: false, reason: outcome.reason, fix: outcome.fix, faulty: outcome.faulty };
     },
     async create(): Promise<EnergyMeter> {
       const outcome = await probeOnce();
@@ -133,10 +149,37 @@ export function nvidiaSmiMeterFactory(options: NvidiaSmiMeterOptions = {}): Mete
 // ---------------------------------------------------------------------------------------------
 // The meter
 
+/** The longest stretch of a window without a sample that is integrated: five sample periods, at least 0.5 s. */
+export function maxGapS(periodS: number): number {
+  return Math.max(5 * periodS, 0.5);
+}
+
+/** Why a window is not measured, in words. */
+export function describeGap(device: string, gap: CoverageGap, durationS: number, silence: string): string {
+  const seconds = gap.seconds.toFixed(2);
+  const window = `the ${durationS.toFixed(2)} s window`;
+  const before = `${(-gap.offsetS).toFixed(2)} s before ${window}`;
+  switch (gap.where) {
+    case 'all':
+      return `nvidia-smi gave no power samples for ${device} in ${window} (${silence})`;
+    case 'start':
+      return `${device}: no power sample in the first ${seconds} s of ${window}`;
+    case 'end': {
+      const where = gap.offsetS >= 0 ? `in the last ${seconds} s of ${window}` : `since ${before}`;
+      return `${device}: no power sample ${where} (${silence}); the last one is not held over it`;
+    }
+    case 'inside': {
+      const where = gap.offsetS >= 0 ? `${gap.offsetS.toFixed(2)} s into ${window}` : `from ${before}`;
+      return `${device}: no power sample for ${seconds} s, ${where}`;
+    }
+  }
+}
+
 export class NvidiaSmiMeter implements EnergyMeter {
   readonly info: MeterInfo;
   private readonly powerField: string;
   private readonly gpus: number[];
+  private readonly ceilings: PowerCeiling[];
   private readonly periodS: number;
   private readonly startTimeoutS: number;
   private readonly stream: NvidiaSmiPowerStream;
@@ -145,6 +188,7 @@ export class NvidiaSmiMeter implements EnergyMeter {
     this.info = probe.info;
     this.powerField = probe.powerField;
     this.gpus = probe.gpus;
+    this.ceilings = probe.ceilings;
     this.periodS = options.periodS ?? 0.1;
     this.startTimeoutS = options.startTimeoutS ?? 10;
     this.stream = new NvidiaSmiPowerStream({
@@ -177,28 +221,36 @@ export class NvidiaSmiMeter implements EnergyMeter {
     if (!(to.timeS >= from.timeS)) {
       throw runError('nvidia-smi meter: marks out of order', 'pass the earlier mark first');
     }
-    // Wait (bounded) for a sample at or after the window's end, so the last stretch is interpolated.
-    const waitS = Math.max(3 * this.periodS, 0.3);
+    const maxGap = maxGapS(this.periodS);
+    // Wait (bounded) for a sample at or after the window's end, so the last stretch is
+    // interpolated; the wait ends at once when the stream has died or stalled.
+    const waitS = Math.max(3 * this.periodS, 2 * maxGap);
     await this.stream.waitForSamples(to.timeS, waitS);
 
     const fromS = from.timeS;
     const toS = to.timeS;
     const durationS = toS - fromS;
-    // A sample further than this from the window does not cover it (the stream was not delivering).
-    const toleranceS = Math.max(5 * this.periodS, 0.5);
     const gapWarnS = Math.max(1.5 * this.periodS, 0.25);
     const warnings: string[] = [...this.info.warnings];
     const devices: DeviceEnergy[] = [];
     const windows: PowerSample[][] = [];
-    const missing: string[] = [];
+    const problems: string[] = [];
 
-    for (const gpu of this.gpus) {
-      const samples = this.stream.samples(gpu, fromS - toleranceS, toS + toleranceS);
+    this.gpus.forEach((gpu, k) => {
       const device = `gpu${gpu}`;
-      if (samples.length === 0) {
-        missing.push(device);
-        devices.push({ device, energyJ: 0, peakPowerW: null, samples: 0 });
-        continue;
+      const samples = this.stream.around(gpu, fromS, toS);
+      const gap = coverageGap(samples, fromS, toS, maxGap);
+      if (gap !== null) {
+        problems.push(describeGap(device, gap, durationS, this.stream.silenceReason()));
+        return;
+      }
+      const ceiling = this.ceilings[k] ?? gpuPowerCeiling(device, null);
+      const implausible = samples
+        .map((s) => implausiblePower(ceiling, this.powerField, s.powerW))
+        .find((p) => p !== null);
+      if (implausible !== undefined) {
+        problems.push(implausible);
+        return;
       }
       windows.push(samples);
       const r = integrateTrapezoid(samples, fromS, toS);
@@ -213,27 +265,15 @@ export class NvidiaSmiMeter implements EnergyMeter {
           `${device}: no sample in the last ${r.heldEndS.toFixed(2)} s of the window (${this.stream.silenceReason()}); held the last power read`,
         );
       }
-      let gapS = 0;
-      for (let i = 1; i < samples.length; i++) {
-        const a = samples[i - 1]!;
-        const b = samples[i]!;
-        if (b.timeS > fromS && a.timeS < toS) gapS = Math.max(gapS, b.timeS - a.timeS);
+      const inside = coverageGap(samples, fromS, toS, gapWarnS);
+      if (inside !== null && inside.where === 'inside') {
+        warnings.push(`${device}: samples missing for up to ${inside.seconds.toFixed(2)} s in the window`);
       }
-      if (gapS > Math.max(5 * this.periodS, 0.5)) {
-        warnings.push(`${device}: samples missing for up to ${gapS.toFixed(2)} s in the window`);
-      }
-    }
+    });
 
-    if (missing.length === this.gpus.length) {
-      throw runError(
-        `nvidia-smi gave no power samples for ${missing.join(', ')} between the marks (${durationS.toFixed(2)} s)`,
-        this.stream.silenceReason(),
-      );
-    }
-    if (missing.length > 0) {
-      warnings.push(
-        `${missing.join(', ')}: no power samples in the window (${this.stream.silenceReason()}); not counted`,
-      );
+    if (problems.length > 0) {
+      // Every GPU or none: a sum that leaves one out is not the domain's energy.
+      throw runError(`nvidia-smi meter: ${problems.join('; ')}`, this.stream.silenceReason());
     }
 
     const garbage = this.stream.unparseable(fromS, toS + waitS);
@@ -252,7 +292,7 @@ export class NvidiaSmiMeter implements EnergyMeter {
     if (exit !== null && exit.timeS <= toS + waitS) warnings.push(exit.message);
     if (this.stream.timesAreArrivals) {
       warnings.push(
-        `nvidia-smi timestamps are more than ${CLOCK_SKEW_LIMIT_S} s off this machine's clock: sample times are arrival times`,
+        `nvidia-smi timestamps are not this machine's clock (more than ${CLOCK_SKEW_LIMIT_S} s off, in the future, or running backwards): sample times are arrival times`,
       );
     }
 

@@ -8,6 +8,13 @@ import { NVML_COUNTER_UPDATE_PERIOD_S, NvmlSession, type NvmlOpenOptions } from 
 import { DeviceUnavailable } from '../devices/unavailable.js';
 import { nowS } from '../util/clock.js';
 import {
+  ceilingsDetail,
+  gpuPowerCeiling,
+  implausibleEnergyStep,
+  implausiblePower,
+  type PowerCeiling,
+} from './plausibility.js';
+import {
   readingOf,
   type Availability,
   type DeviceEnergy,
@@ -42,6 +49,12 @@ function powerPollS(options: NvmlMeterOptions): number {
   return Number.isFinite(pollS) && pollS > 0 ? pollS : 0;
 }
 
+/** Per open GPU: the power its counter steps and power reads may not exceed. */
+function sessionCeilings(session: NvmlSession): PowerCeiling[] {
+  const limits = session.readEnforcedPowerLimitsW();
+  return session.gpus.map((g, i) => gpuPowerCeiling(g.device, limits[i] ?? null));
+}
+
 function meterInfo(options: NvmlMeterOptions, session: NvmlSession): MeterInfo {
   const gpus = session.gpus;
   const details: Record<string, string | number> = {
@@ -50,6 +63,7 @@ function meterInfo(options: NvmlMeterOptions, session: NvmlSession): MeterInfo {
     gpuIndices: 'NVML order, as nvidia-smi (not CUDA_VISIBLE_DEVICES order)',
   };
   for (const g of gpus) details[g.device] = g.name;
+  details.powerCeilings = ceilingsDetail(sessionCeilings(session));
   const pollS = powerPollS(options);
   details.powerPollS = pollS;
   const warnings =
@@ -73,8 +87,11 @@ function meterInfo(options: NvmlMeterOptions, session: NvmlSession): MeterInfo {
 async function probeNvml(options: NvmlMeterOptions): Promise<Availability> {
   try {
     const session = await NvmlSession.open(openOptions(options, true));
-    session.close();
-    return { available: true, info: meterInfo(options, session) };
+    try {
+      return { available: true, info: meterInfo(options, session) };
+    } finally {
+      session.close();
+    }
   } catch (err) {
     if (err instanceof DeviceUnavailable) return { available: false, reason: err.reason, fix: err.fix };
     return {
@@ -97,8 +114,10 @@ export interface PeakPower {
 
 /**
  * The reading for a window from two counter reads per device (mJ): the difference in joules,
- * with warnings for a window shorter than 20 counter updates, a counter that went backwards
- * (that device's energy is then 0) and one that did not advance.
+ * with warnings for a window shorter than 20 counter updates and a counter that did not advance.
+ * A counter that went backwards (driver reloaded, GPU reset), a step that implies power above the
+ * device's ceiling, or a power read above it cannot be real: the reading fails, naming it.
+ * `ceilings` default to the fallback for a GPU of unknown limit.
  */
 export function counterReading(
   devices: readonly string[],
@@ -107,8 +126,10 @@ export function counterReading(
   durationS: number,
   peak: PeakPower | null = null,
   updatePeriodS: number = NVML_COUNTER_UPDATE_PERIOD_S,
+  ceilings: readonly PowerCeiling[] = devices.map((d) => gpuPowerCeiling(d, null)),
 ): EnergyReading {
   const warnings: string[] = [];
+  const problems: string[] = [];
   const minWindowS = MIN_WINDOW_UPDATES * updatePeriodS;
   if (durationS < minWindowS) {
     warnings.push(
@@ -122,18 +143,36 @@ export function counterReading(
     if (from === undefined || to === undefined) {
       throw runError(`nvml meter: no counter read for ${device} at a mark`);
     }
-    let energyJ = Number(to - from) / 1000;
+    const energyJ = Number(to - from) / 1000;
+    const ceiling = ceilings[i] ?? gpuPowerCeiling(device, null);
     if (to < from) {
-      warnings.push(
-        `${device}: the NVML energy counter went backwards (${from} → ${to} mJ; driver reloaded or GPU reset?): ` +
-          'its energy for this window is reported as 0 J',
+      problems.push(
+        `${device}: the NVML energy counter went backwards (${from} → ${to} mJ; driver reloaded or GPU reset?)`,
       );
-      energyJ = 0;
-    } else if (to === from && durationS >= 2 * updatePeriodS) {
+    } else {
+      const step = implausibleEnergyStep(
+        ceiling,
+        'the NVML energy counter',
+        energyJ,
+        durationS,
+        updatePeriodS,
+      );
+      if (step !== null) problems.push(step);
+    }
+    const peakW = peak?.devicesW[i] ?? null;
+    const read = peakW === null ? null : implausiblePower(ceiling, 'nvmlDeviceGetPowerUsage', peakW);
+    if (read !== null) problems.push(read);
+    if (to === from && durationS >= 2 * updatePeriodS) {
       warnings.push(`${device}: the NVML energy counter did not advance in ${durationS.toFixed(3)} s`);
     }
-    return { device, energyJ, peakPowerW: peak?.devicesW[i] ?? null, samples: 2 };
+    return { device, energyJ, peakPowerW: peakW, samples: 2 };
   });
+  if (problems.length > 0) {
+    throw runError(
+      `nvml meter: ${problems.join('; ')}`,
+      'the GPU or its driver misreports: check it with nvidia-smi -q, or use --meter nvidia-smi',
+    );
+  }
   return readingOf(
     { meter: 'nvml', domain: 'gpu', method: 'counter' },
     durationS,
@@ -208,6 +247,7 @@ class NvmlMeter implements EnergyMeter {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private samples: PowerSamples | null = null;
+  private ceilings: PowerCeiling[] = [];
 
   constructor(
     private readonly options: NvmlMeterOptions,
@@ -225,6 +265,7 @@ class NvmlMeter implements EnergyMeter {
     }
     this.session = session;
     this.stopped = false;
+    this.ceilings = sessionCeilings(session);
     const pollS = powerPollS(this.options);
     if (pollS > 0) {
       this.samples = new PowerSamples(session.gpus.length);
@@ -261,6 +302,8 @@ class NvmlMeter implements EnergyMeter {
       b.energyMj,
       durationS,
       window?.peak ?? null,
+      NVML_COUNTER_UPDATE_PERIOD_S,
+      this.ceilings,
     );
     if (window !== null && !window.complete) {
       reading.warnings.push(

@@ -2,7 +2,8 @@
  * CPU package and DRAM energy from the RAPL counters (devices/rapl.ts). Two meters, both named
  * 'rapl', one per domain; each reads its zones' counters at marks and takes the difference.
  * One wrap between two marks is undone; two cannot be seen, so a window longer than half the
- * wrap period at the observed power gets a warning. probe() never throws.
+ * wrap period at the observed power gets a warning. A step that implies more power than a socket
+ * can draw (a counter reset read as a wrap, a broken driver) fails the reading. probe() never throws.
  */
 import { errorMessage, runError } from '../errors.js';
 import {
@@ -21,6 +22,7 @@ import {
 } from '../devices/rapl.js';
 import { DeviceUnavailable } from '../devices/unavailable.js';
 import { nowS } from '../util/clock.js';
+import { ceilingsDetail, implausibleEnergyStep, raplZoneCeiling } from './plausibility.js';
 import {
   readingOf,
   type Availability,
@@ -52,6 +54,7 @@ function buildInfo(domain: RaplDomain, root: string, scan: RaplScan): MeterInfo 
     maxEnergyRangeJ: Number(minMaxJ.toFixed(6)),
   };
   if (scan.skipped.length > 0) details.notRead = scan.skipped.join(', ');
+  details.powerCeilings = ceilingsDetail(scan.zones.map((z) => raplZoneCeiling(z.device)));
   const warnings: string[] = [];
   if (domain === 'cpu')
     warnings.push('package energy: cores, caches and uncore; not DRAM, not the rest of the board');
@@ -65,6 +68,9 @@ function buildInfo(domain: RaplDomain, root: string, scan: RaplScan): MeterInfo 
     warnings,
   };
 }
+
+/** A window can hold one counter update more than its length, and the marks take time to read. */
+const RAPL_READ_SLACK_S = 0.01;
 
 class RaplState {
   constructor(
@@ -105,9 +111,18 @@ class RaplMeter implements EnergyMeter {
     const durationS = to.timeS - from.timeS;
     if (durationS < 0) throw runError('rapl: between() was given marks in reverse order');
     const warnings: string[] = [];
+    const problems: string[] = [];
     const devices: DeviceEnergy[] = this.zones.map((z, i) => {
       const deltaUj = counterDeltaUj(a.energyUj[i] ?? 0, b.energyUj[i] ?? 0, z.maxEnergyUj);
       const energyJ = deltaUj / 1e6;
+      const step = implausibleEnergyStep(
+        raplZoneCeiling(z.device),
+        `the RAPL counter ${z.zone}/energy_uj`,
+        energyJ,
+        durationS,
+        RAPL_READ_SLACK_S,
+      );
+      if (step !== null) problems.push(step);
       if (deltaUj === 0 && durationS >= 20 * RAPL_UPDATE_PERIOD_S) {
         warnings.push(`${z.device}: counter did not advance in ${durationS.toFixed(3)} s`);
       } else if (durationS > 0 && deltaUj > 0) {
@@ -122,6 +137,12 @@ class RaplMeter implements EnergyMeter {
       }
       return { device: z.device, energyJ, peakPowerW: null, samples: 2 };
     });
+    if (problems.length > 0) {
+      throw runError(
+        `rapl: ${problems.join('; ')}`,
+        'a counter reset or a broken powercap driver: check /sys/class/powercap, or use --meter cpu-estimate',
+      );
+    }
     return readingOf(
       { meter: 'rapl', domain: this.info.domain, method: 'counter' },
       durationS,

@@ -54,6 +54,8 @@ export interface MeterStatus {
   available: boolean;
   reason?: string;
   fix?: string;
+  /** Unavailable because its device or tool failed or did not answer, not because it is absent. */
+  faulty?: boolean;
   info?: MeterInfo;
 }
 
@@ -65,7 +67,13 @@ export async function probeMeters(factories: MeterFactory[]): Promise<MeterStatu
         const availability = await f.probe();
         return availability.available
           ? { ...base, available: true, info: availability.info }
-          : { ...base, available: false, reason: availability.reason, fix: availability.fix };
+          : {
+              ...base,
+              available: false,
+              reason: availability.reason,
+              fix: availability.fix,
+              ...(availability.faulty ? { faulty: true } : {}),
+            };
       } catch (err) {
         return {
           ...base,
@@ -149,6 +157,10 @@ export async function selectMeters(
   // Domains in AUTO_DOMAINS order, so that DRAM's pick sees the CPU meter that really started.
   const failed = new Set<number>();
   for (const domain of AUTO_DOMAINS) {
+    // A meter whose device is there but failed its probe (a hung nvidia-smi) is passed over: say so.
+    statuses.forEach((s) => {
+      if (s.domain === domain && s.faulty) notes.push(`${s.name} (${domain}) was dropped: ${s.reason}`);
+    });
     let picked: EnergyMeter | undefined;
     for (;;) {
       const index = autoPicks(statuses, failed)[domain];

@@ -84,3 +84,51 @@ export function peakOfSum(
     );
   return peak;
 }
+
+/** A stretch of time over a window that no power sample lies in, too long to interpolate across. */
+export interface CoverageGap {
+  /**
+   * start: before the first sample, none lying at or before the window's start; end: after the
+   * last, none lying at or after its end; all: no sample at or before the window's end; inside:
+   * between two samples.
+   */
+  where: 'start' | 'inside' | 'end' | 'all';
+  /** Where the stretch starts, in seconds from the window's start (negative: before it). */
+  offsetS: number;
+  seconds: number;
+}
+
+/**
+ * The longest stretch without a sample that bears on [fromS, toS], when it is longer than
+ * maxGapS; else null. Stretches run between the samples from the last at or before fromS to the
+ * first at or after toS, and from a window edge to the nearest sample where none lies beyond
+ * that edge. So a short window between two close samples is covered though none lies inside it,
+ * and one held from a sample long before it is not. No samples at all is always a gap. Samples
+ * sorted by time.
+ */
+export function coverageGap(
+  samples: readonly PowerSample[],
+  fromS: number,
+  toS: number,
+  maxGapS: number,
+): CoverageGap | null {
+  if (samples.length === 0) return { where: 'all', offsetS: 0, seconds: toS - fromS };
+  let last = lastAtOrBefore(samples, toS);
+  if (samples[last]?.timeS !== toS && last + 1 < samples.length) last++;
+  const times = samples.slice(Math.max(0, lastAtOrBefore(samples, fromS)), last + 1).map((s) => s.timeS);
+  const firstS = times[0]!;
+  const lastS = times[times.length - 1]!;
+  const stretches: CoverageGap[] = [];
+  if (firstS > fromS) {
+    stretches.push({ where: firstS >= toS ? 'all' : 'start', offsetS: 0, seconds: firstS - fromS });
+  }
+  for (let i = 1; i < times.length; i++) {
+    stretches.push({ where: 'inside', offsetS: times[i - 1]! - fromS, seconds: times[i]! - times[i - 1]! });
+  }
+  if (lastS < toS) stretches.push({ where: 'end', offsetS: lastS - fromS, seconds: toS - lastS });
+  let worst: CoverageGap | null = null;
+  for (const stretch of stretches) {
+    if (stretch.seconds > maxGapS && (worst === null || stretch.seconds > worst.seconds)) worst = stretch;
+  }
+  return worst;
+}

@@ -98,9 +98,13 @@ export interface EnergyMeter {
   stop(): Promise<void>;
 }
 
-/** Whether a meter can work here, and if not, why and what would enable it. */
+/**
+ * Whether a meter can work here, and if not, why and what would enable it. `faulty`: its device
+ * or tool is there but failed or did not answer (not merely absent), which a run that goes on
+ * without it should say.
+ */
 export type Availability =
-  { available: true; info: MeterInfo } | { available: false; reason: string; fix: string };
+  { available: true; info: MeterInfo } | { available: false; reason: string; fix: string; faulty?: boolean };
 
 /** Builds a meter after checking it can work; the registry calls probe() before create(). */
 export interface MeterFactory {

@@ -275,13 +275,14 @@ export interface RunDocument {
   results: ConfigResult[];
 }
 
-export const ENERGY_NOT_MEASURED: EnergyNotMeasured = {
-  status: 'not-measured',
-  reason: '--meter none: no energy meter was used',
-  perQueryJ: null,
-  whPer1k: null,
-  queriesPerJ: null,
-};
+export function energyNotMeasured(reason: string): EnergyNotMeasured {
+  return { status: 'not-measured', reason, perQueryJ: null, whPer1k: null, queriesPerJ: null };
+}
+
+/** The energy of a configuration run with --meter none. */
+export const ENERGY_NOT_MEASURED: EnergyNotMeasured = energyNotMeasured(
+  '--meter none: no energy meter was used',
+);
 
 export const UNRATED: RatingUnrated = {
   status: 'unrated',
@@ -290,13 +291,16 @@ export const UNRATED: RatingUnrated = {
   scale: null,
 };
 
-/** What identifies a configuration; everything measured starts empty. */
+/** What identifies a configuration; everything measured starts empty, energy with `energyReason`. */
 export type ConfigIdentity = Pick<
   ConfigResult,
   'id' | 'model' | 'task' | 'taskSource' | 'device' | 'precision' | 'batchSize' | 'threads'
 >;
 
-export function blankResult(identity: ConfigIdentity): ConfigResult {
+export function blankResult(
+  identity: ConfigIdentity,
+  energyReason = 'no energy was measured for this configuration',
+): ConfigResult {
   return {
     ...identity,
     status: 'ok',
@@ -312,7 +316,7 @@ export function blankResult(identity: ConfigIdentity): ConfigResult {
     peakRssMB: null,
     outlierBatches: null,
     warnings: [],
-    energy: ENERGY_NOT_MEASURED,
+    energy: energyNotMeasured(energyReason),
     rating: UNRATED,
   };
 }

@@ -4,7 +4,13 @@
  */
 import { EnergyScoreError, errorMessage } from '../errors.js';
 import { onnxRuntimeMessage } from '../util/first-line.js';
-import { blankResult, type ConfigResult } from '../result/schema.js';
+import {
+  blankResult,
+  ENERGY_NOT_MEASURED,
+  energyNotMeasured,
+  type ConfigResult,
+  type EnergyNotMeasured,
+} from '../result/schema.js';
 import { countOutliers, summarize } from '../stats/summary.js';
 import { thermalDriftWarnings } from '../devices/gpu-temperature.js';
 import type { EnergyMeter } from '../meters/types.js';
@@ -16,6 +22,8 @@ export interface ConfigSpec extends OrtWorkloadSpec {
   taskSource: string;
   /** Meters and protocol; without them the suite runs once and only time is measured. */
   energy?: EnergySetup;
+  /** Why there is no `energy`, for the result (default: --meter none). */
+  unmeteredReason?: string;
 }
 
 export interface EnergySetup {
@@ -39,8 +47,14 @@ export function configId(modelName: string, precision: string, batchSize: number
   return `${modelName}/${precision}/b${batchSize}/${device}`;
 }
 
+/** The energy of a configuration that has none: why there was no meter, or why its trials gave none. */
+function unmeasured(spec: ConfigSpec, why: string): EnergyNotMeasured {
+  const metered = (spec.energy?.meters.length ?? 0) > 0;
+  return energyNotMeasured(metered ? why : (spec.unmeteredReason ?? ENERGY_NOT_MEASURED.reason));
+}
+
 function emptyResult(spec: ConfigSpec): ConfigResult {
-  return blankResult({
+  const result = blankResult({
     id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device),
     model: {
       name: spec.modelName,
@@ -57,6 +71,7 @@ function emptyResult(spec: ConfigSpec): ConfigResult {
     batchSize: spec.batchSize,
     threads: spec.threads ?? null,
   });
+  return { ...result, energy: unmeasured(spec, 'the configuration ended before its trials') };
 }
 
 const toMB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -69,7 +84,15 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
     if (workload.inputs) result.inputs = workload.inputs;
     if (workload.sessionLoadMs !== null) result.sessionLoadMs = workload.sessionLoadMs;
     if (preparation.status !== 'ready') {
-      return { ...result, status: preparation.status, reason: preparation.reason };
+      return {
+        ...result,
+        status: preparation.status,
+        reason: preparation.reason,
+        energy: unmeasured(
+          spec,
+          `the configuration ${preparation.status === 'skipped' ? 'was skipped' : 'failed'} before its trials`,
+        ),
+      };
     }
     if (workload.warmupBatches !== null) result.warmupBatches = workload.warmupBatches;
     try {
@@ -80,6 +103,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
         ...result,
         status: 'failed',
         reason: `session.run failed: ${onnxRuntimeMessage(errorMessage(err))}`,
+        energy: unmeasured(spec, 'the configuration failed during its trials'),
       };
     }
   } finally {
@@ -115,7 +139,12 @@ async function measure(
   });
   if (outcome.interrupted) {
     const unfinished = meters.length ? 'the trials' : 'the suite';
-    return { ...result, status: 'interrupted', reason: `stopped before ${unfinished} finished` };
+    return {
+      ...result,
+      status: 'interrupted',
+      reason: `stopped before ${unfinished} finished`,
+      energy: unmeasured(spec, 'interrupted before its trials finished: a partial run is not reported'),
+    };
   }
   let resultEnergy = result.energy;
   if (energy && meters.length) {

@@ -173,6 +173,8 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
     from = to;
     const elapsedS = (clock.nowMs() - trialsStart) / 1000;
     if (trialsDone(perTrialJ, elapsedS, protocol, trials.length + 1)) break;
+    // Every meter has failed: further windows would measure nothing, only take time.
+    if (dropped.size === meters.length) break;
   }
   await collect();
   outcome.interrupted = signal?.aborted ?? false;
