@@ -132,6 +132,24 @@ describe('parameters filled from the port they feed', () => {
     assert.deepEqual(values(feeds.axes!), [1, 3]);
   });
 
+  test("STFT's frame step and length are 1, never 0 (which divides by zero in ONNX Runtime)", () => {
+    const stft = ['signal', 'frame_step', '', 'frame_length'];
+    const model = handModel(
+      [
+        { name: 'signal', dtype: 'float32', shape: ['batch_size', 64, 1] },
+        { name: 'frame_step', dtype: 'int64', shape: [] },
+        { name: 'frame_length', dtype: 'int64', shape: [] },
+      ],
+      {
+        signal: [use('STFT', 0, stft)],
+        frame_step: [use('STFT', 1, stft)],
+        frame_length: [use('STFT', 3, stft)],
+      },
+    );
+    const feeds = feedsAt(planInputs(model, custom, NO_OVERRIDES), 1);
+    assert.deepEqual([values(feeds.frame_step!), values(feeds.frame_length!)], [[1], [1]]);
+  });
+
   test('a Reshape of a computed tensor gets ones and a -1, which fit any size', () => {
     const model = handModel(
       [

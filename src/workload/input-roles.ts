@@ -147,6 +147,9 @@ const RULES: Record<string, Rule> = {
             : undefined,
   Pad: (use) => (use.port === 1 ? constant('pads', '0') : use.port === 3 ? axes('axes') : undefined),
   TopK: (use) => (use.port === 1 ? constant('K', '1') : undefined),
+  // A frame length of 0 divides by zero inside ONNX Runtime (SIGFPE), not an error it reports.
+  STFT: (use) =>
+    use.port === 1 ? constant('frame_step', '1') : use.port === 3 ? constant('frame_length', '1') : undefined,
   OneHot: (use) => (use.port === 1 ? constant('depth', '2') : undefined),
   Range: (use) =>
     use.port === 0
