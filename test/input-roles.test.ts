@@ -185,6 +185,38 @@ describe('parameters filled from the port they feed', () => {
     assert.deepEqual(feedsAt(plan, 4).shape!.dims, [1]);
   });
 
+  test('a model over empty tensors (dim 0 fixed at 0) runs one query per run, not a batch of 0', () => {
+    const model = handModel([{ name: 'x', dtype: 'float32', shape: [0, 4] }], { x: [use('Relu', 0, ['x'])] });
+    const plan = planInputs(model, custom, NO_OVERRIDES);
+    assert.equal(plan.fixedBatch, 1);
+    assert.deepEqual(feedsAt(plan, 1).x!.dims, [0, 4]);
+  });
+
+  test("CastLike from string, Dropout's ratio and ReduceLogSum's data", () => {
+    const model = handModel(
+      [
+        { name: 'text', dtype: 'string', shape: [2] },
+        { name: 'like', dtype: 'float32', shape: [1] },
+        { name: 'ratio', dtype: 'float32', shape: [] },
+        { name: 'data', dtype: 'float32', shape: [3, 2] },
+      ],
+      {
+        text: [use('CastLike', 0, ['text', 'like'])],
+        like: [use('CastLike', 1, ['text', 'like'])],
+        ratio: [use('Dropout', 1, ['data', 'ratio'])],
+        data: [use('Dropout', 0, ['data', 'ratio']), use('ReduceLogSum', 0, ['data'])],
+      },
+    );
+    const feeds = feedsAt(planInputs(model, custom, NO_OVERRIDES), 3);
+    assert.deepEqual(values(feeds.text!), ['1', '1']);
+    assert.deepEqual(values(feeds.ratio!), [0.5]);
+    const data = values(feeds.data!) as number[];
+    assert.ok(
+      data.every((v) => v >= 0.1 && v <= 2),
+      `data ${data.join(',')}`,
+    );
+  });
+
   test("Log's input is drawn inside its domain", async () => {
     const model = await inspectModel(fixture('misc/log-input.onnx'));
     const x = values(feedsAt(planInputs(model, custom, NO_OVERRIDES), 4).x!) as number[];

@@ -200,7 +200,8 @@ function planModelInputs(model: ModelInfo, task: TaskDefinition, overrides: Inpu
   let fixedBatch: number | undefined;
   if (!batchIsDynamic) {
     const first = batched.find((i) => i.shape && i.shape.length > 0);
-    fixedBatch = first ? (first.shape![0] as number) : 1;
+    // An empty dim 0 (a model over empty tensors) is no batch of queries: each run is one query.
+    fixedBatch = first && (first.shape![0] as number) > 0 ? (first.shape![0] as number) : 1;
   }
 
   // First pass: each input's roles on its own, as its name, dtype and shape suggest.

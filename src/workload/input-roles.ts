@@ -78,6 +78,8 @@ const DOMAINS: Record<string, Domain> = {
   Asin: { port: 0, portName: 'input', min: -0.9, max: 0.9, accepts: (x) => Math.abs(x) <= 1 },
   Atanh: { port: 0, portName: 'input', min: -0.9, max: 0.9, accepts: (x) => Math.abs(x) < 1 },
   Acosh: { port: 0, portName: 'input', min: 1.1, max: 3, accepts: (x) => x >= 1 },
+  // The log of a sum: NaN wherever the sum is negative.
+  ReduceLogSum: { port: 0, portName: 'data', min: 0.1, max: 2, accepts: (x) => x > 0 },
 };
 
 /** A domain op's rule: its argument drawn inside the domain. */
@@ -174,12 +176,17 @@ const RULES: Record<string, Rule> = {
           }
         : undefined,
   // A string that a Cast turns into a number has to read as one.
-  Cast: (use, dtype) =>
-    use.port === 0 && dtype === 'string' && !use.viaCast
-      ? { port: 'input', parameter: false, fill: { kind: 'constant', text: '1' }, suggestion: '1' }
-      : undefined,
+  Cast: (use, dtype) => (use.port === 0 ? numericText(use, dtype) : undefined),
+  CastLike: (use, dtype) => (use.port === 0 ? numericText(use, dtype) : undefined),
+  Dropout: (use, dtype) => (use.port === 1 && isFloat(dtype) ? constant('ratio', '0.5') : undefined),
   ...Object.fromEntries(Object.keys(DOMAINS).map((op) => [op, domainRule(op)])),
 };
+
+function numericText(use: InputUse, dtype: OrtDType): Omit<InputRole, 'op'> | undefined {
+  return dtype === 'string' && !use.viaCast
+    ? { port: 'input', parameter: false, fill: { kind: 'constant', text: '1' }, suggestion: '1' }
+    : undefined;
+}
 
 function divisor(dtype: OrtDType): Omit<InputRole, 'op'> {
   return {
