@@ -31,13 +31,19 @@ export interface BenchOptions {
   task: string | undefined;
   devices: Device[];
   precisions: Precision[] | undefined;
-  batchSizes: number[];
+  /**
+   * Batch sizes; undefined runs batch 1, or the batch a model fixes when its inputs have no
+   * dynamic batch dim (the only one it can run).
+   */
+  batchSizes: number[] | undefined;
   /** Queries per configuration; undefined uses the task's standard suite size. */
   queries: number | undefined;
   warmup: number;
   threads: number | undefined;
   seed: number;
   overrides: InputOverrides;
+  /** Let ONNX Runtime print its own log lines on stderr (the CLI's --verbose); quiet by default. */
+  onnxRuntimeLogs?: boolean;
 }
 
 export interface BenchHooks {
@@ -94,11 +100,14 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
 
     // Pins and sizes are checked for every variant before anything runs, so a --dim that fits
     // one model but not the next fails at once, naming the model, not half-way through.
-    for (const variant of selected)
-      checkInputs(source.name, variant.precision, infos.get(variant.path)!, task, options);
+    const batchesOf = new Map<string, number[]>();
+    for (const variant of selected) {
+      const batches = checkInputs(source.name, variant.precision, infos.get(variant.path)!, task, options);
+      batchesOf.set(variant.path, batches);
+    }
 
     for (const variant of selected) {
-      for (const batchSize of options.batchSizes) {
+      for (const batchSize of batchesOf.get(variant.path)!) {
         for (const device of options.devices) {
           planned.push({
             spec: {
@@ -114,13 +123,14 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
               warmup: options.warmup,
               seed: options.seed,
               overrides: options.overrides,
+              onnxRuntimeLogs: options.onnxRuntimeLogs ?? false,
             },
           });
         }
       }
     }
     for (const gap of missing) {
-      for (const batchSize of options.batchSizes) {
+      for (const batchSize of options.batchSizes ?? [DEFAULT_BATCH]) {
         for (const device of options.devices) {
           planned.push({
             skipped: skippedResult(source.name, argument, gap.precision, batchSize, device, task, gap.reason),
@@ -139,16 +149,21 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
   return planned;
 }
 
+/** AI Energy Score's batch size, used unless --batch or the model says otherwise. */
+export const DEFAULT_BATCH = 1;
+
+/** Checks a variant's inputs at each batch size it will run, and returns those batch sizes. */
 function checkInputs(
   name: string,
   precision: string,
   model: ModelInfo,
   task: TaskDefinition,
   options: BenchOptions,
-): void {
+): number[] {
   const plan = planInputs(model, task, options.overrides, `${name} (${precision})`);
   const sizes = suiteQuerySizes(plan, task, options.queries ?? task.queries, options.seed);
-  for (const batchSize of options.batchSizes) {
+  const batchSizes = options.batchSizes ?? [plan.fixedBatch ?? DEFAULT_BATCH];
+  for (const batchSize of batchSizes) {
     if (plan.fixedBatch !== undefined && plan.fixedBatch !== batchSize) continue;
     try {
       checkBatchFits(plan, planBatches(plan, sizes, batchSize));
@@ -163,6 +178,7 @@ function checkInputs(
       throw err;
     }
   }
+  return batchSizes;
 }
 
 function skippedResult(
@@ -190,10 +206,17 @@ function skippedResult(
 /** What a run records beside its options, so that it can be run again. */
 export type RunSettingsExtra = Pick<RunDocument['settings'], 'meter' | 'gpus' | 'protocol' | 'commandLine'>;
 
+/** The batch sizes a plan runs, smallest first: what the settings record when --batch was left out. */
+function plannedBatchSizes(planned: PlannedConfig[]): number[] {
+  const sizes = new Set(planned.map((p) => (p.spec ? p.spec.batchSize : p.skipped.batchSize)));
+  return [...sizes].sort((a, b) => a - b);
+}
+
 export function newDocument(
   options: BenchOptions,
   environment: Environment,
   extra: RunSettingsExtra = {},
+  planned: PlannedConfig[] = [],
 ): RunDocument {
   const physical = environment.cpuPhysicalCores ?? environment.cpuCores;
   return {
@@ -207,7 +230,7 @@ export function newDocument(
       warmup: options.warmup,
       threads: options.threads ?? null,
       seed: options.seed,
-      batchSizes: options.batchSizes,
+      batchSizes: options.batchSizes ?? (planned.length > 0 ? plannedBatchSizes(planned) : [DEFAULT_BATCH]),
       devices: options.devices,
       precisions: options.precisions ?? null,
       threadsUsed:

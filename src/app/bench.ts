@@ -3,6 +3,7 @@
  * idle power, run every configuration, rate. The document is handed out after every
  * configuration, so a caller can write what was measured before the next one starts.
  */
+import { runError, type EnergyScoreError } from '../errors.js';
 import type { CarbonSettings, RunDocument } from '../result/schema.js';
 import { collectEnvironment } from '../env/environment.js';
 import { readGpuTemperaturesC } from '../devices/gpu-temperature.js';
@@ -50,12 +51,17 @@ export async function bench(
     meters = started.meters;
     // The environment after the meters: a hung nvidia-smi has then failed their probe already,
     // and the GPU list gives up at once instead of waiting out its own limit.
-    document = newDocument(request.options, await collectEnvironment(), {
-      meter: request.meters.meter,
-      gpus: request.meters.gpus ?? null,
-      protocol: request.protocol,
-      ...(request.commandLine ? { commandLine: request.commandLine } : {}),
-    });
+    document = newDocument(
+      request.options,
+      await collectEnvironment(),
+      {
+        meter: request.meters.meter,
+        gpus: request.meters.gpus ?? null,
+        protocol: request.protocol,
+        ...(request.commandLine ? { commandLine: request.commandLine } : {}),
+      },
+      planned,
+    );
     document.carbon = request.carbon;
     document.energyNotes = started.notes;
     const energy: EnergySetup | undefined =
@@ -96,10 +102,32 @@ export async function bench(
   return document;
 }
 
-/** The exit code a bench run ends with: 130 interrupted, 1 when a configuration failed, else 0. */
+/**
+ * The exit code a bench run ends with: 130 interrupted, 1 when a configuration failed or when
+ * every one was skipped (nothing was measured), else 0.
+ */
 export function benchExitCode(document: RunDocument): number {
   if (document.interrupted) return 130;
+  if (nothingMeasured(document)) return 1;
   return document.results.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+/**
+ * A finished run in which every configuration was skipped measured nothing, which is not a
+ * success: the error says so, and its hint gives the skip reasons (a fixed batch names the
+ * --batch that runs). Undefined when something ran.
+ */
+export function nothingMeasured(document: RunDocument): EnergyScoreError | undefined {
+  const results = document.results;
+  if (document.interrupted || results.length === 0 || results.some((r) => r.status !== 'skipped')) {
+    return undefined;
+  }
+  const reasons = [...new Set(results.map((r) => `${r.model.name}: ${r.reason ?? 'skipped'}`))];
+  const shown = reasons.slice(0, 3).join('; ');
+  return runError(
+    `nothing was measured: ${results.length === 1 ? 'the configuration was' : `all ${results.length} configurations were`} skipped`,
+    reasons.length > 3 ? `${shown}; and ${reasons.length - 3} more` : shown,
+  );
 }
 
 function rate(document: RunDocument, plan: RatingPlan): void {

@@ -31,6 +31,7 @@ interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags 
   dim?: string[];
   shape?: string[];
   fill?: string[];
+  verbose?: boolean;
 }
 
 export function registerBench(program: Command): void {
@@ -48,7 +49,11 @@ export function registerBench(program: Command): void {
       'variants to run: fp32, fp16, q8 (model_quantized), int8, uint8, q4, q4f16, bnb4 (default: every variant found)',
       list('--precision', parsePrecision),
     )
-    .option('--batch <list>', 'batch sizes (default: 1)', list('--batch', positiveInt('--batch')))
+    .option(
+      '--batch <list>',
+      "batch sizes (default: 1, or the model's fixed batch)",
+      list('--batch', positiveInt('--batch')),
+    )
     .option(
       '--queries <n>',
       "queries per configuration (default: the task's suite, 1000)",
@@ -122,19 +127,26 @@ question answering, image classification, object detection); anything else needs
       }
       // The demo compares its bundled models, so it rates them among themselves.
       if (models.length === 0 && flags.rateWithinRun === undefined) flags.rateWithinRun = true;
+      // --verbose is the program's option, and also accepted after the subcommand.
+      flags.verbose = Boolean(cmd.optsWithGlobals<{ verbose?: boolean }>().verbose);
       process.exitCode = await runBenchCommand(models, flags);
     });
 }
 
 async function runBenchCommand(models: string[], flags: BenchFlags): Promise<number> {
-  const [{ bench, benchExitCode }, { OutputSink }, { parseOverrides }, formats, { createProgress }] =
-    await Promise.all([
-      import('../app/bench.js'),
-      import('../export/sink.js'),
-      import('../workload/overrides.js'),
-      import('../export/formats.js'),
-      import('./progress.js'),
-    ]);
+  const [
+    { bench, benchExitCode, nothingMeasured },
+    { OutputSink },
+    { parseOverrides },
+    formats,
+    { createProgress },
+  ] = await Promise.all([
+    import('../app/bench.js'),
+    import('../export/sink.js'),
+    import('../workload/overrides.js'),
+    import('../export/formats.js'),
+    import('./progress.js'),
+  ]);
   const sink = await OutputSink.open(await outputRequests(flags, ['json', 'csv', 'markdown', 'html']), {
     reads: flags.cohort ?? [],
   });
@@ -170,12 +182,13 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
           task: flags.task,
           devices: flags.device ?? ['cpu'],
           precisions: flags.precision,
-          batchSizes: flags.batch ?? [1],
+          batchSizes: flags.batch,
           queries: flags.queries,
           warmup: flags.warmup,
           threads: flags.threads,
           seed: flags.seed,
           overrides: parseOverrides(flags),
+          onnxRuntimeLogs: Boolean(flags.verbose),
         },
         meters: meterRequest(flags),
         protocol: protocolFrom(flags),
@@ -220,6 +233,9 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
     // In GitHub Actions the report also goes to the job summary.
     const { appendStepSummary } = await import('../ci/github.js');
     await appendStepSummary(formats.toMarkdown(document));
+    // A run that skipped everything ends with an error saying so, after its outputs are written.
+    const nothing = nothingMeasured(document);
+    if (nothing) throw nothing;
     return benchExitCode(document);
   } finally {
     progress.clear();

@@ -27,6 +27,17 @@ export interface TensorInfo {
   shape: Dim[] | null;
 }
 
+/** One place a graph input is read: a node's op and which of the node's inputs it is. */
+export interface InputUse {
+  opType: string;
+  /** Index among the node's inputs (Resize's scales is 2, Reshape's shape 1). */
+  port: number;
+  /** The node's inputs by name, '' where an optional one is left out. */
+  nodeInputs: string[];
+  /** Whether the node reads the graph input through a Cast. */
+  viaCast: boolean;
+}
+
 export interface ModelInfo {
   path: string;
   fileName: string;
@@ -47,6 +58,8 @@ export interface ModelInfo {
   parameterCountByDtype: Record<string, number>;
   /** Vocabulary size per integer input that indexes an embedding table (read from the table). */
   embeddingVocab: Record<string, number>;
+  /** Where each graph input is read (and past Cast and Identity, where their outputs are), in node order. */
+  inputUses: Record<string, InputUse[]>;
   metadata: Record<string, string>;
 }
 
@@ -143,6 +156,7 @@ export async function inspectModel(modelPath: string, options: ModelReadOptions 
     parameterBytes: Math.ceil(parameterBits / 8),
     parameterCountByDtype: byDtype,
     embeddingVocab: findEmbeddingVocab(graph, new Set(inputs.map((i) => i.name))),
+    inputUses: findInputUses(graph, inputs),
     metadata: Object.fromEntries((proto.metadataProps ?? []).map((p) => [p.key, p.value])),
   };
 }
@@ -222,6 +236,48 @@ function findEmbeddingVocab(graph: GraphProto, inputNames: Set<string>): Record<
     vocab[input] = Math.min(vocab[input] ?? Infinity, rows);
   }
   return vocab;
+}
+
+/** Ops whose output holds the same values as their input, so the next node reads the input's values. */
+const SAME_VALUES = new Set(['Cast', 'Identity']);
+
+/**
+ * Which nodes read each graph input, and as which of their inputs, following Cast and Identity:
+ * what decides the values an input may take (a Resize's scales, a Reshape's shape, a Log's domain).
+ * Subgraphs (If, Loop) count too: they read the outer graph's inputs by name.
+ */
+function findInputUses(graph: GraphProto, inputs: TensorInfo[]): Record<string, InputUse[]> {
+  const readers = new Map<string, { node: NodeProto; port: number }[]>();
+  forEachNode(graph, (node) => {
+    (node.input ?? []).forEach((name, port) => {
+      if (!name) return;
+      const list = readers.get(name) ?? [];
+      list.push({ node, port });
+      readers.set(name, list);
+    });
+  });
+  const uses: Record<string, InputUse[]> = {};
+  for (const input of inputs) {
+    const found: InputUse[] = [];
+    const seen = new Set<string>();
+    const visit = (name: string, viaCast: boolean, depth: number) => {
+      if (seen.has(name) || depth > 8) return;
+      seen.add(name);
+      for (const { node, port } of readers.get(name) ?? []) {
+        found.push({
+          opType: node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType,
+          port,
+          nodeInputs: node.input ?? [],
+          viaCast,
+        });
+        if (SAME_VALUES.has(node.opType) && !node.domain && node.output?.[0])
+          visit(node.output[0], viaCast || node.opType === 'Cast', depth + 1);
+      }
+    };
+    visit(input.name, false, 0);
+    uses[input.name] = found;
+  }
+  return uses;
 }
 
 export function formatShape(shape: Dim[] | null): string {

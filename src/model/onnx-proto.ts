@@ -64,6 +64,7 @@ export interface TensorProto {
   dataLocation?: number;
   doubleData?: number[];
   uint64Data?: Int64[];
+  stringData?: Uint8Array[];
 }
 
 export interface AttributeProto {
@@ -256,7 +257,9 @@ const schema: protobuf.INamespace = {
   },
 };
 
-const ModelType = protobuf.Root.fromJSON(schema).lookupType('onnx.ModelProto');
+const root = protobuf.Root.fromJSON(schema);
+const ModelType = root.lookupType('onnx.ModelProto');
+const TensorType = root.lookupType('onnx.TensorProto');
 
 /** Serialises a model. The same message always gives the same bytes (fields in number order). */
 export function encodeModel(model: ModelProto): Uint8Array {
@@ -267,6 +270,11 @@ export function encodeModel(model: ModelProto): Uint8Array {
 /** Parses a model; throws protobufjs's error on bytes that are not a ModelProto. */
 export function decodeModel(bytes: Uint8Array): ModelProto {
   return ModelType.decode(bytes) as unknown as ModelProto;
+}
+
+/** Parses a serialised TensorProto (the `.pb` files of ONNX's test data sets). */
+export function decodeTensor(bytes: Uint8Array): TensorProto {
+  return TensorType.decode(bytes) as unknown as TensorProto;
 }
 
 /** int64 values arrive as Long when the `long` package is present; models never need more than 2^53. */

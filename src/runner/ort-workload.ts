@@ -9,6 +9,7 @@ import type { ConfigResult } from '../result/schema.js';
 import { onnxRuntimeMessage } from '../util/first-line.js';
 import type { InputOverrides } from '../workload/overrides.js';
 import { planInputs, type SynthesisPlan } from '../workload/input-plan.js';
+import { fillHint, outsideDomain } from '../workload/input-roles.js';
 import { suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches, type BatchShape } from '../workload/batches.js';
 import { batchBytes, checkBatchFits } from '../workload/memory-fit.js';
@@ -30,7 +31,17 @@ export interface OrtWorkloadSpec {
   warmup: number;
   seed: number;
   overrides: InputOverrides;
+  /** Let ONNX Runtime print its own log lines (warnings and errors) on stderr, as --verbose does. */
+  onnxRuntimeLogs?: boolean;
 }
+
+/**
+ * ONNX Runtime's log severities: 2 is its default (warnings and errors, coloured and timestamped
+ * on stderr), 4 only fatal ones. A failure already reaches the user as our one-line reason, so
+ * its log line would say it twice, in another format.
+ */
+const ORT_LOG_VERBOSE = 2;
+const ORT_LOG_QUIET = 4;
 
 /** Inputs are built before timing; above this many bytes a pool of batches is cycled instead. */
 export const INPUT_POOL_BYTES = 256 * 1024 * 1024;
@@ -67,7 +78,7 @@ export class OrtWorkload implements Workload {
     if (plan.fixedBatch !== undefined && plan.fixedBatch !== spec.batchSize) {
       return {
         status: 'skipped',
-        reason: `the model's inputs have no dynamic batch dim (batch is fixed at ${plan.fixedBatch}); only --batch ${plan.fixedBatch} can run`,
+        reason: `the model's inputs have no dynamic batch dim (batch is fixed at ${plan.fixedBatch}): run it with --batch ${plan.fixedBatch}, or leave --batch out`,
       };
     }
     const querySizes = suiteQuerySizes(plan, spec.task, spec.queries, spec.seed);
@@ -89,11 +100,15 @@ export class OrtWorkload implements Workload {
       bytesPerBatchMax: largestBatchBytes,
     };
 
+    const logSeverityLevel = spec.onnxRuntimeLogs ? ORT_LOG_VERBOSE : ORT_LOG_QUIET;
+    // The environment's logger is made with the first session: the level must be set before it.
+    ort.env.logLevel = spec.onnxRuntimeLogs ? 'warning' : 'fatal';
     const loadStart = this.clock.nowMs();
     try {
       this.session = await ort.InferenceSession.create(spec.model.path, {
         executionProviders: executionProviders(spec.device),
         graphOptimizationLevel: 'all',
+        logSeverityLevel,
         ...(spec.threads !== undefined ? { intraOpNumThreads: spec.threads, interOpNumThreads: 1 } : {}),
       });
     } catch (err) {
@@ -116,13 +131,15 @@ export class OrtWorkload implements Workload {
         if (i === 0) {
           const bad = findNonFinite(outputs);
           if (bad) {
+            const domain = outsideDomain(plan, spec.model);
+            const why = domain
+              ? `the inputs were outside the operator's domain: ${domain}`
+              : spec.precision === 'fp32'
+                ? 'the model is numerically broken on these inputs'
+                : `the model or its ${spec.precision} variant is numerically broken`;
             return {
               status: 'failed',
-              reason: `output '${bad.name}' holds ${bad.kind} (${bad.count} of ${bad.total} values): ${
-                spec.precision === 'fp32'
-                  ? 'the model is numerically broken on these inputs'
-                  : `the model or its ${spec.precision} variant is numerically broken`
-              }`,
+              reason: `output '${bad.name}' holds ${bad.kind} (${bad.count} of ${bad.total} values): ${why}`,
             };
           }
         }
@@ -130,7 +147,9 @@ export class OrtWorkload implements Workload {
       this.warmupBatches = warmupBatches;
     } catch (err) {
       if (err instanceof EnergyScoreError) throw err;
-      return { status: 'failed', reason: `session.run failed: ${onnxRuntimeMessage(errorMessage(err))}` };
+      const message = onnxRuntimeMessage(errorMessage(err));
+      const hint = fillHint(plan, spec.model, message);
+      return { status: 'failed', reason: `session.run failed: ${message}${hint ? ` (${hint})` : ''}` };
     }
     return { status: 'ready', passBatches: shapes.length };
   }

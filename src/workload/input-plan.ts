@@ -7,6 +7,7 @@ import { EnergyScoreError, usageError } from '../errors.js';
 import { isOrtInputType, type OrtDType } from '../model/dtypes.js';
 import type { ModelInfo, TensorInfo } from '../model/inspect.js';
 import { parseConstant } from './fill-constant.js';
+import { inputRole, type InputRole } from './input-roles.js';
 import type { InputOverrides } from './overrides.js';
 import type { TaskDefinition } from './tasks.js';
 
@@ -29,7 +30,19 @@ export type FillKind =
   | { kind: 'normal'; scale: number }
   | { kind: 'uniform-int'; min: number; max: number }
   | { kind: 'random-bool' }
-  | { kind: 'text' };
+  | { kind: 'text' }
+  // Values an op's parameter needs (see input-roles.ts):
+  /** A Reshape's target: the dims of `like` (the reshaped input) when the ranks agree, else ones and a -1. */
+  | { kind: 'reshape-shape'; like: string | null }
+  /** A Resize's sizes: the shape of `input`, which keeps the size; ones when it is unknown. */
+  | { kind: 'shape-of'; input: string | null }
+  /** Axes 0, 1, 2, ... (distinct, and valid for any rank at least as long). */
+  | { kind: 'axes' }
+  /** A Squeeze's axes: the dims of `of` that are 1. */
+  | { kind: 'unit-axes'; of: string | null }
+  /** A Resize's region of interest: every start 0, every end 1 (the whole input). */
+  | { kind: 'roi' }
+  | { kind: 'uniform'; min: number; max: number };
 
 /**
  * Which per-query length an input's dim 1 follows: positions past a query's tokens or audio
@@ -43,6 +56,8 @@ export interface InputPlan {
   dims: DimPlan[];
   fill: FillKind;
   padding: Padding;
+  /** The op whose port decided the fill (a Resize's scales); absent when none did. */
+  role?: InputRole;
 }
 
 export interface SynthesisPlan {
@@ -65,9 +80,17 @@ const PAST_DIM = /past|cache/i;
 const IDS_INPUT = /ids$|^tokens?$|^input$/i;
 const MASK_INPUT = /mask/i;
 
-function classifyFill(input: TensorInfo, dtype: OrtDType, model: ModelInfo, task: TaskDefinition): FillKind {
+function classifyFill(
+  input: TensorInfo,
+  dtype: OrtDType,
+  model: ModelInfo,
+  task: TaskDefinition,
+  role: InputRole | null,
+): FillKind {
   const name = input.name;
   const isInt = /int/.test(dtype);
+  // What the graph does with an input outranks what its name suggests.
+  if (role) return role.fill;
   if (dtype === 'string') return { kind: 'text' };
   // A mask is 1 on real positions and 0 on padding, whatever its numeric type (float masks too).
   if (MASK_INPUT.test(name)) return { kind: 'attention-mask' };
@@ -127,6 +150,7 @@ interface Draft {
   natural: DimPlan[];
   /** Where each pinned dim's value came from, for conflict messages. */
   pinSource: (string | null)[];
+  role: InputRole | null;
 }
 
 /**
@@ -167,17 +191,23 @@ function planModelInputs(model: ModelInfo, task: TaskDefinition, overrides: Inpu
     }
   }
 
-  const batchIsDynamic = model.inputs.some(
-    (i) => i.shape && i.shape.length > 0 && typeof i.shape[0] !== 'number',
+  // An op's parameter (a shape, axes, scales) has no batch dim: its dim 0 is its own length.
+  const roles = new Map(
+    model.inputs.map((i) => [i.name, isOrtInputType(i.dtype) ? inputRole(i.name, i.dtype, model) : null]),
   );
+  const batched = model.inputs.filter((i) => !roles.get(i.name)?.parameter);
+  const batchIsDynamic = batched.some((i) => i.shape && i.shape.length > 0 && typeof i.shape[0] !== 'number');
   let fixedBatch: number | undefined;
   if (!batchIsDynamic) {
-    const first = model.inputs.find((i) => i.shape && i.shape.length > 0);
-    fixedBatch = first ? (first.shape![0] as number) : 1;
+    const first = batched.find((i) => i.shape && i.shape.length > 0);
+    // An empty dim 0 (a model over empty tensors) is no batch of queries: each run is one query.
+    fixedBatch = first && (first.shape![0] as number) > 0 ? (first.shape![0] as number) : 1;
   }
 
   // First pass: each input's roles on its own, as its name, dtype and shape suggest.
-  const drafts = model.inputs.map((input) => draftInput(input, model, task, overrides, batchIsDynamic));
+  const drafts = model.inputs.map((input) =>
+    draftInput(input, model, task, overrides, batchIsDynamic, roles.get(input.name) ?? null),
+  );
 
   // Second pass: a dim name is one size everywhere, set by the strongest role that any input gives it.
   const unified = unifyNamedDims(drafts, (d) => d.dims, true);
@@ -193,7 +223,7 @@ function planModelInputs(model: ModelInfo, task: TaskDefinition, overrides: Inpu
   let maxTokens: number | undefined;
   let fixedAudioSamples: number | undefined;
   const inputs: InputPlan[] = [];
-  for (const { input, dtype, fill, shape, dims, natural } of drafts) {
+  for (const { input, dtype, fill, shape, dims, natural, role } of drafts) {
     const seq = dims[1];
     const seqIsTokens = seq !== undefined && TOKEN_LIKE.has(natural[1]!.role);
     const textFill = fill.kind === 'token-ids' || fill.kind === 'attention-mask';
@@ -224,7 +254,14 @@ function planModelInputs(model: ModelInfo, task: TaskDefinition, overrides: Inpu
         padding = 'tokens';
       }
     }
-    inputs.push({ name: input.name, dtype, dims, fill: finalFill, padding });
+    inputs.push({
+      name: input.name,
+      dtype,
+      dims,
+      fill: finalFill,
+      padding,
+      ...(role ? { role } : {}),
+    });
   }
 
   for (const input of inputs) {
@@ -257,6 +294,7 @@ function draftInput(
   task: TaskDefinition,
   overrides: InputOverrides,
   batchIsDynamic: boolean,
+  role: InputRole | null,
 ): Draft {
   if (input.kind !== 'tensor' || !isOrtInputType(input.dtype)) {
     const what = {
@@ -272,7 +310,7 @@ function draftInput(
     );
   }
   const dtype = input.dtype;
-  const fill = classifyFill(input, dtype, model, task);
+  const fill = classifyFill(input, dtype, model, task, role);
   const pinnedShape = own(overrides.shapes, input.name);
   const shape = input.shape ?? (pinnedShape ? pinnedShape.map(() => null) : []);
   if (pinnedShape && pinnedShape.length !== shape.length) {
@@ -289,7 +327,9 @@ function draftInput(
   const dist = task.distribution;
   const natural = shape.map((dim, index): DimPlan => {
     const name = typeof dim === 'string' ? dim : null;
-    if (index === 0 && batchIsDynamic && typeof dim !== 'number') return { role: 'batch', value: 0, name };
+    if (index === 0 && batchIsDynamic && typeof dim !== 'number' && !role?.parameter) {
+      return { role: 'batch', value: 0, name };
+    }
     if (typeof dim === 'number') return { role: 'fixed', value: dim, name };
     if (name !== null && PAST_DIM.test(name)) return { role: 'past', value: 0, name };
     const imageNamed = name !== null && IMAGE_DIM.test(name);
@@ -330,7 +370,7 @@ function draftInput(
     }
     return base;
   });
-  return { input, dtype, fill, shape, pinnedShape, dims, natural, pinSource };
+  return { input, dtype, fill, shape, pinnedShape, dims, natural, pinSource, role };
 }
 
 /**

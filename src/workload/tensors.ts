@@ -21,11 +21,13 @@ export interface Batch {
 export function buildBatch(plan: SynthesisPlan, batch: BatchShape, seed: number): Batch {
   const feeds: Record<string, ort.Tensor> = {};
   let bytes = 0;
+  // A parameter's values can follow another input's shape (a Reshape's target, a Resize's sizes).
+  const shapes = new Map(plan.inputs.map((input) => [input.name, inputShape(input, batch)]));
   for (const input of plan.inputs) {
     const rng = new SeededRandom(seedFrom(input.name, seed));
-    const shape = inputShape(input, batch);
+    const shape = shapes.get(input.name)!;
     const count = shape.reduce((n, d) => n * d, 1);
-    feeds[input.name] = buildTensor(input, shape, count, batch, rng);
+    feeds[input.name] = buildTensor(input, shape, count, batch, rng, shapes);
     bytes += count * inputBytesPerElement(input.dtype);
   }
   return { queries: batch.queries, feeds, bytes };
@@ -40,6 +42,7 @@ function buildTensor(
   count: number,
   batch: BatchShape,
   rng: SeededRandom,
+  shapes: ReadonlyMap<string, number[]>,
 ): ort.Tensor {
   const fill = input.fill;
   const sink = sinkFor(input.dtype, count);
@@ -99,6 +102,38 @@ function buildTensor(
       break;
     case 'random-bool':
       for (let i = 0; i < count; i++) sink.set(i, rng.next() < 0.5 ? 1 : 0);
+      break;
+    case 'uniform':
+      for (let i = 0; i < count; i++) sink.set(i, fill.min + rng.next() * (fill.max - fill.min));
+      break;
+    case 'reshape-shape': {
+      // The input's own dims keep its shape; otherwise ones and a -1 (the rest) fit any size.
+      const like = fill.like !== null ? shapes.get(fill.like) : undefined;
+      if (like && like.length === count) like.forEach((d, i) => sink.set(i, d));
+      else if (count > 0) {
+        sink.fill(1, 0, count);
+        sink.set(count - 1, -1);
+      }
+      break;
+    }
+    case 'shape-of': {
+      const like = fill.input !== null ? shapes.get(fill.input) : undefined;
+      if (like && like.length === count) like.forEach((d, i) => sink.set(i, d));
+      else sink.fill(1, 0, count);
+      break;
+    }
+    case 'unit-axes': {
+      const of = fill.of !== null ? shapes.get(fill.of) : undefined;
+      const unit = (of ?? []).flatMap((d, axis) => (d === 1 ? [axis] : []));
+      for (let i = 0; i < count; i++) sink.set(i, unit.length >= count ? unit[i]! : i);
+      break;
+    }
+    case 'axes':
+      for (let i = 0; i < count; i++) sink.set(i, i);
+      break;
+    case 'roi':
+      // [start_1, ..., start_n, end_1, ..., end_n] in normalized coordinates.
+      sink.fill(1, Math.floor(count / 2), count);
       break;
   }
   return sink.tensor(shape);
