@@ -192,6 +192,25 @@ describe('parameters filled from the port they feed', () => {
     assert.deepEqual(feedsAt(plan, 1).x!.dims, [0, 4]);
   });
 
+  test("a Split's sizes add up to the split dim; a SplitToSequence's scalar split is a part's size", () => {
+    const split = ['x', 'split'];
+    const model = handModel(
+      [
+        { name: 'x', dtype: 'float32', shape: [2, 7] },
+        { name: 'split', dtype: 'int64', shape: [3] },
+        { name: 'chunk', dtype: 'int64', shape: [] },
+      ],
+      {
+        x: [{ ...use('Split', 0, split), axis: 1 }],
+        split: [{ ...use('Split', 1, split), axis: 1 }],
+        chunk: [use('SplitToSequence', 1, ['x', 'chunk'])],
+      },
+    );
+    const feeds = feedsAt(planInputs(model, custom, NO_OVERRIDES), 2);
+    assert.deepEqual(values(feeds.split!), [2, 2, 3]);
+    assert.deepEqual(values(feeds.chunk!), [1]);
+  });
+
   test("CastLike from string, Dropout's ratio and ReduceLogSum's data", () => {
     const model = handModel(
       [

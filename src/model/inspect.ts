@@ -6,6 +6,7 @@ import { errorMessage, usageError } from '../errors.js';
 import { readInputFile, type OpenInput } from '../util/read-input.js';
 import { bitsPerElement, dtypeName } from './dtypes.js';
 import {
+  AttributeType,
   decodeModel,
   toNumber,
   type GraphProto,
@@ -36,6 +37,8 @@ export interface InputUse {
   nodeInputs: string[];
   /** Whether the node reads the graph input through a Cast. */
   viaCast: boolean;
+  /** The node's `axis` attribute, where it has one (a Split's). */
+  axis?: number;
 }
 
 export interface ModelInfo {
@@ -264,11 +267,13 @@ function findInputUses(graph: GraphProto, inputs: TensorInfo[]): Record<string, 
       if (seen.has(name) || depth > 8) return;
       seen.add(name);
       for (const { node, port } of readers.get(name) ?? []) {
+        const axis = node.attribute?.find((a) => a.name === 'axis' && a.type === AttributeType.INT);
         found.push({
           opType: node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType,
           port,
           nodeInputs: node.input ?? [],
           viaCast,
+          ...(axis ? { axis: toNumber(axis.i) } : {}),
         });
         if (SAME_VALUES.has(node.opType) && !node.domain && node.output?.[0])
           visit(node.output[0], viaCast || node.opType === 'Cast', depth + 1);

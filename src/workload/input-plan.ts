@@ -42,6 +42,8 @@ export type FillKind =
   | { kind: 'unit-axes'; of: string | null }
   /** A Resize's region of interest: every start 0, every end 1 (the whole input). */
   | { kind: 'roi' }
+  /** A Split's sizes: parts of `of`'s dim `axis` that add up to it (a scalar: parts of 1). */
+  | { kind: 'split-sizes'; of: string | null; axis: number }
   | { kind: 'uniform'; min: number; max: number };
 
 /**

@@ -148,6 +148,8 @@ const RULES: Record<string, Rule> = {
             ? constant('steps', '1')
             : undefined,
   Pad: (use) => (use.port === 1 ? constant('pads', '0') : use.port === 3 ? axes('axes') : undefined),
+  Split: (use, _dtype, model) => (use.port === 1 ? splitSizes(use, model) : undefined),
+  SplitToSequence: (use, _dtype, model) => (use.port === 1 ? splitSizes(use, model) : undefined),
   TopK: (use) => (use.port === 1 ? constant('K', '1') : undefined),
   // A frame length of 0 divides by zero inside ONNX Runtime (SIGFPE), not an error it reports.
   STFT: (use) =>
@@ -181,6 +183,15 @@ const RULES: Record<string, Rule> = {
   Dropout: (use, dtype) => (use.port === 1 && isFloat(dtype) ? constant('ratio', '0.5') : undefined),
   ...Object.fromEntries(Object.keys(DOMAINS).map((op) => [op, domainRule(op)])),
 };
+
+function splitSizes(use: InputUse, model: ModelInfo): Omit<InputRole, 'op'> {
+  return {
+    port: 'split',
+    parameter: true,
+    fill: { kind: 'split-sizes', of: graphInput(use, 0, model), axis: use.axis ?? 0 },
+    suggestion: '1',
+  };
+}
 
 function numericText(use: InputUse, dtype: OrtDType): Omit<InputRole, 'op'> | undefined {
   return dtype === 'string' && !use.viaCast
@@ -268,6 +279,8 @@ export function describeFill(fill: FillKind): string {
       return fill.of ? `the axes of ${fill.of} of size 1` : 'the axes 0, 1, ...';
     case 'roi':
       return 'the whole image (starts 0, ends 1)';
+    case 'split-sizes':
+      return fill.of ? `parts of ${fill.of}'s axis ${fill.axis}` : 'ones';
     case 'uniform':
       return `random values from ${fill.min} to ${fill.max}`;
     case 'uniform-int':

@@ -131,6 +131,18 @@ function buildTensor(
     case 'axes':
       for (let i = 0; i < count; i++) sink.set(i, i);
       break;
+    case 'split-sizes': {
+      // k parts of the dim, the last taking the remainder; a scalar split is a part's size.
+      const of = fill.of !== null ? shapes.get(fill.of) : undefined;
+      const dim = of?.[fill.axis < 0 ? fill.axis + of.length : fill.axis];
+      if (dim === undefined || shape.length === 0) sink.fill(1, 0, count);
+      else if (count > 0) {
+        const part = Math.floor(dim / count);
+        sink.fill(part, 0, count);
+        sink.set(count - 1, dim - part * (count - 1));
+      }
+      break;
+    }
     case 'roi':
       // [start_1, ..., start_n, end_1, ..., end_n] in normalized coordinates.
       sink.fill(1, Math.floor(count / 2), count);
