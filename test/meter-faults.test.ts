@@ -40,6 +40,7 @@ import type {
 import { measureIdle } from '../src/runner/protocol.js';
 import type { PowerSample } from '../src/devices/nvidia-smi-stream.js';
 import { buildFakeNvml } from './helpers/fake-nvml.js';
+import { energyFile, raplRoot as makeRaplRoot } from './helpers/rapl-sysfs.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const FAKE = path.join(repoRoot, 'test', 'fixtures', 'fake-nvidia-smi');
@@ -532,16 +533,7 @@ describe('nvml: counter steps and power reads that cannot be real', () => {
 // ---------------------------------------------------------------------------------------------
 // RAPL
 
-function raplRoot(energyUj: number): string {
-  const root = fs.mkdtempSync(path.join(tmp, 'sysfs-'));
-  const zone = path.join(root, 'class', 'powercap', 'intel-rapl:0');
-  fs.mkdirSync(zone, { recursive: true });
-  fs.writeFileSync(path.join(zone, 'name'), 'package-0\n');
-  fs.writeFileSync(path.join(zone, 'energy_uj'), `${energyUj}\n`);
-  fs.writeFileSync(path.join(zone, 'max_energy_range_uj'), '262143328850\n');
-  return root;
-}
-const energyFile = (root: string) => path.join(root, 'class', 'powercap', 'intel-rapl:0', 'energy_uj');
+const raplRoot = (energyUj: number): string => makeRaplRoot(tmp, energyUj);
 
 describe('rapl: counter steps that cannot be real', () => {
   test('a step implying 1e6 W over 2 s fails the reading, naming the zone and the ceiling', async () => {

@@ -17,21 +17,13 @@ import { runTrials, trialsEnergy } from '../src/runner/trials.js';
 import { FakeClock, FakeMeter, FakeWorkload } from '../src/testing/index.js';
 import { NO_OVERRIDES } from '../src/workload/overrides.js';
 import { getTask } from '../src/workload/tasks.js';
+import { energyFile, raplRoot as makeRaplRoot } from './helpers/rapl-sysfs.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-run-faults-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function raplRoot(energyUj: number): string {
-  const root = fs.mkdtempSync(path.join(tmp, 'sysfs-'));
-  const zone = path.join(root, 'class', 'powercap', 'intel-rapl:0');
-  fs.mkdirSync(zone, { recursive: true });
-  fs.writeFileSync(path.join(zone, 'name'), 'package-0\n');
-  fs.writeFileSync(path.join(zone, 'energy_uj'), `${energyUj}\n`);
-  fs.writeFileSync(path.join(zone, 'max_energy_range_uj'), '262143328850\n');
-  return root;
-}
-const energyFile = (root: string) => path.join(root, 'class', 'powercap', 'intel-rapl:0', 'energy_uj');
+const raplRoot = (energyUj: number): string => makeRaplRoot(tmp, energyUj);
 
 describe('a meter that fails mid-run', () => {
   test('energy_uj vanishes mid-run: the trial loop drops the meter with the reason, keeping the trial before', async () => {
