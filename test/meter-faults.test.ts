@@ -39,6 +39,7 @@ import type {
 } from '../src/meters/types.js';
 import { measureIdle } from '../src/runner/protocol.js';
 import type { PowerSample } from '../src/devices/nvidia-smi-stream.js';
+import { PATIENT_NVIDIA_SMI } from './helpers/cli.js';
 import { buildFakeNvml } from './helpers/fake-nvml.js';
 import { energyFile, raplRoot as makeRaplRoot } from './helpers/rapl-sysfs.js';
 
@@ -144,7 +145,11 @@ function fakeOptions(
   fakeEnv: Record<string, string>,
   extra: NvidiaSmiMeterOptions = {},
 ): NvidiaSmiMeterOptions {
-  return { executable: FAKE, env: { ...process.env, FAKE_NVIDIA_SMI_TRACES: TRACES, ...fakeEnv }, ...extra };
+  return {
+    executable: FAKE,
+    env: { ...process.env, ...PATIENT_NVIDIA_SMI, FAKE_NVIDIA_SMI_TRACES: TRACES, ...fakeEnv },
+    ...extra,
+  };
 }
 
 async function startedMeter(options: NvidiaSmiMeterOptions): Promise<NvidiaSmiMeter> {

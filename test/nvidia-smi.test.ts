@@ -9,6 +9,7 @@ import { EnergyScoreError } from '../src/errors.js';
 import { parseGpuInventoryXml, readGpuInventory } from '../src/devices/gpu-inventory.js';
 import {
   NVIDIA_SMI_FIX,
+  nvidiaSmiTimeoutS,
   parseNvidiaSmiTimestamp,
   parseStreamLine,
   queryNvidiaSmiGpus,
@@ -23,6 +24,7 @@ import {
 } from '../src/meters/nvidia-smi.js';
 import { integrateTrapezoid } from '../src/meters/trapezoid.js';
 import type { EnergyReading } from '../src/meters/types.js';
+import { PATIENT_NVIDIA_SMI } from './helpers/cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const FAKE = path.join(repoRoot, 'test', 'fixtures', 'fake-nvidia-smi');
@@ -50,6 +52,27 @@ function recordedSeries(field: string): PowerSample[] {
     return { timeS: s.timestampS, powerW: s.values[field]! };
   });
 }
+
+describe('nvidiaSmiTimeoutS', () => {
+  const VAR = 'ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S';
+  test('the default unless the variable is set, then its seconds', () => {
+    assert.equal(nvidiaSmiTimeoutS({}, 5), 5);
+    assert.equal(nvidiaSmiTimeoutS({ [VAR]: '' }, 20), 20);
+    assert.equal(nvidiaSmiTimeoutS({ [VAR]: '0.5' }, 5), 0.5);
+    assert.equal(nvidiaSmiTimeoutS({ [VAR]: '60' }, 20), 60);
+  });
+  test('not a positive number: a usage error naming the variable', () => {
+    for (const value of ['0', '-3', 'soon', 'Infinity']) {
+      assert.throws(
+        () => nvidiaSmiTimeoutS({ [VAR]: value }, 5),
+        (err: unknown) =>
+          err instanceof EnergyScoreError &&
+          err.exitCode === 2 &&
+          err.message === `${VAR}=${value}: not a number of seconds above 0`,
+      );
+    }
+  });
+});
 
 describe('parseStreamLine', () => {
   const { fields } = recordedStream();
@@ -264,7 +287,11 @@ function fakeOptions(
   fakeEnv: Record<string, string>,
   extra: NvidiaSmiMeterOptions = {},
 ): NvidiaSmiMeterOptions {
-  return { executable: FAKE, env: { ...process.env, FAKE_NVIDIA_SMI_TRACES: TRACES, ...fakeEnv }, ...extra };
+  return {
+    executable: FAKE,
+    env: { ...process.env, ...PATIENT_NVIDIA_SMI, FAKE_NVIDIA_SMI_TRACES: TRACES, ...fakeEnv },
+    ...extra,
+  };
 }
 
 async function createMeter(options: NvidiaSmiMeterOptions): Promise<NvidiaSmiMeter> {
