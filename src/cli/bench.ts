@@ -111,8 +111,9 @@ Examples:
 
 Energy: the best meter per domain is picked (NVML, nvidia-smi, RAPL, else an estimate from
 the CPU's TDP and load, labelled estimated). Idle power is measured first; each configuration
-runs whole passes of the suite in windows of at least --min-window seconds, repeated until the
-95 % interval of energy per query is within --target-ci percent.
+runs windows as short as its meters allow (at least --min-window seconds), cycling through the
+suite's batches until every query has run once and the 95 % interval of energy per query is
+within --target-ci percent, or until --max-seconds, a hard cap, is spent.
 Results are written after every configuration, so Ctrl-C keeps what was measured.
 
 Ratings: GPU energy measured on one H100 is rated against the shipped AI Energy Score v1

@@ -53,13 +53,13 @@ export function addProtocolOptions(command: Command): Command {
     )
     .option(
       '--max-trials <n>',
-      'most trials per configuration',
+      'most windows (trials) per configuration',
       positiveInt('--max-trials'),
       DEFAULT_PROTOCOL.maxTrials,
     )
     .option(
       '--max-seconds <seconds>',
-      'time budget for one configuration’s trials',
+      'time budget for one configuration’s trials, a hard cap: no window starts that would end after it',
       positiveNumber('--max-seconds'),
       DEFAULT_PROTOCOL.maxSeconds,
     );

@@ -18,10 +18,12 @@ export type { ProtocolSettings } from '../result/schema.js';
 
 export const DEFAULT_PROTOCOL: ProtocolSettings = {
   idleS: 3,
-  minWindowS: 1,
+  // Windows are as short as the headline meters allow (20 update periods); this floor keeps
+  // the marks' own cost small beside a window.
+  minWindowS: 0.1,
   targetCi: 0.02,
-  minTrials: 3,
-  maxTrials: 10,
+  minTrials: 10,
+  maxTrials: 1000,
   maxSeconds: 30,
 };
 
@@ -68,20 +70,35 @@ export function relativeCi(values: readonly number[]): number {
   return values.length < 2 || m === 0 ? NaN : ci95HalfWidth(values) / Math.abs(m);
 }
 
+/** Why the trials of a configuration ended. */
+export type StopReason = 'target' | 'budget' | 'max-trials' | 'meters-failed';
+
+/** Where the trials stand after a window, for the stopping rule. */
+export interface TrialState {
+  /** Energy per query of the windows read so far (the last window may still be being read). */
+  perQueryJ: readonly number[];
+  /** Windows run, the one still being read included. */
+  trialsRun: number;
+  /** Seconds since the trials started. */
+  elapsedS: number;
+  /** How long the next window is expected to take, seconds. */
+  nextWindowS: number;
+  /** Whether every batch of the suite has run at least once. */
+  suiteCovered: boolean;
+}
+
 /**
- * Whether to stop repeating trials. `trialsRun` counts a trial whose reading is still being
- * read (the runner reads a window while the next one runs), so it can exceed the values given.
+ * Whether to stop repeating trials, and why; null to run another window. The budget is a hard
+ * cap: no window starts that would end after it, whatever the minimum or the suite's coverage
+ * (the result then warns). Otherwise the trials run until every batch of the suite has run once
+ * and the minimum number of windows is reached, then until the interval is tight or the window
+ * cap is reached.
  */
-export function trialsDone(
-  perQueryJ: readonly number[],
-  elapsedS: number,
-  settings: ProtocolSettings,
-  trialsRun: number = perQueryJ.length,
-): boolean {
-  if (trialsRun >= settings.maxTrials) return true;
-  // The time budget never cuts a configuration below the minimum: an interval needs trials.
-  if (trialsRun < settings.minTrials) return false;
-  return elapsedS >= settings.maxSeconds || relativeCi(perQueryJ) <= settings.targetCi;
+export function stopReason(state: TrialState, settings: ProtocolSettings): StopReason | null {
+  if (state.trialsRun >= settings.maxTrials) return 'max-trials';
+  if (state.elapsedS + state.nextWindowS > settings.maxSeconds) return 'budget';
+  if (!state.suiteCovered || state.trialsRun < settings.minTrials) return null;
+  return relativeCi(state.perQueryJ) <= settings.targetCi ? 'target' : null;
 }
 
 /** Marks every meter; a meter whose mark fails shows as rejected, and the others still mark. */

@@ -16,7 +16,7 @@ import { thermalDriftWarnings } from '../devices/gpu-temperature.js';
 import type { EnergyMeter } from '../meters/types.js';
 import { DEFAULT_PROTOCOL, type ProtocolSettings } from './protocol.js';
 import { OrtWorkload, type OrtWorkloadSpec } from './ort-workload.js';
-import { runTrials, trialsEnergy } from './trials.js';
+import { budgetWarnings, runTrials, trialsEnergy } from './trials.js';
 
 export interface ConfigSpec extends OrtWorkloadSpec {
   taskSource: string;
@@ -37,7 +37,7 @@ export interface EnergySetup {
 }
 
 export interface RunHooks {
-  /** Called with the queries done so far in the current window: at most every 50 ms, and as it ends. */
+  /** Called with the queries done so far in the trials: at most every 50 ms, and as each window ends. */
   onProgress?: (queriesDone: number, queriesTotal: number) => void;
   /** Aborting stops the measured loop after the batch in flight. */
   signal?: AbortSignal;
@@ -149,6 +149,7 @@ async function measure(
   let resultEnergy = result.energy;
   if (energy && meters.length) {
     const warnings = [
+      ...budgetWarnings(outcome, passBatches, energy.protocol),
       ...outcome.meterWarnings,
       ...thermalDriftWarnings(temperaturesBefore, (await energy.gpuTemperaturesC?.()) ?? null),
     ];
