@@ -11,7 +11,7 @@ import {
   type EnergyNotMeasured,
   type ProtocolSettings,
 } from '../result/schema.js';
-import { ci95HalfWidth, mean } from '../stats/summary.js';
+import { meanInterval95 } from '../stats/batch-means.js';
 import type { EnergyDomain, EnergyMeter, EnergyReading, Mark } from '../meters/types.js';
 
 export type { ProtocolSettings } from '../result/schema.js';
@@ -64,10 +64,13 @@ export function trialPerQueryJ(trial: Trial, headline: readonly number[]): numbe
   return headline.reduce((s, i) => s + (trial.readings[i]?.energyJ ?? 0), 0) / trial.queries;
 }
 
-/** Relative half-width of the 95 % interval; NaN until there are two values. */
+/**
+ * Relative half-width of the 95 % interval of the windows' mean, allowing for windows that are
+ * not independent (batch means: src/stats/batch-means.ts); NaN until there are two values.
+ */
 export function relativeCi(values: readonly number[]): number {
-  const m = mean(values);
-  return values.length < 2 || m === 0 ? NaN : ci95HalfWidth(values) / Math.abs(m);
+  const interval = meanInterval95(values);
+  return interval === null || interval.mean === 0 ? NaN : interval.halfWidth / Math.abs(interval.mean);
 }
 
 /** Why the trials of a configuration ended. */
@@ -225,7 +228,7 @@ export function energyResult(
   const perQueryJ = basis.reduce((s, d) => s + domains[d]!.perQueryJ, 0);
   const netPerQueryJ = basis.reduce((s, d) => s + domains[d]!.netPerQueryJ, 0);
   const estimated = basis.some((d) => domains[d]!.method === 'estimated');
-  const ciHalf = perTrial.length >= 2 ? ci95HalfWidth(perTrial) : null;
+  const ciHalf = meanInterval95(perTrial)?.halfWidth ?? null;
   const peaks = basis.map((d) => domains[d]!.peakPowerW).filter((p): p is number => p !== null);
 
   if (estimated) warnings.add('estimated: the headline energy comes from a model of power, not a meter');
