@@ -23,6 +23,7 @@ import type { InputOverrides } from '../workload/overrides.js';
 import { getTask, type TaskDefinition } from '../workload/tasks.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { requireDevice, type Device } from '../runner/providers.js';
+import type { Spin } from '../runner/spin.js';
 import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from '../runner/run-config.js';
 
 export interface BenchOptions {
@@ -44,6 +45,8 @@ export interface BenchOptions {
   overrides: InputOverrides;
   /** Let ONNX Runtime print its own log lines on stderr (the CLI's --verbose); quiet by default. */
   onnxRuntimeLogs?: boolean;
+  /** Intra-op spinning; undefined picks the default once the meters are known (src/runner/spin.ts). */
+  spin?: Spin;
 }
 
 export interface BenchHooks {
@@ -204,7 +207,10 @@ function skippedResult(
 }
 
 /** What a run records beside its options, so that it can be run again. */
-export type RunSettingsExtra = Pick<RunDocument['settings'], 'meter' | 'gpus' | 'protocol' | 'commandLine'>;
+export type RunSettingsExtra = Pick<
+  RunDocument['settings'],
+  'meter' | 'gpus' | 'protocol' | 'commandLine' | 'spin'
+>;
 
 /** The batch sizes a plan runs, smallest first: what the settings record when --batch was left out. */
 function plannedBatchSizes(planned: PlannedConfig[]): number[] {

@@ -15,7 +15,8 @@ import {
   type EnergyFlags,
 } from './energy-options.js';
 import { addOutputOptions, outputRequests, type OutputFlags } from './output-options.js';
-import { collect, list, nonNegativeInt, positiveInt } from './parse.js';
+import { collect, list, nonNegativeInt, parseSpin, positiveInt } from './parse.js';
+import type { Spin } from '../runner/spin.js';
 import { addRatingOptions, ratingRequest, type RatingFlags } from './rating-options.js';
 
 interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags {
@@ -32,6 +33,7 @@ interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags 
   shape?: string[];
   fill?: string[];
   verbose?: boolean;
+  spin?: Spin;
 }
 
 export function registerBench(program: Command): void {
@@ -69,6 +71,11 @@ export function registerBench(program: Command): void {
       '--threads <n>',
       "ONNX Runtime intra-op threads (default: ONNX Runtime's, one per core)",
       positiveInt('--threads'),
+    )
+    .option(
+      '--spin <on|off>',
+      "ONNX Runtime's intra-op spin-waiting (default: off when the CPU energy is estimated or the machine is shared, else on)",
+      parseSpin,
     )
     .option('--seed <n>', 'seed for query sizes and input values', nonNegativeInt('--seed'), 0)
     .option('--dim <name=n>', 'size of a named dynamic dim, e.g. sequence_length=128 (repeatable)', collect)
@@ -190,6 +197,7 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
           seed: flags.seed,
           overrides: parseOverrides(flags),
           onnxRuntimeLogs: Boolean(flags.verbose),
+          ...(flags.spin ? { spin: flags.spin } : {}),
         },
         meters: meterRequest(flags),
         protocol: protocolFrom(flags),

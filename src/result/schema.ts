@@ -255,6 +255,8 @@ export interface RunDocument {
     precisions: string[] | null;
     /** The intra-op threads ONNX Runtime ran with: --threads, else its default of one per physical core. */
     threadsUsed?: { count: number; source: 'given' | 'onnxruntime default: one per physical core' };
+    /** ONNX Runtime's intra-op spinning, and why (--spin, or the default rule). Absent in older files. */
+    spin?: { value: 'on' | 'off'; source: string };
     /** --task as given; null inferred it per model (each result says how). */
     task?: string | null;
     /** The models as given on the command line; empty ran the embedded demo. */

@@ -406,6 +406,12 @@ const settings = object<Settings>({
       source: oneOf(['given', 'onnxruntime default: one per physical core']),
     }),
   ),
+  spin: optional(
+    object<NonNullable<Settings['spin']>>({
+      value: oneOf(['on', 'off']),
+      source: str,
+    }),
+  ),
   task: optional(nullable(str)),
   models: optional(list(str)),
   meter: optional((v, p, out) => {
