@@ -27,7 +27,7 @@ interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags 
   batch?: number[];
   queries?: number;
   warmup: number;
-  threads?: number;
+  threads?: number[];
   seed: number;
   dim?: string[];
   shape?: string[];
@@ -68,9 +68,9 @@ export function registerBench(program: Command): void {
       5,
     )
     .option(
-      '--threads <n>',
-      "ONNX Runtime intra-op threads (default: ONNX Runtime's, one per core)",
-      positiveInt('--threads'),
+      '--threads <list>',
+      "ONNX Runtime intra-op threads; several are each a configuration (default: ONNX Runtime's, one per core)",
+      list('--threads', positiveInt('--threads')),
     )
     .option(
       '--spin <on|off>',

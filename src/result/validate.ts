@@ -396,6 +396,7 @@ const settings = object<Settings>({
   queries: nullable(int(1)),
   warmup: int(0),
   threads: nullable(int(1)),
+  threadCounts: optional(list(int(1))),
   seed: num,
   batchSizes: list(int(1)),
   devices: list(str),

@@ -24,6 +24,8 @@ export interface ConfigSpec extends OrtWorkloadSpec {
   energy?: EnergySetup;
   /** Why there is no `energy`, for the result (default: --meter none). */
   unmeteredReason?: string;
+  /** The run has several thread counts (--threads 1,2,4): the id names this one's. */
+  threadsInId?: boolean;
 }
 
 export interface EnergySetup {
@@ -43,8 +45,15 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-export function configId(modelName: string, precision: string, batchSize: number, device: string): string {
-  return `${modelName}/${precision}/b${batchSize}/${device}`;
+/** `model/precision/bBATCH/device`, and `/tTHREADS` where threads are a dimension of the run. */
+export function configId(
+  modelName: string,
+  precision: string,
+  batchSize: number,
+  device: string,
+  threads?: number,
+): string {
+  return `${modelName}/${precision}/b${batchSize}/${device}${threads !== undefined ? `/t${threads}` : ''}`;
 }
 
 /** The energy of a configuration that has none: why there was no meter, or why its trials gave none. */
@@ -55,7 +64,13 @@ function unmeasured(spec: ConfigSpec, why: string): EnergyNotMeasured {
 
 function emptyResult(spec: ConfigSpec): ConfigResult {
   const result = blankResult({
-    id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device),
+    id: configId(
+      spec.modelName,
+      spec.precision,
+      spec.batchSize,
+      spec.device,
+      spec.threadsInId ? spec.threads : undefined,
+    ),
     model: {
       name: spec.modelName,
       path: spec.model.path,
