@@ -51,6 +51,12 @@ const BASE_COLUMNS: Column[] = [
   { title: 'method', align: 'left', cell: (r) => r.energy.status },
 ];
 
+const THREADS_COLUMN: Column = {
+  title: 'threads',
+  align: 'right',
+  cell: (r) => (r.threads === null ? '–' : String(r.threads)),
+};
+
 /** The carbon settings a document's figures are converted with (the world average for older files). */
 export function documentCarbon(document: RunDocument): CarbonSettings {
   return document.carbon ?? carbonSettings({});
@@ -81,7 +87,10 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
 
 export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
   const carbon = documentCarbon(document);
-  const COLUMNS = [...BASE_COLUMNS, ...carbonColumns(carbon)];
+  // Threads get a column when the run made them a dimension (--threads 1,2,4).
+  const threadsVary = new Set(document.results.map((r) => r.threads)).size > 1;
+  const identity = threadsVary ? [...BASE_COLUMNS.slice(0, 4), THREADS_COLUMN] : BASE_COLUMNS.slice(0, 4);
+  const COLUMNS = [...identity, ...BASE_COLUMNS.slice(4), ...carbonColumns(carbon)];
   const rows = document.results.map((r) =>
     COLUMNS.map((c) =>
       r.status === 'ok' ||
@@ -103,7 +112,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
       .trimEnd();
     if (result.status !== 'ok') {
       const label = result.status === 'failed' ? chalk.red('failed') : chalk.yellow(result.status);
-      line = `${COLUMNS.slice(0, 4)
+      line = `${COLUMNS.slice(0, identity.length)
         .map((c, i) => pad(row[i]!, widths[i]!, c.align))
         .join('  ')}  ${label}`;
     }
@@ -151,8 +160,14 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   return lines.join('\n') + '\n';
 }
 
+/** Names the threads where they are part of the configuration (its id ends in /tN). */
+const threadsWords = (r: ConfigResult) =>
+  r.threads !== null && r.id.endsWith(`/t${r.threads}`)
+    ? ` with ${r.threads} thread${r.threads === 1 ? '' : 's'}`
+    : '';
+
 const label = (r: ConfigResult) =>
-  `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${r.device === 'cpu' ? '' : ` on ${r.device}`}`;
+  `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${threadsWords(r)}${r.device === 'cpu' ? '' : ` on ${r.device}`}`;
 
 /**
  * The most and least efficient configurations by energy per query when energy was measured

@@ -31,7 +31,12 @@ export interface NamedDocument {
 
 function sameSetting(a: ConfigResult, b: ConfigResult): boolean {
   return (
-    a.task === b.task && a.precision === b.precision && a.batchSize === b.batchSize && a.device === b.device
+    a.task === b.task &&
+    a.precision === b.precision &&
+    a.batchSize === b.batchSize &&
+    a.device === b.device &&
+    // Threads are a dimension when both sides name them; ONNX Runtime's default (null) matches any.
+    (a.threads === null || b.threads === null || a.threads === b.threads)
   );
 }
 

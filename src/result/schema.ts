@@ -247,14 +247,18 @@ export interface RunDocument {
   settings: {
     queries: number | null;
     warmup: number;
-    /** --threads as given; null left ONNX Runtime's default. */
+    /** --threads as given; null left ONNX Runtime's default, or gave several (then `threadCounts`). */
     threads: number | null;
+    /** --threads with several counts, each a configuration (each result's `threads`). */
+    threadCounts?: number[];
     seed: number;
     batchSizes: number[];
     devices: string[];
     precisions: string[] | null;
-    /** The intra-op threads ONNX Runtime ran with: --threads, else its default of one per physical core. */
+    /** The intra-op threads ONNX Runtime ran with: --threads, else its default of one per physical core; absent with several. */
     threadsUsed?: { count: number; source: 'given' | 'onnxruntime default: one per physical core' };
+    /** ONNX Runtime's intra-op spinning, and why (--spin, or the default rule). Absent in older files. */
+    spin?: { value: 'on' | 'off'; source: string };
     /** --task as given; null inferred it per model (each result says how). */
     task?: string | null;
     /** The models as given on the command line; empty ran the embedded demo. */

@@ -396,6 +396,7 @@ const settings = object<Settings>({
   queries: nullable(int(1)),
   warmup: int(0),
   threads: nullable(int(1)),
+  threadCounts: optional(list(int(1))),
   seed: num,
   batchSizes: list(int(1)),
   devices: list(str),
@@ -404,6 +405,12 @@ const settings = object<Settings>({
     object<NonNullable<Settings['threadsUsed']>>({
       count: int(1),
       source: oneOf(['given', 'onnxruntime default: one per physical core']),
+    }),
+  ),
+  spin: optional(
+    object<NonNullable<Settings['spin']>>({
+      value: oneOf(['on', 'off']),
+      source: str,
     }),
   ),
   task: optional(nullable(str)),

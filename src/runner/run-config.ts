@@ -16,7 +16,7 @@ import { thermalDriftWarnings } from '../devices/gpu-temperature.js';
 import type { EnergyMeter } from '../meters/types.js';
 import { DEFAULT_PROTOCOL, type ProtocolSettings } from './protocol.js';
 import { OrtWorkload, type OrtWorkloadSpec } from './ort-workload.js';
-import { runTrials, trialsEnergy } from './trials.js';
+import { budgetWarnings, runTrials, trialsEnergy } from './trials.js';
 
 export interface ConfigSpec extends OrtWorkloadSpec {
   taskSource: string;
@@ -24,6 +24,8 @@ export interface ConfigSpec extends OrtWorkloadSpec {
   energy?: EnergySetup;
   /** Why there is no `energy`, for the result (default: --meter none). */
   unmeteredReason?: string;
+  /** The run has several thread counts (--threads 1,2,4): the id names this one's. */
+  threadsInId?: boolean;
 }
 
 export interface EnergySetup {
@@ -37,14 +39,21 @@ export interface EnergySetup {
 }
 
 export interface RunHooks {
-  /** Called with the queries done so far in the current window: at most every 50 ms, and as it ends. */
+  /** Called with the queries done so far in the trials: at most every 50 ms, and as each window ends. */
   onProgress?: (queriesDone: number, queriesTotal: number) => void;
   /** Aborting stops the measured loop after the batch in flight. */
   signal?: AbortSignal;
 }
 
-export function configId(modelName: string, precision: string, batchSize: number, device: string): string {
-  return `${modelName}/${precision}/b${batchSize}/${device}`;
+/** `model/precision/bBATCH/device`, and `/tTHREADS` where threads are a dimension of the run. */
+export function configId(
+  modelName: string,
+  precision: string,
+  batchSize: number,
+  device: string,
+  threads?: number,
+): string {
+  return `${modelName}/${precision}/b${batchSize}/${device}${threads !== undefined ? `/t${threads}` : ''}`;
 }
 
 /** The energy of a configuration that has none: why there was no meter, or why its trials gave none. */
@@ -55,7 +64,13 @@ function unmeasured(spec: ConfigSpec, why: string): EnergyNotMeasured {
 
 function emptyResult(spec: ConfigSpec): ConfigResult {
   const result = blankResult({
-    id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device),
+    id: configId(
+      spec.modelName,
+      spec.precision,
+      spec.batchSize,
+      spec.device,
+      spec.threadsInId ? spec.threads : undefined,
+    ),
     model: {
       name: spec.modelName,
       path: spec.model.path,
@@ -149,6 +164,7 @@ async function measure(
   let resultEnergy = result.energy;
   if (energy && meters.length) {
     const warnings = [
+      ...budgetWarnings(outcome, passBatches, energy.protocol),
       ...outcome.meterWarnings,
       ...thermalDriftWarnings(temperaturesBefore, (await energy.gpuTemperaturesC?.()) ?? null),
     ];
