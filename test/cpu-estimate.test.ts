@@ -2,18 +2,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  codecarbonCpuPowerW,
   cpuEstimateMeterFactories,
   cpuEstimateMeterFactory,
   ESTIMATE_WARNING,
-  estimateCpuPowerW,
-  IDLE_FRACTION,
-  LOAD_FRACTION,
   RAM_ESTIMATE_WARNING,
-  resolveTdp,
   type CpuEstimateOptions,
   type CpuIdentity,
 } from '../src/meters/cpu-estimate.js';
+import { BAND_CURVE } from '../src/meters/power-model.js';
 import {
   CpuPowerTable,
   loadCpuPowerTable,
@@ -98,51 +94,6 @@ describe('CPU power table', () => {
   });
 });
 
-describe('power model', () => {
-  test('this model at loads 0, 0.5, 1 (TDP 100 W), clamped outside [0, 1]', () => {
-    assert.equal(IDLE_FRACTION, 0.095);
-    assert.equal(LOAD_FRACTION, 0.67);
-    close(estimateCpuPowerW(100, 0), 9.5);
-    close(estimateCpuPowerW(100, 0.5), 43);
-    close(estimateCpuPowerW(100, 1), 76.5);
-    close(estimateCpuPowerW(100, 2), 76.5);
-    close(estimateCpuPowerW(100, -1), 9.5);
-  });
-
-  test("CodeCarbon's TDP × (0.1 + 0.9 × load³) at 0, 0.5, 1", () => {
-    close(codecarbonCpuPowerW(100, 0), 10);
-    close(codecarbonCpuPowerW(100, 0.5), 21.25);
-    close(codecarbonCpuPowerW(100, 1), 100);
-  });
-});
-
-describe('TDP resolution', () => {
-  test('table TDP × sockets', async () => {
-    const r = await resolveTdp({ cpuIdentity: identity('Intel', 'Xeon® E5-2620 v3', 2), logicalCores: 24 });
-    assert.equal(r.match?.name, 'Intel Xeon E5-2620 v3');
-    assert.equal(r.tdpTotalW, 170);
-    assert.equal(r.sockets, 2);
-  });
-
-  test("unknown model: CodeCarbon's 4 W per thread, labelled", async () => {
-    const r = await resolveTdp({ cpuIdentity: identity('Intel', 'Xeon® Processor'), logicalCores: 6 });
-    assert.equal(r.match, null);
-    assert.equal(r.tdpTotalW, 24);
-    assert.match(r.source, /^fallback: 4 W per thread × 6 threads/);
-    assert.match(r.warnings.join('\n'), /not in CodeCarbon's TDP table/);
-  });
-
-  test('no model name at all: 85 W, labelled; a failing systeminformation is not a throw', async () => {
-    const failing = async (): Promise<CpuIdentity> => {
-      throw new Error('no /proc/cpuinfo');
-    };
-    const r = await resolveTdp({ cpuIdentity: failing, logicalCores: 6 });
-    assert.equal(r.tdpTotalW, 85);
-    assert.match(r.source, /^fallback: 85 W/);
-    assert.match(r.warnings.join('\n'), /no \/proc\/cpuinfo/);
-  });
-});
-
 describe('cpu-estimate meter', () => {
   function fixture(extra: Partial<CpuEstimateOptions> = {}) {
     const state = { timeS: 50, cpuUs: 1_000_000 };
@@ -151,6 +102,8 @@ describe('cpu-estimate meter', () => {
       logicalCores: 4,
       clock: () => state.timeS,
       cpuUsage: () => ({ user: state.cpuUs * 0.75, system: state.cpuUs * 0.25 }),
+      cpuinfoPath: '/nonexistent/cpuinfo',
+      productNamePath: '/nonexistent/product_name',
       ...extra,
     };
     return { state, options };
@@ -163,7 +116,9 @@ describe('cpu-estimate meter', () => {
     assert.equal(info.domain, 'cpu');
     assert.equal(info.method, 'estimated');
     assert.deepEqual(info.devices, ['cpu']);
-    assert.equal(info.warnings[0], 'estimated from TDP and CPU load, not measured');
+    assert.equal(info.warnings[0], 'estimated from a CPU power model and CPU load, not measured');
+    assert.equal(info.details.modelKind, 'curve-tdp');
+    assert.equal(info.details.modelBand, BAND_CURVE);
     assert.equal(info.warnings[0], ESTIMATE_WARNING);
     assert.equal(info.details.tdpTotalW, 95);
     assert.equal(info.details.tableName, 'Intel Core i7-8700K');
@@ -186,21 +141,22 @@ describe('cpu-estimate meter', () => {
     state.cpuUs += 20_000_000; // 20 s CPU on 4 cores: load 0.5
     const m1 = await meter.mark();
     const r = await meter.between(m0, m1);
-    // 95 W × (0.095 + 0.67 × 0.5) = 40.85 W, × 10 s = 408.5 J
+    // 95 W × (0.12 + 0.75 × 0.5^0.6) = 58.4156… W, × 10 s
+    const w = 95 * (0.12 + 0.75 * 0.5 ** 0.6);
     assert.equal(r.meter, 'cpu-estimate');
     assert.equal(r.method, 'estimated');
     assert.equal(r.durationS, 10);
-    close(r.avgPowerW, 40.85, 1e-9);
-    close(r.energyJ, 408.5, 1e-9);
+    close(r.avgPowerW, w, 1e-9);
+    close(r.energyJ, w * 10, 1e-9);
     assert.equal(r.peakPowerW, null);
     assert.equal(r.devices.length, 1);
-    close(r.devices[0]?.energyJ ?? NaN, 408.5, 1e-9);
+    close(r.devices[0]?.energyJ ?? NaN, w * 10, 1e-9);
     assert.deepEqual(r.warnings, []);
 
-    // Idle: no CPU time in 2 s → 95 × 0.095 × 2 = 18.05 J.
+    // Idle: no CPU time in 2 s → 95 × 0.12 × 2 = 22.8 J.
     state.timeS += 2;
     const r2 = await meter.between(m1, await meter.mark());
-    close(r2.energyJ, 18.05, 1e-9);
+    close(r2.energyJ, 22.8, 1e-9);
     await meter.stop();
     await meter.stop();
   });
@@ -212,7 +168,7 @@ describe('cpu-estimate meter', () => {
     state.timeS += 1;
     state.cpuUs += 5_000_000; // 5 s on 4 cores in 1 s
     const r = await meter.between(m0, await meter.mark());
-    close(r.energyJ, 95 * 0.765, 1e-9);
+    close(r.energyJ, 95 * 0.87, 1e-9);
     assert.match(r.warnings[0] ?? '', /clamped to 1/);
   });
 

@@ -11,8 +11,10 @@
 import os from 'node:os';
 import si from 'systeminformation';
 
-import { errorMessage, runError } from '../errors.js';
-import { loadCpuPowerTable, type CpuPowerTable, type CpuTdpMatch } from '../devices/cpu-power-table.js';
+import { runError } from '../errors.js';
+import type { CpuPowerTable } from '../devices/cpu-power-table.js';
+import type { PowerProfileTable } from '../devices/power-profiles.js';
+import { clampLoad, resolvePowerModel, type CpuIdentity } from './power-model.js';
 import { nowS } from '../util/clock.js';
 import {
   readingOf,
@@ -24,43 +26,14 @@ import {
   type MeterInfo,
 } from './types.js';
 
-/** Fraction of TDP drawn at zero load (fitted; see docs/cpu-estimate.md). */
-export const IDLE_FRACTION = 0.095;
-/** Fraction of TDP added between zero and full load (fitted). */
-export const LOAD_FRACTION = 0.67;
-/** CodeCarbon's TDP stand-in for a CPU missing from its table: 4 W per thread. */
-export const FALLBACK_W_PER_THREAD = 4;
-/** CodeCarbon's TDP stand-in when the CPU model cannot be read at all. */
-export const FALLBACK_TDP_W = 85;
 /** CodeCarbon's RAM heuristic before v3: 3 W per 8 GB (it cites Crucial's memory power FAQ). */
 export const RAM_W_PER_GIB = 3 / 8;
 
-export const ESTIMATE_WARNING = 'estimated from TDP and CPU load, not measured';
+export const ESTIMATE_WARNING = 'estimated from a CPU power model and CPU load, not measured';
 export const RAM_ESTIMATE_WARNING =
   'estimated from installed RAM (3 W per 8 GB), not measured: it ignores load';
-export const MODEL_TEXT = `P = TDP × (${IDLE_FRACTION} + ${LOAD_FRACTION} × load)`;
 
-export function clampLoad(load: number): number {
-  return Number.isFinite(load) ? Math.min(1, Math.max(0, load)) : 0;
-}
-
-/** This project's model: package power at a load in [0, 1] (clamped). */
-export function estimateCpuPowerW(tdpW: number, load: number): number {
-  return tdpW * (IDLE_FRACTION + LOAD_FRACTION * clampLoad(load));
-}
-
-/** CodeCarbon's machine-mode model, TDP × (0.1 + 0.9 × load³), kept for comparison. */
-export function codecarbonCpuPowerW(tdpW: number, load: number): number {
-  return tdpW * (0.1 + 0.9 * clampLoad(load) ** 3);
-}
-
-/** What systeminformation's `cpu()` tells about the CPU (the fields used). */
-export interface CpuIdentity {
-  manufacturer: string;
-  brand: string;
-  /** Physical sockets. */
-  processors: number;
-}
+export { clampLoad, type CpuIdentity } from './power-model.js';
 
 export interface CpuUsageUs {
   user: number;
@@ -68,11 +41,11 @@ export interface CpuUsageUs {
 }
 
 export interface CpuEstimateOptions {
-  /** 'cpu' (default): package power from TDP and load. 'dram': a constant RAM estimate. */
+  /** 'cpu' (default): package power from the power model and load. 'dram': a constant RAM estimate. */
   domain?: 'cpu' | 'dram';
   /** Defaults to systeminformation's `cpu()`. */
   cpuIdentity?: () => Promise<CpuIdentity>;
-  /** Logical CPUs of the machine (the TDP covers them all); defaults to os.cpus().length. */
+  /** Logical CPUs of the machine (the power model covers them all); defaults to os.cpus().length. */
   logicalCores?: number;
   /** CPU time of this process in microseconds; defaults to process.cpuUsage. */
   cpuUsage?: () => CpuUsageUs;
@@ -82,79 +55,19 @@ export interface CpuEstimateOptions {
   clock?: () => number;
   /** The TDP table; defaults to the shipped one. */
   table?: () => Promise<CpuPowerTable>;
+  /** The measured power profiles; defaults to the shipped ones. */
+  profiles?: () => Promise<PowerProfileTable>;
+  /** /proc/cpuinfo (the microarchitecture). */
+  cpuinfoPath?: string;
+  /** /sys/class/dmi/id/product_name (an EC2 instance type). */
+  productNamePath?: string;
   /** Installed RAM in bytes, for domain 'dram'; defaults to os.totalmem(). */
   memTotalBytes?: number;
-}
-
-/** The TDP used for the whole machine, and how it was found. */
-export interface ResolvedTdp {
-  cpuModel: string;
-  match: CpuTdpMatch | null;
-  sockets: number;
-  /** TDP for all sockets, W. */
-  tdpTotalW: number;
-  source: string;
-  warnings: string[];
 }
 
 async function defaultIdentity(): Promise<CpuIdentity> {
   const c = await si.cpu();
   return { manufacturer: c.manufacturer, brand: c.brand, processors: c.processors };
-}
-
-/** Finds the machine's TDP: the table (× sockets), else CodeCarbon's fallbacks. Never throws. */
-export async function resolveTdp(options: CpuEstimateOptions = {}): Promise<ResolvedTdp> {
-  const logicalCores = options.logicalCores ?? os.cpus().length;
-  let identity: CpuIdentity | null = null;
-  const warnings: string[] = [];
-  try {
-    identity = await (options.cpuIdentity ?? defaultIdentity)();
-  } catch (err) {
-    warnings.push(`could not read the CPU model: ${errorMessage(err)}`);
-  }
-  const cpuModel = identity ? `${identity.manufacturer} ${identity.brand}`.replace(/\s+/g, ' ').trim() : '';
-  const sockets =
-    identity && Number.isInteger(identity.processors) && identity.processors > 0 ? identity.processors : 1;
-  if (cpuModel === '') {
-    warnings.push(`CPU model unknown: TDP taken as ${FALLBACK_TDP_W} W (CodeCarbon's default)`);
-    return {
-      cpuModel: 'unknown',
-      match: null,
-      sockets,
-      tdpTotalW: FALLBACK_TDP_W,
-      source: `fallback: ${FALLBACK_TDP_W} W for an unknown CPU (CodeCarbon's default)`,
-      warnings,
-    };
-  }
-  let match: CpuTdpMatch | null = null;
-  try {
-    const table = await (options.table ?? (() => loadCpuPowerTable()))();
-    match = table.match(cpuModel);
-  } catch (err) {
-    warnings.push(errorMessage(err));
-  }
-  if (match) {
-    return {
-      cpuModel,
-      match,
-      sockets,
-      tdpTotalW: match.tdpW * sockets,
-      source: `CodeCarbon cpu_power.csv: "${match.name}" ${match.tdpW} W (${match.how} match) × ${sockets} socket(s)`,
-      warnings,
-    };
-  }
-  const tdpTotalW = FALLBACK_W_PER_THREAD * logicalCores;
-  warnings.push(
-    `"${cpuModel}" is not in CodeCarbon's TDP table: TDP taken as ${FALLBACK_W_PER_THREAD} W × ${logicalCores} threads = ${tdpTotalW} W`,
-  );
-  return {
-    cpuModel,
-    match: null,
-    sockets,
-    tdpTotalW,
-    source: `fallback: ${FALLBACK_W_PER_THREAD} W per thread × ${logicalCores} threads (CodeCarbon's default for a CPU not in its table)`,
-    warnings,
-  };
 }
 
 class EstimateState {
@@ -265,22 +178,24 @@ async function build(options: CpuEstimateOptions): Promise<Built> {
       },
     };
   }
-  const tdp = await resolveTdp({ ...options, logicalCores });
+  const model = await resolvePowerModel({
+    cpuIdentity: options.cpuIdentity ?? defaultIdentity,
+    logicalCores,
+    ...(options.table ? { table: options.table } : {}),
+    ...(options.profiles ? { profiles: options.profiles } : {}),
+    ...(options.cpuinfoPath ? { cpuinfoPath: options.cpuinfoPath } : {}),
+    ...(options.productNamePath ? { productNamePath: options.productNamePath } : {}),
+  });
   const details: Record<string, string | number> = {
-    cpuModel: tdp.cpuModel,
-    tdpSource: tdp.source,
-    tdpTotalW: tdp.tdpTotalW,
-    sockets: tdp.sockets,
-    model: MODEL_TEXT,
+    ...model.details,
+    modelKind: model.kind,
+    modelBand: model.band,
+    modelBandSource: model.bandSource,
     load: `${cpuUsageLabel(options)} / (wall time × ${logicalCores} logical CPUs), clamped to [0, 1]`,
   };
-  if (tdp.match) {
-    details.tableName = tdp.match.name;
-    details.tdpW = tdp.match.tdpW;
-  }
   return {
     logicalCores,
-    powerW: (load) => estimateCpuPowerW(tdp.tdpTotalW, load),
+    powerW: model.powerW,
     info: {
       name: 'cpu-estimate',
       domain: 'cpu',
@@ -289,7 +204,7 @@ async function build(options: CpuEstimateOptions): Promise<Built> {
       // getrusage's CPU time moves in scheduler ticks on some kernels (10 ms at HZ=100).
       updatePeriodS: 0.01,
       details,
-      warnings: [ESTIMATE_WARNING, ...tdp.warnings],
+      warnings: [ESTIMATE_WARNING, ...model.warnings],
     },
   };
 }
