@@ -1,7 +1,7 @@
 /** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
 import { starString } from '../render/stars.js';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { energyCell, energySummary, energyWarnings } from '../render/energy-text.js';
+import { energyCell, energySummary, energyWarnings, modelBandPct } from '../render/energy-text.js';
 import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from '../carbon/carbon.js';
 import { ratingCaveats } from '../render/flatten.js';
 import { displayName, printable } from '../util/text-safety.js';
@@ -51,6 +51,20 @@ const BASE_COLUMNS: Column[] = [
   { title: 'method', align: 'left', cell: (r) => r.energy.status },
 ];
 
+/** Beside the 95 % interval when any row is estimated: the model's own uncertainty. */
+const MODEL_BAND_COLUMN: Column = {
+  title: '±model',
+  align: 'right',
+  cell: (r) => modelBandPct(r)?.replace(' ', '') ?? '–',
+};
+
+/** The table's columns: the model band only where an estimated row has one. */
+export function tableColumns(results: readonly ConfigResult[]): Column[] {
+  if (!results.some((r) => modelBandPct(r) !== null)) return BASE_COLUMNS;
+  const at = BASE_COLUMNS.findIndex((c) => c.title === '±95%') + 1;
+  return [...BASE_COLUMNS.slice(0, at), MODEL_BAND_COLUMN, ...BASE_COLUMNS.slice(at)];
+}
+
 /** The carbon settings a document's figures are converted with (the world average for older files). */
 export function documentCarbon(document: RunDocument): CarbonSettings {
   return document.carbon ?? carbonSettings({});
@@ -81,7 +95,7 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
 
 export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
   const carbon = documentCarbon(document);
-  const COLUMNS = [...BASE_COLUMNS, ...carbonColumns(carbon)];
+  const COLUMNS = [...tableColumns(document.results), ...carbonColumns(carbon)];
   const rows = document.results.map((r) =>
     COLUMNS.map((c) =>
       r.status === 'ok' ||
