@@ -1,7 +1,7 @@
 /**
- * CPU time and memory from Linux's /proc: the machine's busy and idle time (/proc/stat), a
- * process's own and its waited-for children's CPU time (/proc/self/stat), resident memory in use
- * (/proc/meminfo). Paths are injectable so tests give fixed sequences.
+ * CPU time from Linux's /proc: the machine's busy and idle time (/proc/stat), a
+ * process's own and its waited-for children's CPU time (/proc/self/stat). Paths are injectable so
+ * tests give fixed sequences.
  */
 import { readFileSync } from 'node:fs';
 
@@ -61,33 +61,14 @@ export function parseProcessStat(text: string): ProcessCpuTime {
   return { selfS: (utime! + stime!) / USER_HZ, childrenS: (cutime! + cstime!) / USER_HZ };
 }
 
-export interface MemInfo {
-  totalBytes: number;
-  /** MemTotal − MemAvailable: memory held by processes and the kernel. */
-  usedBytes: number;
-}
-
-export function parseMemInfo(text: string): MemInfo {
-  const kb = (key: string): number | null => {
-    const m = new RegExp(`^${key}:\\s+(\\d+)\\s*kB`, 'm').exec(text);
-    return m ? Number(m[1]) * 1024 : null;
-  };
-  const total = kb('MemTotal');
-  const available = kb('MemAvailable') ?? kb('MemFree');
-  if (total === null || available === null) throw new Error('/proc/meminfo has no MemTotal or MemAvailable');
-  return { totalBytes: total, usedBytes: Math.max(0, total - available) };
-}
-
 export interface ProcPaths {
   stat: string;
   selfStat: string;
-  meminfo: string;
 }
 
 export const PROC_PATHS: ProcPaths = {
   stat: '/proc/stat',
   selfStat: '/proc/self/stat',
-  meminfo: '/proc/meminfo',
 };
 
 /** Synchronous reads: a mark must not yield to the event loop, where the measured work runs. */
@@ -97,8 +78,4 @@ export function readMachineCpuTime(path: string = PROC_PATHS.stat): MachineCpuTi
 
 export function readProcessCpuTime(path: string = PROC_PATHS.selfStat): ProcessCpuTime {
   return parseProcessStat(readFileSync(path, 'utf8'));
-}
-
-export function readMemInfo(path: string = PROC_PATHS.meminfo): MemInfo {
-  return parseMemInfo(readFileSync(path, 'utf8'));
 }
