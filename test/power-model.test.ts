@@ -140,3 +140,14 @@ describe('power model resolution', () => {
     assert.match(m.warnings.join('\n'), /no \/proc\/cpuinfo/);
   });
 });
+
+describe('environment', () => {
+  test('records the microarchitecture where CPUID tells it', async () => {
+    const { collectEnvironment } = await import('../src/env/environment.js');
+    const { readCpuInfo, microarchitecture } = await import('../src/devices/cpuid.js');
+    const info = await readCpuInfo();
+    const arch = info ? microarchitecture(info) : null;
+    const env = await collectEnvironment();
+    assert.equal(env.cpuMicroarchitecture, arch ? `${arch.name} (${arch.how})` : undefined);
+  });
+});

@@ -251,6 +251,8 @@ export interface Environment {
   cpuCores: number;
   /** Physical cores, as systeminformation reads them; absent in older files. */
   cpuPhysicalCores?: number;
+  /** The CPU's microarchitecture from CPUID family and model (or its flags), and how it was found; absent where unknown. */
+  cpuMicroarchitecture?: string;
   memoryGB: number;
   nodeVersion: string;
   onnxruntimeVersion: string;

@@ -438,6 +438,7 @@ const environment = object<Environment>({
   cpu: str,
   cpuCores: int(1),
   cpuPhysicalCores: optional(int(1)),
+  cpuMicroarchitecture: optional(str),
   memoryGB: num,
   nodeVersion: str,
   onnxruntimeVersion: str,
