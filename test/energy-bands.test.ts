@@ -13,6 +13,11 @@ import { documentProblems } from '../src/result/validate.js';
 import { Chalk } from 'chalk';
 import type { EnergyMeasured } from '../src/result/schema.js';
 import { measuredEnergy, recordedDocument, setEnergy } from './helpers/documents.js';
+import { labelSvg } from '../src/label/svg.js';
+import { rowOfResult, isRow } from '../src/rating/rows.js';
+import { buildBoard } from '../src/leaderboard/merge.js';
+import { toLeaderboardCsv, toLeaderboardMarkdown } from '../src/export/leaderboard.js';
+import { parseLeaderboardCsv } from '../src/sources/leaderboard-csv.js';
 
 function reading(energyJ: number, otherCpuCores?: number): EnergyReading {
   return {
@@ -84,6 +89,34 @@ describe('model bands', () => {
     assert.deepEqual(documentProblems(doc), []);
     measuredEnergy(doc.results[1]!).modelBand = { relative: 'x' } as never;
     assert.match(documentProblems(doc).join('\n'), /modelBand.relative/);
+  });
+});
+
+describe('model bands on the label and the leaderboard', () => {
+  test('the label says "estimated ±35 %"; the board keeps the band and reads older boards without it', () => {
+    const doc = recordedDocument();
+    for (const r of doc.results)
+      measuredEnergy(r).modelBand = { relative: 0.35, method: 'curve-tdp', source: 'test' };
+    assert.match(labelSvg(doc, doc.results[0]!), />estimated ±35 %</);
+    const rows = doc.results.map((r) => rowOfResult(r, doc, 'r.json')).filter(isRow);
+    assert.equal(rows[0]?.modelBandRelative, 0.35);
+    const board = buildBoard(rows, 'aies');
+    assert.match(toLeaderboardMarkdown(board), /\(estimated, ±35 % model\)/);
+    const csv = toLeaderboardCsv(board.rows);
+    const back = parseLeaderboardCsv(csv, 'board.csv');
+    assert.equal(back[0]?.modelBandRelative, 0.35);
+    // A board written before the column existed: the column dropped, every row read without a band.
+    const [header, ...lines] = csv.trimEnd().split('\n');
+    const at = header!.split(',').indexOf('model_band_relative');
+    const drop = (line: string) =>
+      line
+        .split(',')
+        .filter((_, i) => i !== at)
+        .join(',');
+    const old = [drop(header!), ...lines.map(drop)].join('\n') + '\n';
+    const oldRows = parseLeaderboardCsv(old, 'old.csv');
+    assert.equal(oldRows.length, rows.length);
+    assert.equal(oldRows[0]?.modelBandRelative, undefined);
   });
 });
 
