@@ -87,7 +87,7 @@ describe('measure', { concurrency: true }, () => {
         new RegExp(`^${domain}\\s+cpu-estimate\\s+estimated\\s+[\\d.]+.*estimated$`, 'm'),
       );
     }
-    assert.match(run.stdout, /^estimated energy\s+[\d.]+ J \(cpu \+ dram\) — estimated/m);
+    assert.match(run.stdout, /^estimated energy\s+[\d.]+ J ±\d+ % \(model\) \(cpu \+ dram\) — estimated/m);
   });
 
   test("the child's exit code is measure's", async () => {

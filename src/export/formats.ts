@@ -37,17 +37,25 @@ const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] 
     (r) =>
       r.energy_wh_per_1k === null
         ? r.energy_status
-        : `${formatSig(r.energy_wh_per_1k, 3)}${r.energy_status === 'estimated' ? ' (estimated)' : ''}`,
+        : `${formatSig(r.energy_wh_per_1k, 3)}${estimatedNote(r)}`,
   ],
   [
     'J/query',
-    (r) =>
-      r.energy_per_query_j === null
-        ? '–'
-        : `${formatSig(r.energy_per_query_j, 3)}${r.energy_status === 'estimated' ? ' (estimated)' : ''}`,
+    (r) => (r.energy_per_query_j === null ? '–' : `${formatSig(r.energy_per_query_j, 3)}${estimatedNote(r)}`),
+  ],
+  [
+    '±95%',
+    (r) => (r.energy_ci95_relative === null ? '–' : `±${(r.energy_ci95_relative * 100).toFixed(1)} %`),
   ],
   ['stars', (r) => (r.stars === null ? r.rating_status : starString(r.stars))],
 ];
+
+/** " (estimated, ±36 % model)" on estimated rows, nothing on measured ones. */
+function estimatedNote(r: ReturnType<typeof flatten>): string {
+  if (r.energy_status !== 'estimated') return '';
+  const band = r.energy_model_band_relative;
+  return band === null ? ' (estimated)' : ` (estimated, ±${Math.round(band * 100)} % model)`;
+}
 
 function fixed(value: number | null, digits: number): string {
   return value === null ? '–' : value.toFixed(digits);
@@ -55,18 +63,24 @@ function fixed(value: number | null, digits: number): string {
 
 export function toMarkdown(document: RunDocument): string {
   const carbon = documentCarbon(document);
-  const perMillion = (whPer1k: number | null, status: string, pick: 'gCo2ePerMillion' | 'costPerMillion') => {
+  const perMillion = (
+    whPer1k: number | null,
+    status: ReturnType<typeof flatten>,
+    pick: 'gCo2ePerMillion' | 'costPerMillion',
+  ) => {
     if (whPer1k === null) return '–';
     const value = carbonFigures(whPer1k, carbon)[pick];
-    return value === null ? '–' : `${formatSig(value, 3)}${status === 'estimated' ? ' (estimated)' : ''}`;
+    return value === null
+      ? '–'
+      : `${formatSig(value, 3)}${status.energy_status === 'estimated' ? estimatedNote(status) : ''}`;
   };
   const columns: typeof MARKDOWN_COLUMNS = [
     ...MARKDOWN_COLUMNS,
-    ['gCO2e/1M queries', (r) => perMillion(r.energy_wh_per_1k, r.energy_status, 'gCo2ePerMillion')],
+    ['gCO2e/1M queries', (r) => perMillion(r.energy_wh_per_1k, r, 'gCo2ePerMillion')],
     ...(carbon.pricePerKwh === null
       ? []
       : ([
-          ['cost/1M queries', (r) => perMillion(r.energy_wh_per_1k, r.energy_status, 'costPerMillion')],
+          ['cost/1M queries', (r) => perMillion(r.energy_wh_per_1k, r, 'costPerMillion')],
         ] as typeof MARKDOWN_COLUMNS)),
   ];
   const header = columns.map(([name]) => name);

@@ -7,7 +7,13 @@ import { starString } from '../render/stars.js';
 import { labelSvg, ratedNote } from '../label/svg.js';
 import { selectConfig } from '../label/select.js';
 import { carbonFigures, carbonText, type CarbonSettings } from '../carbon/carbon.js';
-import { describeEnergy, energyCell, energySummary, energyWarnings } from '../render/energy-text.js';
+import {
+  describeEnergy,
+  energyCell,
+  energySummary,
+  energyWarnings,
+  modelBandPct,
+} from '../render/energy-text.js';
 import { formatSig } from '../render/numbers.js';
 import { renderPlots, type LeftOut, type RenderedPlots } from './plots.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
@@ -53,6 +59,8 @@ function identityCells(r: ConfigResult): string {
 }
 
 function resultsTable(document: RunDocument): string {
+  // The model band's column only where an estimated row has one.
+  const withBand = document.results.some((r) => modelBandPct(r) !== null);
   const head = [
     'model',
     'precision',
@@ -64,6 +72,7 @@ function resultsTable(document: RunDocument): string {
     'J/query',
     'queries/J',
     '±95%',
+    ...(withBand ? ['±model'] : []),
     'queries/s',
     'p50 ms/query',
     'energy',
@@ -79,10 +88,11 @@ function resultsTable(document: RunDocument): string {
           e.status === 'not-measured' || e.ci95Relative === null
             ? '–'
             : `${(e.ci95Relative * 100).toFixed(1)}%`,
+          ...(withBand ? [modelBandPct(r)?.replace(' ', '') ?? '–'] : []),
           fixed(r.throughputQps, 1),
           fixed(r.latencyPerQueryMs?.p50, 3),
         ]
-      : ['', '', '', '', '', ''];
+      : Array<string>(withBand ? 7 : 6).fill('');
     const method = !ok ? '' : e.status === 'not-measured' ? 'not measured' : e.status;
     return (
       `<tr class="${ok ? (e.status === 'estimated' ? 'estimated' : '') : 'not-ok'}">` +

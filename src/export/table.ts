@@ -1,7 +1,7 @@
 /** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
 import { starString } from '../render/stars.js';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { energyCell, energySummary, energyWarnings } from '../render/energy-text.js';
+import { energyCell, energySummary, energyWarnings, modelBandPct } from '../render/energy-text.js';
 import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from '../carbon/carbon.js';
 import { ratingCaveats } from '../render/flatten.js';
 import { displayName, printable } from '../util/text-safety.js';
@@ -57,6 +57,20 @@ const THREADS_COLUMN: Column = {
   cell: (r) => (r.threads === null ? '–' : String(r.threads)),
 };
 
+/** Beside the 95 % interval when any row is estimated: the model's own uncertainty. */
+const MODEL_BAND_COLUMN: Column = {
+  title: '±model',
+  align: 'right',
+  cell: (r) => modelBandPct(r)?.replace(' ', '') ?? '–',
+};
+
+/** The table's columns: the model band only where an estimated row has one. */
+export function tableColumns(results: readonly ConfigResult[]): Column[] {
+  if (!results.some((r) => modelBandPct(r) !== null)) return BASE_COLUMNS;
+  const at = BASE_COLUMNS.findIndex((c) => c.title === '±95%') + 1;
+  return [...BASE_COLUMNS.slice(0, at), MODEL_BAND_COLUMN, ...BASE_COLUMNS.slice(at)];
+}
+
 /** The carbon settings a document's figures are converted with (the world average for older files). */
 export function documentCarbon(document: RunDocument): CarbonSettings {
   return document.carbon ?? carbonSettings({});
@@ -87,10 +101,11 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
 
 export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
   const carbon = documentCarbon(document);
+  const base = tableColumns(document.results);
   // Threads get a column when the run made them a dimension (--threads 1,2,4).
   const threadsVary = new Set(document.results.map((r) => r.threads)).size > 1;
-  const identity = threadsVary ? [...BASE_COLUMNS.slice(0, 4), THREADS_COLUMN] : BASE_COLUMNS.slice(0, 4);
-  const COLUMNS = [...identity, ...BASE_COLUMNS.slice(4), ...carbonColumns(carbon)];
+  const identity = threadsVary ? [...base.slice(0, 4), THREADS_COLUMN] : base.slice(0, 4);
+  const COLUMNS = [...identity, ...base.slice(4), ...carbonColumns(carbon)];
   const rows = document.results.map((r) =>
     COLUMNS.map((c) =>
       r.status === 'ok' ||

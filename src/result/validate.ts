@@ -20,6 +20,8 @@ import {
   type Environment,
   type GridRegion,
   type LatencyFigures,
+  type ModelBand,
+  type OtherCpuLoad,
   type ProtocolSettings,
   type RatingCohort,
   type RatingRated,
@@ -224,6 +226,10 @@ const energyMeasured = object<EnergyMeasured>({
       else domainEnergy(domain, `${p}.${key}`, out);
     }
   },
+  modelBand: optional(nullable(object<ModelBand>({ relative: num, method: str, source: str }))),
+  otherCpu: optional(
+    nullable(object<OtherCpuLoad>({ meanCores: num, maxCores: num, limitCores: num, loaded: bool })),
+  ),
   meters: list(
     object<EnergyMeasured['meters'][number]>({
       name: str,
@@ -439,6 +445,7 @@ const environment = object<Environment>({
   cpu: str,
   cpuCores: int(1),
   cpuPhysicalCores: optional(int(1)),
+  cpuMicroarchitecture: optional(str),
   memoryGB: num,
   nodeVersion: str,
   onnxruntimeVersion: str,

@@ -9,6 +9,8 @@ import {
   type DomainEnergy,
   type EnergyMeasured,
   type EnergyNotMeasured,
+  type ModelBand,
+  type OtherCpuLoad,
   type ProtocolSettings,
 } from '../result/schema.js';
 import { meanInterval95 } from '../stats/batch-means.js';
@@ -176,6 +178,52 @@ export interface Trial {
 
 const J_PER_WH = 3600;
 
+/** Other processes may use this much CPU (cores) while a whole-package meter measures, and no more. */
+export const OTHER_CPU_LIMIT_CORES = 0.1;
+
+/** The band of the estimated CPU meter among the headline's, from its details; null when there is none. */
+export function modelBandOf(meters: readonly EnergyMeter[], headline: readonly number[]): ModelBand | null {
+  for (const i of headline) {
+    const info = meters[i]?.info;
+    if (!info || info.method !== 'estimated' || info.domain !== 'cpu') continue;
+    const { modelBand, modelKind, modelBandSource } = info.details;
+    if (typeof modelBand !== 'number') return null;
+    return {
+      relative: modelBand,
+      method: String(modelKind ?? 'unknown'),
+      source: String(modelBandSource ?? ''),
+    };
+  }
+  return null;
+}
+
+/**
+ * Other processes' CPU use per trial, from the first headline meter that reads it; `loaded` when
+ * a measured (not estimated) CPU meter ran beside more than the limit. Null where no meter reads it.
+ */
+export function otherCpuOf(
+  meters: readonly EnergyMeter[],
+  headline: readonly number[],
+  trials: readonly Trial[],
+): OtherCpuLoad | null {
+  const source = headline.find((i) => trials.some((t) => t.readings[i]?.otherCpuCores !== undefined));
+  if (source === undefined) return null;
+  const cores = trials
+    .map((t) => t.readings[source]?.otherCpuCores)
+    .filter((c): c is number => c !== undefined && Number.isFinite(c));
+  if (cores.length === 0) return null;
+  const maxCores = Math.max(...cores);
+  const measuredPackage = headline.some(
+    (i) => meters[i]?.info.domain === 'cpu' && meters[i]?.info.method !== 'estimated',
+  );
+  return {
+    meanCores: cores.reduce((a, c) => a + c, 0) / cores.length,
+    maxCores,
+    limitCores: OTHER_CPU_LIMIT_CORES,
+    loaded: measuredPackage && maxCores > OTHER_CPU_LIMIT_CORES,
+  };
+}
+
 /** Turns trials into the result's energy object. Meters and idle powers are index-aligned with readings. */
 export function energyResult(
   device: string,
@@ -231,7 +279,18 @@ export function energyResult(
   const ciHalf = meanInterval95(perTrial)?.halfWidth ?? null;
   const peaks = basis.map((d) => domains[d]!.peakPowerW).filter((p): p is number => p !== null);
 
-  if (estimated) warnings.add('estimated: the headline energy comes from a model of power, not a meter');
+  const modelBand = estimated ? modelBandOf(meters, headline) : null;
+  const otherCpu = otherCpuOf(meters, headline, trials);
+  if (estimated) {
+    warnings.add(
+      `estimated: the headline energy comes from a model of power, not a meter${modelBand ? `; model uncertainty ±${Math.round(modelBand.relative * 100)} % (${modelBand.source})` : ''}`,
+    );
+  }
+  if (otherCpu?.loaded) {
+    warnings.add(
+      `other processes used up to ${otherCpu.maxCores.toFixed(2)} cores while the package was measured (limit ${OTHER_CPU_LIMIT_CORES}): their energy is in the figure, so compare and check will not call a difference real`,
+    );
+  }
   if (idleSeconds <= 0) warnings.add('no idle measurement (--idle 0): net figures equal gross');
   const ciRelative = ciHalf !== null && perQueryJ > 0 ? ciHalf / perQueryJ : null;
   if (ciRelative === null) warnings.add('one trial only: no confidence interval');
@@ -257,6 +316,8 @@ export function energyResult(
     windowSeconds: trials.length ? totalSeconds / trials.length : 0,
     idleSeconds,
     domains,
+    modelBand,
+    otherCpu,
     meters: meters.map((m) => ({
       name: m.info.name,
       domain: m.info.domain,
