@@ -10,7 +10,13 @@ import { suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches } from '../workload/batches.js';
 import { checkBatchFits } from '../workload/memory-fit.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
-import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
+import { discoverModel, selectVariants, type ModelSource, type Precision } from '../model/variants.js';
+import {
+  detectLayout,
+  generativeMainFile,
+  readGenerativeFiles,
+  type GenerativeFiles,
+} from '../workload/generation-layout.js';
 import {
   SCHEMA_VERSION,
   blankResult,
@@ -36,6 +42,11 @@ export interface BenchOptions {
    * dynamic batch dim (the only one it can run).
    */
   batchSizes: number[] | undefined;
+  /**
+   * New tokens per query of generative models (--max-new-tokens), each a configuration; default
+   * [10], AI Energy Score's budget.
+   */
+  maxNewTokens?: number[];
   /** Queries per configuration; undefined uses the task's standard suite size. */
   queries: number | undefined;
   warmup: number;
@@ -79,7 +90,9 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
   const modelArgs = options.models.length > 0 ? options.models : DEMO_MODELS;
 
   for (const argument of modelArgs) {
-    const source = await discoverModel(argument);
+    const generativeFiles = options.models.length > 0 ? await readGenerativeFiles(argument) : null;
+    const source =
+      (generativeFiles && generativeSource(argument, generativeFiles)) ?? (await discoverModel(argument));
     const { selected, missing } = selectVariants(source, options.precisions);
     const infos = new Map<string, ModelInfo>();
     for (const variant of selected) infos.set(variant.path, await inspectModel(variant.path));
@@ -98,15 +111,89 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       taskSource = `inferred: ${inferred.reason}`;
     }
 
+    // Generative tasks run the generation loop where a layout is found, one pass where none is.
+    const generative = new Map<string, GenerationPlan>();
+    if (generativeFiles && GENERATIVE_TASKS.includes(task.name)) {
+      for (const variant of selected) {
+        const detection = await detectLayout({
+          model: infos.get(variant.path)!,
+          files: generativeFiles,
+          overrides: options.overrides,
+          inspect: inspectModel,
+        });
+        generative.set(variant.path, detection);
+      }
+    }
+    const budgets = options.maxNewTokens ?? [DEFAULT_MAX_NEW_TOKENS];
+    const base = (variant: (typeof selected)[number], batchSize: number, device: Device): ConfigSpec => ({
+      modelName: source.name,
+      precision: variant.precision,
+      model: infos.get(variant.path)!,
+      task,
+      taskSource,
+      device,
+      batchSize,
+      threads: options.threads,
+      queries: options.queries ?? task.queries,
+      warmup: options.warmup,
+      seed: options.seed,
+      overrides: options.overrides,
+      onnxRuntimeLogs: options.onnxRuntimeLogs ?? false,
+    });
+    for (const variant of selected) {
+      const detection = generative.get(variant.path);
+      if (detection === undefined || detection.status === 'none') continue;
+      for (const batchSize of options.batchSizes ?? [DEFAULT_BATCH]) {
+        for (const device of options.devices) {
+          for (const maxNewTokens of budgets) {
+            if (detection.status === 'unsupported') {
+              const skipped = skippedResult(
+                source.name,
+                argument,
+                variant.precision,
+                batchSize,
+                device,
+                task,
+                '',
+              );
+              planned.push({
+                skipped: {
+                  ...skipped,
+                  id: configId(source.name, variant.precision, batchSize, device, maxNewTokens),
+                  reason: `no generation loop for this layout: ${detection.reason}`,
+                },
+              });
+            } else {
+              planned.push({
+                spec: {
+                  ...base(variant, batchSize, device),
+                  generation: { layout: detection.layout, maxNewTokens },
+                },
+              });
+            }
+          }
+        }
+      }
+    }
+    const onePass = selected.filter((v) => {
+      const detection = generative.get(v.path);
+      return detection === undefined || detection.status === 'none';
+    });
+
     // Pins and sizes are checked for every variant before anything runs, so a --dim that fits
     // one model but not the next fails at once, naming the model, not half-way through.
     const batchesOf = new Map<string, number[]>();
-    for (const variant of selected) {
+    for (const variant of onePass) {
       const batches = checkInputs(source.name, variant.precision, infos.get(variant.path)!, task, options);
       batchesOf.set(variant.path, batches);
     }
 
-    for (const variant of selected) {
+    for (const variant of onePass) {
+      const detection = generative.get(variant.path);
+      const planWarnings =
+        detection?.status === 'none'
+          ? [`no generative layout (${detection.reason}): one forward pass per query, not a generation`]
+          : undefined;
       for (const batchSize of batchesOf.get(variant.path)!) {
         for (const device of options.devices) {
           planned.push({
@@ -124,6 +211,7 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
               seed: options.seed,
               overrides: options.overrides,
               onnxRuntimeLogs: options.onnxRuntimeLogs ?? false,
+              ...(planWarnings ? { planWarnings } : {}),
             },
           });
         }
@@ -147,6 +235,28 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
     );
   }
   return planned;
+}
+
+/** AI Energy Score's budget of new tokens per query for text generation (min = max). */
+export const DEFAULT_MAX_NEW_TOKENS = 10;
+
+/** Tasks that generate: run through the generation loop where the model has a layout for it. */
+const GENERATIVE_TASKS: string[] = ['text-generation', 'summarization'];
+
+type GenerationPlan = Awaited<ReturnType<typeof detectLayout>>;
+
+/**
+ * A folder whose files make one generative model (a decoder pair, a merged decoder, an
+ * encoder-decoder, a genai export), which the variant discovery would refuse as several models.
+ */
+function generativeSource(argument: string, files: GenerativeFiles): ModelSource | null {
+  const main = generativeMainFile(files);
+  if (!main || path.resolve(files.folder) !== path.resolve(argument)) return null;
+  return {
+    name: path.basename(path.resolve(argument)),
+    argument,
+    variants: [{ precision: 'fp32', path: main.path }],
+  };
 }
 
 /** AI Energy Score's batch size, used unless --batch or the model says otherwise. */
@@ -239,6 +349,9 @@ export function newDocument(
           : { count: physical, source: 'onnxruntime default: one per physical core' },
       task: options.task ?? null,
       models: options.models,
+      ...(planned.some((p) => p.spec?.generation)
+        ? { maxNewTokens: options.maxNewTokens ?? [DEFAULT_MAX_NEW_TOKENS] }
+        : {}),
       ...extra,
     },
     environment,

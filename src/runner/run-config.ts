@@ -16,7 +16,9 @@ import { thermalDriftWarnings } from '../devices/gpu-temperature.js';
 import type { EnergyMeter } from '../meters/types.js';
 import { DEFAULT_PROTOCOL, type ProtocolSettings } from './protocol.js';
 import { OrtWorkload, type OrtWorkloadSpec } from './ort-workload.js';
-import { runTrials, trialsEnergy } from './trials.js';
+import { GenerationWorkload, type GenerationSpec } from './generation-workload.js';
+import { generationFigures } from './generation-figures.js';
+import { runTrials, trialsEnergy, type TrialsOutcome } from './trials.js';
 
 export interface ConfigSpec extends OrtWorkloadSpec {
   taskSource: string;
@@ -24,6 +26,10 @@ export interface ConfigSpec extends OrtWorkloadSpec {
   energy?: EnergySetup;
   /** Why there is no `energy`, for the result (default: --meter none). */
   unmeteredReason?: string;
+  /** What planning found worth saying about this configuration, for the result's warnings. */
+  planWarnings?: string[];
+  /** A generative layout and its budget: each batch is one generate call instead of one pass. */
+  generation?: GenerationSpec;
 }
 
 export interface EnergySetup {
@@ -43,8 +49,15 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-export function configId(modelName: string, precision: string, batchSize: number, device: string): string {
-  return `${modelName}/${precision}/b${batchSize}/${device}`;
+export function configId(
+  modelName: string,
+  precision: string,
+  batchSize: number,
+  device: string,
+  maxNewTokens?: number,
+): string {
+  const budget = maxNewTokens !== undefined ? `/n${maxNewTokens}` : '';
+  return `${modelName}/${precision}/b${batchSize}/${device}${budget}`;
 }
 
 /** The energy of a configuration that has none: why there was no meter, or why its trials gave none. */
@@ -55,7 +68,7 @@ function unmeasured(spec: ConfigSpec, why: string): EnergyNotMeasured {
 
 function emptyResult(spec: ConfigSpec): ConfigResult {
   const result = blankResult({
-    id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device),
+    id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device, spec.generation?.maxNewTokens),
     model: {
       name: spec.modelName,
       path: spec.model.path,
@@ -78,7 +91,7 @@ const toMB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): Promise<ConfigResult> {
   const result = emptyResult(spec);
-  const workload = new OrtWorkload(spec);
+  const workload = spec.generation ? new GenerationWorkload(spec, spec.generation) : new OrtWorkload(spec);
   try {
     const preparation = await workload.prepare();
     if (workload.inputs) result.inputs = workload.inputs;
@@ -115,7 +128,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
 async function measure(
   spec: ConfigSpec,
   hooks: RunHooks,
-  workload: OrtWorkload,
+  workload: OrtWorkload | GenerationWorkload,
   passBatches: number,
   result: ConfigResult,
 ): Promise<ConfigResult> {
@@ -128,6 +141,20 @@ async function measure(
     hooks.onProgress?.(queries, Math.max(spec.queries, queries));
   };
   const temperaturesBefore = meters.length ? ((await energy?.gpuTemperaturesC?.()) ?? null) : null;
+  // A generative configuration first runs the prefill-only pass on its own windows, as
+  // optimum-benchmark does, so that decode energy is generate − prefill.
+  let prefill: TrialsOutcome | null = null;
+  if (workload instanceof GenerationWorkload) {
+    prefill = await runTrials({
+      workload: workload.prefillPass(),
+      passBatches,
+      device: spec.device,
+      meters,
+      protocol: energy?.protocol ?? DEFAULT_PROTOCOL,
+      signal: hooks.signal,
+      onProgress,
+    });
+  }
   const outcome = await runTrials({
     workload,
     passBatches,
@@ -137,7 +164,7 @@ async function measure(
     signal: hooks.signal,
     onProgress,
   });
-  if (outcome.interrupted) {
+  if (outcome.interrupted || prefill?.interrupted) {
     const unfinished = meters.length ? 'the trials' : 'the suite';
     return {
       ...result,
@@ -155,6 +182,10 @@ async function measure(
     const setup = { ...energy, device: spec.device, targetCi: energy.protocol.targetCi };
     resultEnergy = trialsEnergy(setup, outcome, warnings);
   }
+  const prefillEnergy =
+    prefill && energy && meters.length
+      ? trialsEnergy({ ...energy, device: spec.device, targetCi: energy.protocol.targetCi }, prefill, [])
+      : null;
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 
   const { latenciesMs, batchQueries, queries, seconds } = outcome;
@@ -169,9 +200,15 @@ async function measure(
       `${outliers} of ${latenciesMs.length} batches were latency outliers (modified z-score above 14): another process may have interfered`,
     );
   }
-  warnings.push(...workload.warnings());
+  warnings.push(...(spec.planWarnings ?? []), ...workload.warnings());
+  const generation =
+    workload instanceof GenerationWorkload && prefill
+      ? generationFigures(workload, resultEnergy, prefillEnergy, outcome, prefill)
+      : null;
+  if (generation?.warning) warnings.push(generation.warning);
   return {
     ...result,
+    ...(generation ? { generation: generation.figures } : {}),
     energy: resultEnergy,
     queries,
     batches: latenciesMs.length,
