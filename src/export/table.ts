@@ -6,6 +6,13 @@ import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from '
 import { ratingCaveats } from '../render/flatten.js';
 import { displayName, printable } from '../util/text-safety.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
+import {
+  anyGeneration,
+  budgetVerdict,
+  configLabel,
+  generationEnergyCell,
+  generationNumberCell,
+} from '../render/generation.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
@@ -79,9 +86,47 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
   return align === 'left' ? text.padEnd(width) : text.padStart(width);
 }
 
+/** Per-token columns, shown when the run generated tokens. */
+const GENERATION_COLUMNS: Column[] = [
+  { title: 'J/token', align: 'right', cell: (r) => generationEnergyCell(r, (g) => g.perTokenJ) },
+  { title: 'prefill J/q', align: 'right', cell: (r) => generationEnergyCell(r, (g) => g.prefill.perQueryJ) },
+  { title: 'decode J/tok', align: 'right', cell: (r) => generationEnergyCell(r, (g) => g.decode.perTokenJ) },
+  { title: 'tokens/s', align: 'right', cell: (r) => generationNumberCell(r, (g) => g.tokensPerSecond, 1) },
+  {
+    title: 'TTFT p50 ms',
+    align: 'right',
+    cell: (r) => generationNumberCell(r, (g) => g.timeToFirstTokenMs.p50, 3),
+  },
+  {
+    title: 'ITL p50 ms',
+    align: 'right',
+    cell: (r) => generationNumberCell(r, (g) => g.interTokenLatencyMs?.p50 ?? null, 3),
+  },
+];
+
+const BUDGET_COLUMN: Column = {
+  title: 'new tokens',
+  align: 'right',
+  cell: (r) => (r.generation ? String(r.generation.newTokensPerQuery) : '–'),
+};
+
+/** The table's columns: identity first (the four a row that did not run keeps), then figures. */
+function tableColumns(document: RunDocument, carbon: CarbonSettings): Column[] {
+  if (!anyGeneration(document.results)) return [...BASE_COLUMNS, ...carbonColumns(carbon)];
+  const ci = BASE_COLUMNS.findIndex((c) => c.title === '±95%');
+  return [
+    ...BASE_COLUMNS.slice(0, 4),
+    BUDGET_COLUMN,
+    ...BASE_COLUMNS.slice(4, ci + 1),
+    ...GENERATION_COLUMNS,
+    ...BASE_COLUMNS.slice(ci + 1),
+    ...carbonColumns(carbon),
+  ];
+}
+
 export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
   const carbon = documentCarbon(document);
-  const COLUMNS = [...BASE_COLUMNS, ...carbonColumns(carbon)];
+  const COLUMNS = tableColumns(document, carbon);
   const rows = document.results.map((r) =>
     COLUMNS.map((c) =>
       r.status === 'ok' ||
@@ -136,6 +181,8 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   }
   const line = verdict(document.results);
   if (line) lines.push('', line);
+  const budgets = budgetVerdict(document.results);
+  if (budgets) lines.push(line ? budgets : `\n${budgets}`);
   const ratings = ratingSummary(document.results);
   if (ratings) lines.push(chalk.dim(`ratings: ${printable(ratings)}`));
   lines.push(chalk.dim(`energy: ${printable(energySummary(document))}`));
@@ -151,8 +198,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   return lines.join('\n') + '\n';
 }
 
-const label = (r: ConfigResult) =>
-  `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${r.device === 'cpu' ? '' : ` on ${r.device}`}`;
+const label = configLabel;
 
 /**
  * The most and least efficient configurations by energy per query when energy was measured

@@ -29,9 +29,16 @@ export interface NamedDocument {
   document: RunDocument;
 }
 
+/** A generation's budget, or '' for a one-pass configuration: 10 new tokens never match 100. */
+const budgetOf = (r: ConfigResult) => (r.generation ? String(r.generation.newTokensPerQuery) : '');
+
 function sameSetting(a: ConfigResult, b: ConfigResult): boolean {
   return (
-    a.task === b.task && a.precision === b.precision && a.batchSize === b.batchSize && a.device === b.device
+    a.task === b.task &&
+    a.precision === b.precision &&
+    a.batchSize === b.batchSize &&
+    a.device === b.device &&
+    budgetOf(a) === budgetOf(b)
   );
 }
 
@@ -78,6 +85,7 @@ const DIMENSIONS: [string, (r: ConfigResult) => string][] = [
   ['precision', (r) => r.precision],
   ['batch size', (r) => String(r.batchSize)],
   ['device', (r) => r.device],
+  ['new tokens', budgetOf],
 ];
 
 function describeDifference(base: NamedDocument, current: NamedDocument): string {

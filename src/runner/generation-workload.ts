@@ -174,7 +174,6 @@ export class GenerationWorkload implements Workload {
       dims: {
         batch_size: spec.batchSize,
         sequence_length: `per batch: longest prompt (1-${room} tokens, mean ${Math.round(this.promptTokensPerQueryMean)})`,
-        max_new_tokens: this.generation.maxNewTokens,
       },
       distinctBatches: this.batches.length,
       tokensPerQueryMean: this.promptTokensPerQueryMean,
