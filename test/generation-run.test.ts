@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { planBench, type BenchOptions } from '../src/app/bench-plan.js';
 import { inspectModel } from '../src/model/inspect.js';
+import type { RunDocument } from '../src/result/schema.js';
 import { documentProblems } from '../src/result/validate.js';
 import { decodeSplit } from '../src/runner/generation-figures.js';
 import { DEFAULT_PROTOCOL } from '../src/runner/protocol.js';
@@ -12,7 +13,7 @@ import { FakeMeter } from '../src/testing/fake-meter.js';
 import { detectLayout, readGenerativeFiles } from '../src/workload/generation-layout.js';
 import { NO_OVERRIDES } from '../src/workload/overrides.js';
 import { getTask } from '../src/workload/tasks.js';
-import { REPO_ROOT } from './helpers/cli.js';
+import { assertExit, cli, cliEnv, QUICK_ENERGY, REPO_ROOT } from './helpers/cli.js';
 import { recordedDocument } from './helpers/documents.js';
 
 const zoo = path.join(REPO_ROOT, 'fixtures', 'zoo');
@@ -177,5 +178,45 @@ describe('planBench for generative models', () => {
     assert.deepEqual(planned[0]!.spec?.planWarnings, [
       'no generative layout (model.onnx gives logits of rank 2, not one row per token ([batch, sequence, vocab])): one forward pass per query, not a generation',
     ]);
+  });
+});
+
+describe('bench of generative folders, as a user runs it', () => {
+  test('the optimum legacy pair generates exactly --max-new-tokens per query, estimated energy labelled', async () => {
+    const run = await cli(
+      [
+        'bench',
+        'fixtures/zoo/gpt-tiny-legacy',
+        ...QUICK_ENERGY,
+        '--queries',
+        '6',
+        '--batch',
+        '1,3',
+        '--max-new-tokens',
+        '3',
+        '--meter',
+        'cpu-estimate',
+        '--json',
+        '-',
+      ],
+      cliEnv({}),
+    );
+    assertExit(run, 0);
+    const document = JSON.parse(run.stdout) as RunDocument;
+    assert.deepEqual(documentProblems(document), []);
+    assert.deepEqual(document.settings.maxNewTokens, [3]);
+    assert.deepEqual(
+      document.results.map((r) => [r.id, r.status, r.generation?.layout, r.generation?.newTokensPerQuery]),
+      [
+        ['gpt-tiny-legacy/fp32/b1/cpu/n3', 'ok', 'pair', 3],
+        ['gpt-tiny-legacy/fp32/b3/cpu/n3', 'ok', 'pair', 3],
+      ],
+    );
+    for (const r of document.results) {
+      assert.equal(r.generation!.energyStatus, 'estimated');
+      assert.equal(r.generation!.decode.tokensPerQuery, 2);
+    }
+    assert.match(run.stderr, /J\/token/);
+    assert.match(run.stderr, /est\./);
   });
 });
