@@ -1,5 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import { planBench, type BenchOptions } from '../src/app/bench-plan.js';
@@ -167,6 +169,36 @@ describe('planBench for generative models', () => {
         ['pair', 8, 100],
       ],
     );
+  });
+
+  test('precision variants of a folder layout each use their own files', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-gen-'));
+    try {
+      fs.mkdirSync(path.join(tmp, 'onnx'));
+      fs.copyFileSync(path.join(zoo, 'gpt-tiny-legacy', 'config.json'), path.join(tmp, 'config.json'));
+      for (const suffix of ['', '_q4']) {
+        for (const base of ['decoder_model', 'decoder_with_past_model']) {
+          fs.copyFileSync(
+            path.join(zoo, 'gpt-tiny-legacy', `${base}.onnx`),
+            path.join(tmp, 'onnx', `${base}${suffix}.onnx`),
+          );
+        }
+      }
+      const planned = await planBench(options([tmp], { batchSizes: [1] }));
+      assert.deepEqual(
+        planned.map((p) => [
+          p.spec?.precision,
+          path.basename(p.spec!.generation!.layout.first.path),
+          path.basename(p.spec!.generation!.layout.next.path),
+        ]),
+        [
+          ['fp32', 'decoder_model.onnx', 'decoder_with_past_model.onnx'],
+          ['q4', 'decoder_model_q4.onnx', 'decoder_with_past_model_q4.onnx'],
+        ],
+      );
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   test('a text-generation task on a model without a generative layout runs one pass and says so', async () => {

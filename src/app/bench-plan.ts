@@ -10,9 +10,16 @@ import { suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches } from '../workload/batches.js';
 import { checkBatchFits } from '../workload/memory-fit.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
-import { discoverModel, selectVariants, type ModelSource, type Precision } from '../model/variants.js';
+import {
+  discoverModel,
+  PRECISIONS,
+  selectVariants,
+  type ModelSource,
+  type Precision,
+} from '../model/variants.js';
 import {
   detectLayout,
+  filesFor,
   generativeMainFile,
   readGenerativeFiles,
   type GenerativeFiles,
@@ -117,7 +124,7 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       for (const variant of selected) {
         const detection = await detectLayout({
           model: infos.get(variant.path)!,
-          files: generativeFiles,
+          files: filesFor(generativeFiles, variant.precision),
           overrides: options.overrides,
           inspect: inspectModel,
         });
@@ -252,11 +259,11 @@ type GenerationPlan = Awaited<ReturnType<typeof detectLayout>>;
 function generativeSource(argument: string, files: GenerativeFiles): ModelSource | null {
   const main = generativeMainFile(files);
   if (!main || path.resolve(files.folder) !== path.resolve(argument)) return null;
-  return {
-    name: path.basename(path.resolve(argument)),
-    argument,
-    variants: [{ precision: 'fp32', path: main.path }],
-  };
+  const variants = PRECISIONS.flatMap((precision) => {
+    const file = generativeMainFile(filesFor(files, precision));
+    return file?.kind === main.kind ? [{ precision, path: file.path }] : [];
+  });
+  return { name: path.basename(path.resolve(argument)), argument, variants };
 }
 
 /** AI Energy Score's batch size, used unless --batch or the model says otherwise. */

@@ -5,9 +5,10 @@
  * names) and from each graph's own signature, since exports differ (int32 or int64 ids,
  * `past_seq_len` or `past_sequence_length`, with or without position_ids).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dim, ModelInfo, TensorInfo } from '../model/inspect.js';
+import { parseVariantFileName } from '../model/variants.js';
 import type { InputOverrides } from './overrides.js';
 
 export type LayoutKind = 'genai' | 'single' | 'merged' | 'pair' | 'seq2seq' | 'no-cache';
@@ -79,17 +80,32 @@ export interface GenerativeFiles {
   genaiConfig: Record<string, unknown> | null;
   config: Record<string, unknown> | null;
   generationConfig: Record<string, unknown> | null;
-  /** Model files found, by role. */
-  files: Partial<Record<'model' | 'merged' | 'decoder' | 'withPast' | 'encoder' | 'genaiDecoder', string>>;
+  /** Model files found, by role: the fp32 files (no precision suffix). */
+  files: RoleFiles;
+  /**
+   * The same roles per precision suffix, as transformers.js names them
+   * (`decoder_model_merged_q4.onnx`, `encoder_model_fp16.onnx`); fp32 is `files`.
+   */
+  byPrecision: Record<string, RoleFiles>;
 }
 
-const FILE_ROLES: [keyof GenerativeFiles['files'], string][] = [
-  ['model', 'model.onnx'],
-  ['merged', 'decoder_model_merged.onnx'],
-  ['decoder', 'decoder_model.onnx'],
-  ['withPast', 'decoder_with_past_model.onnx'],
-  ['encoder', 'encoder_model.onnx'],
+export type RoleFiles = Partial<
+  Record<'model' | 'merged' | 'decoder' | 'withPast' | 'encoder' | 'genaiDecoder', string>
+>;
+
+const FILE_ROLES: [keyof RoleFiles, string][] = [
+  ['model', 'model'],
+  ['merged', 'decoder_model_merged'],
+  ['decoder', 'decoder_model'],
+  ['withPast', 'decoder_with_past_model'],
+  ['encoder', 'encoder_model'],
 ];
+
+/** The folder's files as those of one precision variant: its own files in every role. */
+export function filesFor(found: GenerativeFiles, precision: string): GenerativeFiles {
+  if (precision === 'fp32') return found;
+  return { ...found, files: found.byPrecision[precision] ?? {} };
+}
 
 async function isFile(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isFile() ?? false;
@@ -118,11 +134,16 @@ export async function readGenerativeFiles(argument: string): Promise<GenerativeF
   const parent = path.basename(folder) === 'onnx' ? path.dirname(folder) : folder;
   const configIn = async (name: string) =>
     (await readJson(path.join(folder, name))) ?? (await readJson(path.join(parent, name)));
-  const files: GenerativeFiles['files'] = {};
+  const files: RoleFiles = {};
+  const byPrecision: Record<string, RoleFiles> = {};
   for (const dir of [folder, path.join(folder, 'onnx')]) {
-    for (const [role, name] of FILE_ROLES) {
-      if (files[role] === undefined && (await isFile(path.join(dir, name))))
-        files[role] = path.join(dir, name);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.sort()) {
+      const parsed = parseVariantFileName(name);
+      const role = parsed && FILE_ROLES.find(([, base]) => base === parsed.base)?.[0];
+      if (!parsed || !role || !(await isFile(path.join(dir, name)))) continue;
+      const into = parsed.precision === 'fp32' ? files : (byPrecision[parsed.precision] ??= {});
+      into[role] ??= path.join(dir, name);
     }
   }
   const genaiConfig = await configIn('genai_config.json');
@@ -136,6 +157,7 @@ export async function readGenerativeFiles(argument: string): Promise<GenerativeF
     config: await configIn('config.json'),
     generationConfig: await configIn('generation_config.json'),
     files,
+    byPrecision,
   };
 }
 
@@ -476,7 +498,7 @@ export async function detectLayout(request: LayoutRequest): Promise<LayoutDetect
     kind = 'single';
     description = `decoder with KV cache (${base})`;
     first = next = sig;
-    if (path.basename(model.path) === 'decoder_with_past_model.onnx' && files.files.decoder) {
+    if (model.path === files.files.withPast && files.files.decoder) {
       // The pair given by its second file: prefill with the first.
       const firstSig = await read(files.files.decoder);
       if (!('unsupported' in firstSig)) {
