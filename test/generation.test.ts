@@ -188,7 +188,8 @@ describe('layouts it cannot drive, and what it assumes', () => {
       context,
     );
     assert.deepEqual(result, {
-      unsupported: 'inputs it cannot drive as a KV cache or a known input: conv_state.0',
+      unsupported:
+        'inputs it cannot drive as a KV cache or a known input: conv_state.0 (a state it cannot size or refill); bench one forward pass with --task custom, sizing and filling such inputs with --dim NAME=N and --fill INPUT=VALUE',
     });
   });
 

@@ -60,7 +60,9 @@ function referenceMismatch(row: EnergyRow): string | null {
   if (ONE_PASS_TASKS.includes(row.task) && comparableProtocol(row) !== 'ai-energy-score') {
     if (row.protocol === 'energy-score')
       return `the ${row.task} suite runs one forward pass per query where AI Energy Score measured whole generations, so the shipped reference does not compare`;
-    return `the shipped reference (AI Energy Score v1) rates ${row.task === 'text-generation' ? 'text generation' : 'only text generation'} at ${AIES_GENERATION_TOKENS} new tokens per query, batch 1, with a KV cache: run --max-new-tokens ${AIES_GENERATION_TOKENS} --batch 1 to compare with it`;
+    if (row.task !== 'text-generation')
+      return `the shipped reference (AI Energy Score v1) compares generations in text generation only; a ${row.task} generation is rated within a run or against --cohort files`;
+    return `the shipped reference (AI Energy Score v1) rates text generation at ${AIES_GENERATION_TOKENS} new tokens per query, batch 1, with a KV cache: run --max-new-tokens ${AIES_GENERATION_TOKENS} --batch 1 to compare with it`;
   }
   if (row.energyBasis !== 'gpu' || !isSingleH100(row.hardware))
     return 'the shipped reference (AI Energy Score v1) rates GPU energy measured on one NVIDIA H100';

@@ -310,7 +310,7 @@ export function readSignature(
   }
   if (unknown.length) {
     return {
-      unsupported: `inputs it cannot drive as a KV cache or a known input: ${unknown.join(', ')}`,
+      unsupported: `inputs it cannot drive as a KV cache or a known input: ${unknown.join(', ')} (a state it cannot size or refill); bench one forward pass with --task custom, sizing and filling such inputs with --dim NAME=N and --fill INPUT=VALUE`,
     };
   }
   return {
