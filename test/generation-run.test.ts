@@ -171,6 +171,19 @@ describe('planBench for generative models', () => {
     );
   });
 
+  test('a speech encoder-decoder is benched as speech recognition, generating from 30 s of features', async () => {
+    const planned = await planBench(options([path.join(zoo, 'whisper-tiny')], { batchSizes: [1] }));
+    assert.equal(planned.length, 1);
+    const spec = planned[0]!.spec!;
+    assert.equal(spec.task.name, 'automatic-speech-recognition');
+    assert.equal(spec.taskSource, 'inferred: a speech encoder (input_features) and a text decoder');
+    assert.equal(spec.generation?.layout.kind, 'seq2seq');
+    const result = await runConfiguration({ ...spec, queries: 2 });
+    assert.equal(result.status, 'ok', result.reason);
+    assert.equal(result.generation!.promptTokensPerQueryMean, 0);
+    assert.deepEqual(result.inputs!.dims, { batch_size: 1, input_features: '80x3000' });
+  });
+
   test('precision variants of a folder layout each use their own files', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-gen-'));
     try {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import * as ort from 'onnxruntime-node';
 
-import { GENAI_CONTEXT, GPT_TINY } from '../fixtures/build-generative.js';
+import { GENAI_CONTEXT, GPT_TINY, WHISPER_FRAMES, WHISPER_MELS } from '../fixtures/build-generative.js';
 import { inspectModel } from '../src/model/inspect.js';
 import { generate, type GenerationSessions } from '../src/runner/generate.js';
 import {
@@ -278,5 +278,44 @@ describe('layouts it cannot drive, and what it assumes', () => {
       status: 'none',
       reason: 'model.onnx gives logits of rank 2, not one row per token ([batch, sequence, vocab])',
     });
+  });
+});
+
+describe('speech: a Whisper-like encoder-decoder', () => {
+  test('input_features are found with their fixed dims, and the cached loop matches recomputing', async () => {
+    const layout = await layoutOf('whisper-tiny');
+    assert.equal(layout.kind, 'seq2seq');
+    assert.deepEqual(layout.encoder!.features, {
+      name: 'input_features',
+      dtype: 'float32',
+      dims: [WHISPER_MELS, WHISPER_FRAMES],
+    });
+    assert.equal(layout.encoder!.inputIds, null);
+    assert.equal(layout.first.encoderAttentionMask, null);
+    assert.equal(layout.decoderStartTokenId, 3);
+    assert.equal(layout.contextSource, 'config.json max_target_positions');
+    const { sessions, close } = await open(layout);
+    try {
+      const batch = 3;
+      const count = batch * WHISPER_MELS * WHISPER_FRAMES;
+      const values = Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011));
+      const features = new ort.Tensor('float32', values, [batch, WHISPER_MELS, WHISPER_FRAMES]);
+      const placeholders = [[3], [3], [3]];
+      const cached = await generate(layout, sessions, placeholders, { maxNewTokens: 8, features });
+      const recomputed = await generate(layout, sessions, placeholders, {
+        maxNewTokens: 8,
+        features,
+        recompute: true,
+      });
+      assert.deepEqual(cached.tokens, recomputed.tokens);
+      assert.ok(cached.tokens.every((row) => row.length === 8 && !row.includes(2)));
+      assert.notDeepEqual(cached.tokens[0], cached.tokens[1], 'different audio, different tokens');
+      await assert.rejects(
+        generate(layout, sessions, placeholders, { maxNewTokens: 2 }),
+        /needs input_features/,
+      );
+    } finally {
+      await close();
+    }
   });
 });

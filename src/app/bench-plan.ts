@@ -116,6 +116,15 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
         : { task: 'custom' as const, reason: 'no variant to inspect' };
       task = getTask(inferred.task);
       taskSource = `inferred: ${inferred.reason}`;
+      // The decoder of a speech encoder-decoder looks like a summarizer's; its encoder says otherwise.
+      const encoderFile = generativeFiles?.files.encoder;
+      if (encoderFile && source.variants.some((v) => v.path === generativeMainFile(generativeFiles)?.path)) {
+        const encoder = await inspectModel(encoderFile);
+        if (encoder.inputs.some((i) => i.name === 'input_features')) {
+          task = getTask('automatic-speech-recognition');
+          taskSource = 'inferred: a speech encoder (input_features) and a text decoder';
+        }
+      }
     }
 
     // Generative tasks run the generation loop where a layout is found, one pass where none is.
@@ -248,7 +257,7 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
 export const DEFAULT_MAX_NEW_TOKENS = 10;
 
 /** Tasks that generate: run through the generation loop where the model has a layout for it. */
-const GENERATIVE_TASKS: string[] = ['text-generation', 'summarization'];
+const GENERATIVE_TASKS: string[] = ['text-generation', 'summarization', 'automatic-speech-recognition'];
 
 type GenerationPlan = Awaited<ReturnType<typeof detectLayout>>;
 

@@ -32,6 +32,8 @@ export interface GenerateOptions {
    */
   recompute?: boolean;
   clock?: Clock;
+  /** A speech encoder's input_features for the batch ([batch, mels, frames]); the prompts then only count the queries. */
+  features?: ort.Tensor;
 }
 
 export interface Generation {
@@ -120,7 +122,7 @@ function decoderFeeds(
     feeds[sig.useCacheBranch] = new ort.Tensor('bool', Uint8Array.from([usingCache ? 1 : 0]), [1]);
   if (encoder) {
     if (sig.encoderHiddenStates) feeds[sig.encoderHiddenStates] = encoder.states;
-    if (sig.encoderAttentionMask) {
+    if (sig.encoderAttentionMask && encoder.mask.length > 0) {
       const m = encoder.mask;
       feeds[sig.encoderAttentionMask.name] = intTensor(sig.encoderAttentionMask, m.flat(), [
         m.length,
@@ -173,18 +175,24 @@ export async function generate(
   let mask: number[][] | null;
   if (layout.encoder && sessions.encoder) {
     const enc = layout.encoder;
-    const padded = pad(prompts, layout.padTokenId, 'right');
-    const feeds: Feeds = {
-      [enc.inputIds.name]: intTensor(enc.inputIds, padded.ids.flat(), [batch, padded.ids[0]!.length]),
-    };
-    if (enc.attentionMask) {
-      feeds[enc.attentionMask.name] = intTensor(enc.attentionMask, padded.mask.flat(), [
-        batch,
-        padded.mask[0]!.length,
-      ]);
+    const feeds: Feeds = {};
+    let encoderMask: number[][] = [];
+    if (enc.features) {
+      if (!options.features || options.features.dims[0] !== batch) {
+        throw new RangeError(`a speech encoder needs input_features for a batch of ${batch}`);
+      }
+      feeds[enc.features.name] = options.features;
+    } else if (enc.inputIds) {
+      const padded = pad(prompts, layout.padTokenId, 'right');
+      feeds[enc.inputIds.name] = intTensor(enc.inputIds, padded.ids.flat(), [batch, padded.ids[0]!.length]);
+      if (enc.attentionMask) {
+        const width = padded.mask[0]!.length;
+        feeds[enc.attentionMask.name] = intTensor(enc.attentionMask, padded.mask.flat(), [batch, width]);
+      }
+      encoderMask = padded.mask;
     }
     const out = await sessions.encoder.run(feeds);
-    encoder = { states: out[enc.output] as ort.Tensor, mask: padded.mask };
+    encoder = { states: out[enc.output] as ort.Tensor, mask: encoderMask };
     ids = prompts.map(() => [layout.decoderStartTokenId ?? layout.padTokenId]);
     // The decoder's own sequence has no padding and, in these exports, no mask input.
     mask = ids.map(() => [1]);

@@ -9,6 +9,7 @@ import { EnergyScoreError, errorMessage } from '../errors.js';
 import type { ConfigResult, LatencyQuantiles } from '../result/schema.js';
 import { percentile } from '../stats/summary.js';
 import { onnxRuntimeMessage } from '../util/first-line.js';
+import { float32ToFloat16Bits } from '../util/float16.js';
 import { SeededRandom, seedFrom } from '../util/random.js';
 import type { GenerationLayout } from '../workload/generation-layout.js';
 import { sampleQuerySizes } from '../workload/tasks.js';
@@ -53,6 +54,8 @@ export class GenerationWorkload implements Workload {
   private cursor = 0;
   private prefillCursor = 0;
   private readonly notes: string[] = [];
+  /** A speech encoder's input_features, one tensor per batch size (the suite's clips are all 30 s). */
+  private readonly features = new Map<number, ort.Tensor>();
 
   constructor(spec: OrtWorkloadSpec, generation: GenerationSpec, clock: Clock = systemClock) {
     this.spec = spec;
@@ -113,7 +116,10 @@ export class GenerationWorkload implements Workload {
     this.sessionLoadMs = this.clock.nowMs() - loadStart;
 
     try {
-      const first = await generate(layout, this.sessions, this.batches[0]!, { maxNewTokens });
+      const first = await generate(layout, this.sessions, this.batches[0]!, {
+        maxNewTokens,
+        ...this.featuresOf(this.batches[0]!),
+      });
       if (!first.finite) {
         return {
           status: 'failed',
@@ -125,8 +131,10 @@ export class GenerationWorkload implements Workload {
       }
       const warmup = Math.max(1, spec.warmup);
       for (let i = 1; i < warmup; i++) {
-        await generate(layout, this.sessions, this.batches[i % this.batches.length]!, {
+        const batch = this.batches[i % this.batches.length]!;
+        await generate(layout, this.sessions, batch, {
           maxNewTokens: Math.min(WARMUP_NEW_TOKENS, maxNewTokens),
+          ...this.featuresOf(batch),
         });
       }
       this.warmupBatches = warmup;
@@ -146,6 +154,8 @@ export class GenerationWorkload implements Workload {
     const { spec } = this;
     const { layout } = this.generation;
     const sizes = sampleQuerySizes(spec.task, spec.queries, spec.seed);
+    // A speech encoder hears the audio; the decoder starts from its start token alone.
+    const speech = layout.encoder?.features !== null && layout.encoder?.features !== undefined;
     const vocab = layout.vocabSize ?? FALLBACK_VOCAB;
     if (layout.vocabSize === null)
       this.notes.push(`the vocabulary is unknown: prompt ids drawn from 0-${vocab - 1}`);
@@ -154,7 +164,7 @@ export class GenerationWorkload implements Workload {
     const prompts: number[][] = [];
     let clipped = 0;
     for (const size of sizes) {
-      const wanted = Math.max(1, size.tokens ?? spec.task.promptTokens ?? 16);
+      const wanted = speech ? 1 : Math.max(1, size.tokens ?? spec.task.promptTokens ?? 16);
       const length = Math.min(wanted, room);
       if (length < wanted) clipped++;
       const ids: number[] = [];
@@ -165,16 +175,18 @@ export class GenerationWorkload implements Workload {
       prompts.push(ids);
     }
     this.promptsClipped = clipped;
-    this.promptTokensPerQueryMean = prompts.reduce((s, p) => s + p.length, 0) / prompts.length;
+    this.promptTokensPerQueryMean = speech ? 0 : prompts.reduce((s, p) => s + p.length, 0) / prompts.length;
     this.batches = [];
     for (let i = 0; i < prompts.length; i += spec.batchSize)
       this.batches.push(prompts.slice(i, i + spec.batchSize));
     this.runs = this.batches.map((b) => ({ queries: b.length }));
     this.inputs = {
-      dims: {
-        batch_size: spec.batchSize,
-        sequence_length: `per batch: longest prompt (1-${room} tokens, mean ${Math.round(this.promptTokensPerQueryMean)})`,
-      },
+      dims: speech
+        ? { batch_size: spec.batchSize, input_features: layout.encoder!.features!.dims.join('x') }
+        : {
+            batch_size: spec.batchSize,
+            sequence_length: `per batch: longest prompt (1-${room} tokens, mean ${Math.round(this.promptTokensPerQueryMean)})`,
+          },
       distinctBatches: this.batches.length,
       tokensPerQueryMean: this.promptTokensPerQueryMean,
       bytesPerBatchMax: Math.max(
@@ -185,9 +197,11 @@ export class GenerationWorkload implements Workload {
 
   async runBatch(): Promise<BatchRun> {
     const index = this.cursor++ % this.batches.length;
-    const run = await generate(this.layout, this.requireSessions(), this.batches[index]!, {
+    const batch = this.batches[index]!;
+    const run = await generate(this.layout, this.requireSessions(), batch, {
       maxNewTokens: this.generation.maxNewTokens,
       clock: this.clock,
+      ...this.featuresOf(batch),
     });
     this.times.firstTokenMs.push(run.firstTokenMs);
     this.times.interTokenMs.push(...run.stepMs);
@@ -199,14 +213,36 @@ export class GenerationWorkload implements Workload {
     return {
       runBatch: async () => {
         const index = this.prefillCursor++ % this.batches.length;
-        const run = await generate(this.layout, this.requireSessions(), this.batches[index]!, {
+        const batch = this.batches[index]!;
+        const run = await generate(this.layout, this.requireSessions(), batch, {
           maxNewTokens: 1,
           clock: this.clock,
+          ...this.featuresOf(batch),
         });
         this.prefillTimes.firstTokenMs.push(run.firstTokenMs);
         return this.runs[index]!;
       },
     };
+  }
+
+  /** The batch's input_features where the encoder is a speech encoder: made once per batch size. */
+  private featuresOf(batch: readonly number[][]): { features?: ort.Tensor } {
+    const spec = this.generation.layout.encoder?.features;
+    if (!spec) return {};
+    let tensor = this.features.get(batch.length);
+    if (!tensor) {
+      const dims = [batch.length, ...spec.dims];
+      const count = dims.reduce((a, b) => a * b, 1);
+      const rng = new SeededRandom(seedFrom('input_features', this.spec.seed));
+      const values = new Float32Array(count);
+      for (let i = 0; i < count; i++) values[i] = rng.normal();
+      tensor =
+        spec.dtype === 'float16'
+          ? new ort.Tensor('float16', Uint16Array.from(values, float32ToFloat16Bits), dims)
+          : new ort.Tensor('float32', values, dims);
+      this.features.set(batch.length, tensor);
+    }
+    return { features: tensor };
   }
 
   private requireSessions(): GenerationSessions {

@@ -45,6 +45,67 @@ export interface DecoderSignature {
   cache: CacheSlot[];
 }
 
+/** An encoder run once per query: of token ids (text) or of log-mel features (speech). */
+export interface EncoderSignature {
+  path: string;
+  /** Text encoders: the prompt's ids and mask. */
+  inputIds: NamedInput | null;
+  attentionMask: NamedInput | null;
+  /** Speech encoders (Whisper): `input_features` and its shape past the batch, [mels, frames]. */
+  features: (NamedInput & { dims: number[] }) | null;
+  output: string;
+}
+
+/** The encoder's signature, or why it cannot be driven. */
+export function readEncoder(
+  encoder: Pick<ModelInfo, 'path' | 'inputs' | 'outputs'>,
+  overrides: InputOverrides,
+): { encoder: EncoderSignature } | { unsupported: string } {
+  const output =
+    encoder.outputs.find((o) => o.name === 'last_hidden_state')?.name ?? encoder.outputs[0]?.name;
+  if (!output) return { unsupported: 'the encoder has no output' };
+  const ids = encoder.inputs.find((i) => i.name === 'input_ids');
+  const mask = encoder.inputs.find((i) => i.name === 'attention_mask');
+  const named = (t: TensorInfo | undefined) => (t ? { name: t.name, dtype: t.dtype } : null);
+  if (ids)
+    return {
+      encoder: {
+        path: encoder.path,
+        inputIds: named(ids),
+        attentionMask: named(mask),
+        features: null,
+        output,
+      },
+    };
+  const features = encoder.inputs.find((i) => i.name === 'input_features');
+  const others = encoder.inputs.filter((i) => i !== features).map((i) => i.name);
+  if (!features || others.length > 0 || !['float32', 'float16'].includes(features.dtype)) {
+    const names = encoder.inputs.map((i) => i.name).join(', ');
+    return {
+      unsupported: `the encoder takes ${names}: text encoders (input_ids) and speech encoders (input_features alone) are driven; image encoders run one forward pass (--task custom)`,
+    };
+  }
+  const dims: number[] = [];
+  for (const d of (features.shape ?? []).slice(1)) {
+    const size = typeof d === 'number' ? d : d ? overrides.dims[d] : undefined;
+    if (size === undefined || size < 1) {
+      return {
+        unsupported: `the encoder's input_features has a dim ${d ? `'${d}'` : 'without a name'} that is not fixed: pin it with --dim ${d ?? 'NAME'}=N (Whisper takes 80 or 128 × 3000)`,
+      };
+    }
+    dims.push(size);
+  }
+  return {
+    encoder: {
+      path: encoder.path,
+      inputIds: null,
+      attentionMask: null,
+      features: { name: features.name, dtype: features.dtype, dims },
+      output,
+    },
+  };
+}
+
 export interface GenerationLayout {
   kind: LayoutKind;
   /** In words, for the report: "optimum single-file decoder (model.onnx)". */
@@ -53,7 +114,7 @@ export interface GenerationLayout {
   first: DecoderSignature;
   /** The graph of every later step: the same file except for the legacy pair. */
   next: DecoderSignature;
-  encoder: { path: string; inputIds: NamedInput; attentionMask: NamedInput | null; output: string } | null;
+  encoder: EncoderSignature | null;
   /** Longest sequence (prompt + new tokens) the model takes, and where that figure came from. */
   contextTokens: number;
   contextSource: string;
@@ -455,24 +516,9 @@ export async function detectLayout(request: LayoutRequest): Promise<LayoutDetect
       };
     }
     const encoderInfo = await request.inspect(files.files.encoder);
-    const ids = encoderInfo.inputs.find((i) => i.name === 'input_ids');
-    if (!ids) {
-      const names = encoderInfo.inputs.map((i) => i.name).join(', ');
-      return {
-        status: 'unsupported',
-        reason: `the encoder takes ${names}: only text encoders (input_ids) are driven; speech and image encoders run one pass (--task custom)`,
-      };
-    }
-    const mask = encoderInfo.inputs.find((i) => i.name === 'attention_mask');
-    const output =
-      encoderInfo.outputs.find((o) => o.name === 'last_hidden_state')?.name ?? encoderInfo.outputs[0]?.name;
-    if (!output) return { status: 'unsupported', reason: 'the encoder has no output' };
-    encoder = {
-      path: files.files.encoder,
-      inputIds: { name: ids.name, dtype: ids.dtype },
-      attentionMask: mask ? { name: mask.name, dtype: mask.dtype } : null,
-      output,
-    };
+    const encoderRead = readEncoder(encoderInfo, overrides);
+    if ('unsupported' in encoderRead) return { status: 'unsupported', reason: encoderRead.unsupported };
+    encoder = encoderRead.encoder;
     first = sig;
     if (sig.useCacheBranch) {
       next = sig;
