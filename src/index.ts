@@ -54,6 +54,14 @@ export {
 export { runConfiguration, type ConfigSpec } from './runner/run-config.js';
 export { runTrials, trialsEnergy } from './runner/trials.js';
 export { OrtWorkload } from './runner/ort-workload.js';
+export { GenerationWorkload, type GenerationSpec } from './runner/generation-workload.js';
+export { generate, type Generation, type GenerationSessions } from './runner/generate.js';
+export {
+  detectLayout,
+  readGenerativeFiles,
+  type GenerationLayout,
+  type LayoutDetection,
+} from './workload/generation-layout.js';
 export {
   systemClock,
   type Clock,
@@ -65,7 +73,12 @@ export { DEVICES, type Device, cudaProviderInstalled, CUDA_INSTALL_COMMAND } fro
 export { collectEnvironment } from './env/environment.js';
 export { summarize, percentile, modifiedZScores, type Summary } from './stats/summary.js';
 export { toJson, toCsv, toMarkdown } from './export/formats.js';
-export { SCHEMA_VERSION, type RunDocument, type ConfigResult } from './result/schema.js';
+export {
+  SCHEMA_VERSION,
+  type RunDocument,
+  type ConfigResult,
+  type GenerationFigures,
+} from './result/schema.js';
 export {
   meterFactories,
   probeMeters,

@@ -604,8 +604,8 @@ describe('models', () => {
   test('a folder of model folders lists them and says to pass them', async () => {
     assertUsage(
       await cli(['bench', 'fixtures/zoo']),
-      'no .onnx model in fixtures/zoo itself, but it holds 5 model folders: cnn-small, encoder-medium, encoder-small, encoder-tiny, mlp-small',
-      '  hint: pass the models to measure: energy-score bench fixtures/zoo/cnn-small fixtures/zoo/encoder-medium fixtures/zoo/encoder-small fixtures/zoo/encoder-tiny … (bench takes several; inspect takes one)\n',
+      'no .onnx model in fixtures/zoo itself, but it holds 12 model folders: bart-tiny, cnn-small, encoder-medium, encoder-small, encoder-tiny, gpt-tiny, gpt-tiny-genai, gpt-tiny-legacy, gpt-tiny-merged, gpt-tiny-nocache, mlp-small, whisper-tiny',
+      '  hint: pass the models to measure: energy-score bench fixtures/zoo/bart-tiny fixtures/zoo/cnn-small fixtures/zoo/encoder-medium fixtures/zoo/encoder-small … (bench takes several; inspect takes one)\n',
     );
   });
 

@@ -10,7 +10,20 @@ import { suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches } from '../workload/batches.js';
 import { checkBatchFits } from '../workload/memory-fit.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
-import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
+import {
+  discoverModel,
+  PRECISIONS,
+  selectVariants,
+  type ModelSource,
+  type Precision,
+} from '../model/variants.js';
+import {
+  detectLayout,
+  filesFor,
+  generativeMainFile,
+  readGenerativeFiles,
+  type GenerativeFiles,
+} from '../workload/generation-layout.js';
 import {
   SCHEMA_VERSION,
   blankResult,
@@ -37,6 +50,11 @@ export interface BenchOptions {
    * dynamic batch dim (the only one it can run).
    */
   batchSizes: number[] | undefined;
+  /**
+   * New tokens per query of generative models (--max-new-tokens), each a configuration; default
+   * [10], AI Energy Score's budget.
+   */
+  maxNewTokens?: number[];
   /** Queries per configuration; undefined uses the task's standard suite size. */
   queries: number | undefined;
   warmup: number;
@@ -88,7 +106,9 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
   const threadsInId = threadCounts.length > 1;
 
   for (const argument of modelArgs) {
-    const source = await discoverModel(argument);
+    const generativeFiles = options.models.length > 0 ? await readGenerativeFiles(argument) : null;
+    const source =
+      (generativeFiles && generativeSource(argument, generativeFiles)) ?? (await discoverModel(argument));
     const { selected, missing } = selectVariants(source, options.precisions);
     const infos = new Map<string, ModelInfo>();
     for (const variant of selected) infos.set(variant.path, await inspectModel(variant.path));
@@ -105,36 +125,118 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
         : { task: 'custom' as const, reason: 'no variant to inspect' };
       task = getTask(inferred.task);
       taskSource = `inferred: ${inferred.reason}`;
+      // The decoder of a speech encoder-decoder looks like a summarizer's; its encoder says otherwise.
+      const encoderFile = generativeFiles?.files.encoder;
+      if (encoderFile && source.variants.some((v) => v.path === generativeMainFile(generativeFiles)?.path)) {
+        const encoder = await inspectModel(encoderFile);
+        if (encoder.inputs.some((i) => i.name === 'input_features')) {
+          task = getTask('automatic-speech-recognition');
+          taskSource = 'inferred: a speech encoder (input_features) and a text decoder';
+        }
+      }
     }
+
+    // Generative tasks run the generation loop where a layout is found, one pass where none is.
+    const generative = new Map<string, GenerationPlan>();
+    if (generativeFiles && GENERATIVE_TASKS.includes(task.name)) {
+      for (const variant of selected) {
+        const detection = await detectLayout({
+          model: infos.get(variant.path)!,
+          files: filesFor(generativeFiles, variant.precision),
+          overrides: options.overrides,
+          inspect: inspectModel,
+        });
+        generative.set(variant.path, detection);
+      }
+    }
+    const budgets = options.maxNewTokens ?? [DEFAULT_MAX_NEW_TOKENS];
+    const base = (
+      variant: (typeof selected)[number],
+      batchSize: number,
+      device: Device,
+      threads: number | undefined,
+    ): ConfigSpec => ({
+      modelName: source.name,
+      precision: variant.precision,
+      model: infos.get(variant.path)!,
+      task,
+      taskSource,
+      device,
+      batchSize,
+      threads,
+      threadsInId,
+      queries: options.queries ?? task.queries,
+      warmup: options.warmup,
+      seed: options.seed,
+      overrides: options.overrides,
+      onnxRuntimeLogs: options.onnxRuntimeLogs ?? false,
+    });
+    for (const variant of selected) {
+      const detection = generative.get(variant.path);
+      if (detection === undefined || detection.status === 'none') continue;
+      for (const batchSize of options.batchSizes ?? [DEFAULT_BATCH]) {
+        for (const device of options.devices) {
+          for (const maxNewTokens of budgets) {
+            for (const threads of threadCounts) {
+              if (detection.status === 'unsupported') {
+                const skipped = skippedResult(
+                  source.name,
+                  argument,
+                  variant.precision,
+                  batchSize,
+                  device,
+                  task,
+                  '',
+                );
+                planned.push({
+                  skipped: {
+                    ...skipped,
+                    id: configId(source.name, variant.precision, batchSize, device, {
+                      maxNewTokens,
+                      threads: threadsInId ? threads : undefined,
+                    }),
+                    reason: `no generation loop for this layout: ${detection.reason}`,
+                  },
+                });
+              } else {
+                planned.push({
+                  spec: {
+                    ...base(variant, batchSize, device, threads),
+                    generation: { layout: detection.layout, maxNewTokens },
+                  },
+                });
+              }
+            }
+          }
+        }
+      }
+    }
+    const onePass = selected.filter((v) => {
+      const detection = generative.get(v.path);
+      return detection === undefined || detection.status === 'none';
+    });
 
     // Pins and sizes are checked for every variant before anything runs, so a --dim that fits
     // one model but not the next fails at once, naming the model, not half-way through.
     const batchesOf = new Map<string, number[]>();
-    for (const variant of selected) {
+    for (const variant of onePass) {
       const batches = checkInputs(source.name, variant.precision, infos.get(variant.path)!, task, options);
       batchesOf.set(variant.path, batches);
     }
 
-    for (const variant of selected) {
+    for (const variant of onePass) {
+      const detection = generative.get(variant.path);
+      const planWarnings =
+        detection?.status === 'none'
+          ? [`no generative layout (${detection.reason}): one forward pass per query, not a generation`]
+          : undefined;
       for (const batchSize of batchesOf.get(variant.path)!) {
         for (const device of options.devices) {
           for (const threads of threadCounts) {
             planned.push({
               spec: {
-                modelName: source.name,
-                precision: variant.precision,
-                model: infos.get(variant.path)!,
-                task,
-                taskSource,
-                device,
-                batchSize,
-                threads,
-                threadsInId,
-                queries: options.queries ?? task.queries,
-                warmup: options.warmup,
-                seed: options.seed,
-                overrides: options.overrides,
-                onnxRuntimeLogs: options.onnxRuntimeLogs ?? false,
+                ...base(variant, batchSize, device, threads),
+                ...(planWarnings ? { planWarnings } : {}),
               },
             });
           }
@@ -155,7 +257,7 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
               gap.reason,
             );
             if (threadsInId && threads !== undefined) {
-              skipped.id = configId(source.name, gap.precision, batchSize, device, threads);
+              skipped.id = configId(source.name, gap.precision, batchSize, device, { threads });
               skipped.threads = threads;
             }
             planned.push({ skipped });
@@ -180,6 +282,28 @@ export function threadCountsOf(options: Pick<BenchOptions, 'threads'>): (number 
   if (threads === undefined) return [undefined];
   if (typeof threads === 'number') return [threads];
   return threads.length > 0 ? [...new Set(threads)] : [undefined];
+}
+
+/** AI Energy Score's budget of new tokens per query for text generation (min = max). */
+export const DEFAULT_MAX_NEW_TOKENS = 10;
+
+/** Tasks that generate: run through the generation loop where the model has a layout for it. */
+const GENERATIVE_TASKS: string[] = ['text-generation', 'summarization', 'automatic-speech-recognition'];
+
+type GenerationPlan = Awaited<ReturnType<typeof detectLayout>>;
+
+/**
+ * A folder whose files make one generative model (a decoder pair, a merged decoder, an
+ * encoder-decoder, a genai export), which the variant discovery would refuse as several models.
+ */
+function generativeSource(argument: string, files: GenerativeFiles): ModelSource | null {
+  const main = generativeMainFile(files);
+  if (!main || path.resolve(files.folder) !== path.resolve(argument)) return null;
+  const variants = PRECISIONS.flatMap((precision) => {
+    const file = generativeMainFile(filesFor(files, precision));
+    return file?.kind === main.kind ? [{ precision, path: file.path }] : [];
+  });
+  return { name: path.basename(path.resolve(argument)), argument, variants };
 }
 
 /** AI Energy Score's batch size, used unless --batch or the model says otherwise. */
@@ -282,6 +406,9 @@ export function newDocument(
           }),
       task: options.task ?? null,
       models: options.models,
+      ...(planned.some((p) => p.spec?.generation)
+        ? { maxNewTokens: options.maxNewTokens ?? [DEFAULT_MAX_NEW_TOKENS] }
+        : {}),
       ...extra,
     },
     environment,

@@ -25,6 +25,7 @@ interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags 
   device?: Device[];
   precision?: Precision[];
   batch?: number[];
+  maxNewTokens?: number[];
   queries?: number;
   warmup: number;
   threads?: number[];
@@ -55,6 +56,11 @@ export function registerBench(program: Command): void {
       '--batch <list>',
       "batch sizes (default: 1, or the model's fixed batch)",
       list('--batch', positiveInt('--batch')),
+    )
+    .option(
+      '--max-new-tokens <list>',
+      'new tokens per query for generative models, each budget a configuration (default: 10, as AI Energy Score)',
+      list('--max-new-tokens', positiveInt('--max-new-tokens')),
     )
     .option(
       '--queries <n>',
@@ -191,6 +197,7 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
           devices: flags.device ?? ['cpu'],
           precisions: flags.precision,
           batchSizes: flags.batch,
+          ...(flags.maxNewTokens ? { maxNewTokens: flags.maxNewTokens } : {}),
           queries: flags.queries,
           warmup: flags.warmup,
           threads: flags.threads,
@@ -216,7 +223,7 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
         },
         onConfigStart: (item, index, total) => {
           const id = item.spec
-            ? `${item.spec.modelName} ${item.spec.precision} b${item.spec.batchSize} ${item.spec.device}`
+            ? `${item.spec.modelName} ${item.spec.precision} b${item.spec.batchSize} ${item.spec.device}${item.spec.generation ? ` n${item.spec.generation.maxNewTokens}` : ''}`
             : item.skipped.id;
           progress.start(id, index, total);
         },

@@ -4,6 +4,7 @@ import { stringify } from 'csv-stringify/sync';
 import { energySummary, energyWarnings } from '../render/energy-text.js';
 import { formatSig } from '../render/numbers.js';
 import { FLAT_COLUMNS, flatten } from '../render/flatten.js';
+import { anyGeneration, budgetVerdict } from '../render/generation.js';
 import { carbonFigures, carbonText } from '../carbon/carbon.js';
 import type { RunDocument } from '../result/schema.js';
 import { defuseFormula, displayName, escapeMarkdown, jsonText } from '../util/text-safety.js';
@@ -57,6 +58,19 @@ function estimatedNote(r: ReturnType<typeof flatten>): string {
   return band === null ? ' (estimated)' : ` (estimated, ±${Math.round(band * 100)} % model)`;
 }
 
+const estimatedJ = (value: number | null, r: ReturnType<typeof flatten>) =>
+  value === null ? '–' : `${formatSig(value, 3)}${estimatedNote(r)}`;
+
+/** Per-token columns, after J/query, when the run generated tokens. */
+const GENERATION_MARKDOWN_COLUMNS: typeof MARKDOWN_COLUMNS = [
+  ['new tokens', (r) => (r.max_new_tokens === null ? '–' : String(r.max_new_tokens))],
+  ['J/token', (r) => estimatedJ(r.energy_per_token_j, r)],
+  ['prefill J/query', (r) => estimatedJ(r.prefill_per_query_j, r)],
+  ['decode J/token', (r) => estimatedJ(r.decode_per_token_j, r)],
+  ['tokens/s', (r) => fixed(r.tokens_per_s, 1)],
+  ['TTFT p50 ms', (r) => fixed(r.ttft_p50_ms, 3)],
+];
+
 function fixed(value: number | null, digits: number): string {
   return value === null ? '–' : value.toFixed(digits);
 }
@@ -74,8 +88,12 @@ export function toMarkdown(document: RunDocument): string {
       ? '–'
       : `${formatSig(value, 3)}${status.energy_status === 'estimated' ? estimatedNote(status) : ''}`;
   };
+  const stars = MARKDOWN_COLUMNS.length - 1;
+  const base = anyGeneration(document.results)
+    ? [...MARKDOWN_COLUMNS.slice(0, stars), ...GENERATION_MARKDOWN_COLUMNS, ...MARKDOWN_COLUMNS.slice(stars)]
+    : MARKDOWN_COLUMNS;
   const columns: typeof MARKDOWN_COLUMNS = [
-    ...MARKDOWN_COLUMNS,
+    ...base,
     ['gCO2e/1M queries', (r) => perMillion(r.energy_wh_per_1k, r, 'gCo2ePerMillion')],
     ...(carbon.pricePerKwh === null
       ? []
@@ -106,6 +124,8 @@ export function toMarkdown(document: RunDocument): string {
   if (notes.length) lines.push('', ...notes);
   const best = verdict(document.results);
   if (best) lines.push('', `**${escapeMarkdown(best)}**`);
+  const budgets = budgetVerdict(document.results);
+  if (budgets) lines.push('', `**${escapeMarkdown(budgets)}**`);
   const ratings = ratingSummary(document.results);
   if (ratings) lines.push('', `Ratings: ${escapeMarkdown(ratings)}.`);
   lines.push('', `Energy: ${escapeMarkdown(energySummary(document))}.`);

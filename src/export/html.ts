@@ -18,6 +18,12 @@ import { formatSig } from '../render/numbers.js';
 import { renderPlots, type LeftOut, type RenderedPlots } from './plots.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
 import { verdict } from './table.js';
+import {
+  anyGeneration,
+  budgetVerdict,
+  generationEnergyCell,
+  generationNumberCell,
+} from '../render/generation.js';
 import { displayName, printable } from '../util/text-safety.js';
 
 export interface HtmlReportOptions {
@@ -58,9 +64,31 @@ function identityCells(r: ConfigResult): string {
   ].join('');
 }
 
+/** Per-token headers and cells, when the run generated tokens. */
+const GENERATION_HEAD = [
+  'new tokens',
+  'J/token',
+  'prefill J/query',
+  'decode J/token',
+  'tokens/s',
+  'TTFT p50 ms',
+];
+
+function generationCells(r: ConfigResult): string[] {
+  return [
+    r.generation ? String(r.generation.newTokensPerQuery) : '–',
+    generationEnergyCell(r, (g) => g.perTokenJ),
+    generationEnergyCell(r, (g) => g.prefill.perQueryJ),
+    generationEnergyCell(r, (g) => g.decode.perTokenJ),
+    generationNumberCell(r, (g) => g.tokensPerSecond, 1),
+    generationNumberCell(r, (g) => g.timeToFirstTokenMs.p50, 3),
+  ];
+}
+
 function resultsTable(document: RunDocument): string {
   // The model band's column only where an estimated row has one.
   const withBand = document.results.some((r) => modelBandPct(r) !== null);
+  const generative = anyGeneration(document.results);
   const head = [
     'model',
     'precision',
@@ -75,6 +103,7 @@ function resultsTable(document: RunDocument): string {
     ...(withBand ? ['±model'] : []),
     'queries/s',
     'p50 ms/query',
+    ...(generative ? GENERATION_HEAD : []),
     'energy',
   ];
   const rows = document.results.map((r) => {
@@ -91,8 +120,9 @@ function resultsTable(document: RunDocument): string {
           ...(withBand ? [modelBandPct(r)?.replace(' ', '') ?? '–'] : []),
           fixed(r.throughputQps, 1),
           fixed(r.latencyPerQueryMs?.p50, 3),
+          ...(generative ? generationCells(r) : []),
         ]
-      : Array<string>(withBand ? 7 : 6).fill('');
+      : Array<string>(6 + (withBand ? 1 : 0) + (generative ? GENERATION_HEAD.length : 0)).fill('');
     const method = !ok ? '' : e.status === 'not-measured' ? 'not measured' : e.status;
     return (
       `<tr class="${ok ? (e.status === 'estimated' ? 'estimated' : '') : 'not-ok'}">` +
@@ -186,6 +216,11 @@ function plotsSection(plots: RenderedPlots): string {
     );
   } else {
     parts.push('<p>No configuration has a throughput figure, so energy is not plotted against it.</p>');
+  }
+  if (plots.energyByBudgetSvg) {
+    parts.push(
+      `<figure id="energy-by-budget">${plots.energyByBudgetSvg}<figcaption>Energy per query against the token budget (new tokens per query), one line per model, precision and batch size: what each extra token costs.${hollow}</figcaption></figure>`,
+    );
   }
   if (data.leftOut.length) parts.push('<p>Left out of both plots:</p>', leftOutList(data.leftOut));
   if (data.noThroughput.length && plots.energyVsThroughputSvg)
@@ -308,10 +343,12 @@ export async function renderHtmlReport(document: RunDocument, options: HtmlRepor
   const title = options.title ?? `energy-score report: ${models.join(', ') || 'no results'}`;
   const plots = await renderPlots(document);
   const line = verdict(document.results);
+  const budgets = budgetVerdict(document.results);
   const body = [
     `<h1>${esc(title)}</h1>`,
     environmentLine(document),
     line ? `<p class="verdict">${esc(line)}</p>` : '',
+    budgets ? `<p class="verdict">${esc(budgets)}</p>` : '',
     '<h2>Results</h2>',
     document.results.length ? resultsTable(document) : '<p>The run has no results.</p>',
     carbonSection(document, options.carbon),

@@ -23,6 +23,8 @@ export interface PlotPoint {
   hiJ: number | null;
   throughputQps: number | null;
   estimated: boolean;
+  /** New tokens per query of a generative configuration; null for one-pass ones. */
+  maxNewTokens: number | null;
 }
 
 export interface LeftOut {
@@ -52,6 +54,8 @@ export interface RenderedPlots {
   /** Null when nothing can be plotted. */
   energyByBatchSvg: string | null;
   energyVsThroughputSvg: string | null;
+  /** Energy per query against the token budget: null unless a configuration ran at two budgets. */
+  energyByBudgetSvg: string | null;
 }
 
 /** The ratio of the largest to the smallest figure at which an axis goes logarithmic. */
@@ -100,9 +104,10 @@ export function plotData(document: RunDocument): PlotData {
       printable(r.precision),
       printable(r.device),
     ];
+    const budget = r.generation?.newTokensPerQuery ?? null;
     return {
       id: displayName(r.id),
-      series: `${model} ${precision}${multiDevice ? ` (${device})` : ''}`,
+      series: `${model} ${precision}${multiDevice ? ` (${device})` : ''}${budget !== null ? ` n${budget}` : ''}`,
       model,
       precision,
       device,
@@ -112,6 +117,7 @@ export function plotData(document: RunDocument): PlotData {
       hiJ,
       throughputQps: r.throughputQps !== null && r.throughputQps > 0 ? r.throughputQps : null,
       estimated: e.status === 'estimated',
+      maxNewTokens: budget,
     };
   });
   // A stable order, whatever order the run wrote its results in.
@@ -120,7 +126,8 @@ export function plotData(document: RunDocument): PlotData {
       compareText(a.model, b.model) ||
       compareText(a.device, b.device) ||
       compareText(a.precision, b.precision) ||
-      a.batchSize - b.batchSize,
+      a.batchSize - b.batchSize ||
+      (a.maxNewTokens ?? 0) - (b.maxNewTokens ?? 0),
   );
   const estimatedCount = points.filter((p) => p.estimated).length;
   return {
@@ -328,6 +335,60 @@ export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<s
   }
 }
 
+/** The budget plot's lines: model, precision (device) and batch, each with two budgets or more. */
+export function budgetSeries(points: readonly PlotPoint[]): PlotPoint[] {
+  const key = (p: PlotPoint) => `${p.model}|${p.precision}|${p.device}|${p.batchSize}`;
+  const budgets = new Map<string, Set<number>>();
+  for (const p of points) {
+    if (p.maxNewTokens === null) continue;
+    budgets.set(key(p), (budgets.get(key(p)) ?? new Set()).add(p.maxNewTokens));
+  }
+  return points.filter((p) => p.maxNewTokens !== null && (budgets.get(key(p))?.size ?? 0) >= 2);
+}
+
+/** Energy per query against the token budget (the nudge): a line per model, precision and batch. */
+export function energyByBudgetSpec(data: PlotData): TopLevelSpec {
+  const points = budgetSeries(data.points);
+  const budgets = points.map((p) => p.maxNewTokens!);
+  const y = {
+    field: 'j',
+    type: 'quantitative' as const,
+    title: energyAxisTitle(data),
+    scale: scaleFor(span(points.map((p) => p.perQueryJ)) >= LOG_SPAN),
+  };
+  const x = {
+    field: 'budget',
+    type: 'quantitative' as const,
+    title: 'new tokens per query (--max-new-tokens)',
+    scale: span(budgets) >= LOG_SPAN ? { type: 'log' as const } : { zero: false },
+  };
+  const color = { field: 'line', type: 'nominal' as const, title: 'model, precision, batch' };
+  const values = points.map((p) => ({
+    line: `${p.model} ${p.precision}${data.multiDevice ? ` (${p.device})` : ''} b${p.batchSize}`,
+    budget: p.maxNewTokens,
+    j: p.perQueryJ,
+    fillOpacity: p.estimated ? 0 : 1,
+    description: `${p.id}: ${formatSig(p.perQueryJ, 3)} J per query at ${p.maxNewTokens} new tokens (${p.estimated ? 'estimated' : 'measured'})`,
+  }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'line' as const },
+        encoding: { x, y, color, detail: { field: 'line', type: 'nominal' as const } },
+      },
+      {
+        mark: { type: 'point' as const, filled: true, size: 50, strokeWidth: 2 },
+        encoding: { x, y, color, stroke: color, fillOpacity: HOLLOW_IF_ESTIMATED, description: DESCRIPTION },
+      },
+    ],
+  };
+}
+
 /** Both plots of a run, or null for a plot with nothing to show. */
 export async function renderPlots(document: RunDocument): Promise<RenderedPlots> {
   const data = plotData(document);
@@ -335,5 +396,8 @@ export async function renderPlots(document: RunDocument): Promise<RenderedPlots>
   const energyVsThroughputSvg = data.points.some((p) => p.throughputQps !== null)
     ? await renderSvg(energyVsThroughputSpec(data), 'plot-throughput')
     : null;
-  return { data, energyByBatchSvg, energyVsThroughputSvg };
+  const energyByBudgetSvg = budgetSeries(data.points).length
+    ? await renderSvg(energyByBudgetSpec(data), 'plot-budget')
+    : null;
+  return { data, energyByBatchSvg, energyVsThroughputSvg, energyByBudgetSvg };
 }

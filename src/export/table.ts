@@ -6,6 +6,13 @@ import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from '
 import { ratingCaveats } from '../render/flatten.js';
 import { displayName, printable } from '../util/text-safety.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
+import {
+  anyGeneration,
+  budgetVerdict,
+  configLabel,
+  generationEnergyCell,
+  generationNumberCell,
+} from '../render/generation.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
@@ -99,13 +106,52 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
   return align === 'left' ? text.padEnd(width) : text.padStart(width);
 }
 
+/** Per-token columns, shown when the run generated tokens. */
+const GENERATION_COLUMNS: Column[] = [
+  { title: 'J/token', align: 'right', cell: (r) => generationEnergyCell(r, (g) => g.perTokenJ) },
+  { title: 'prefill J/q', align: 'right', cell: (r) => generationEnergyCell(r, (g) => g.prefill.perQueryJ) },
+  { title: 'decode J/tok', align: 'right', cell: (r) => generationEnergyCell(r, (g) => g.decode.perTokenJ) },
+  { title: 'tokens/s', align: 'right', cell: (r) => generationNumberCell(r, (g) => g.tokensPerSecond, 1) },
+  {
+    title: 'TTFT p50 ms',
+    align: 'right',
+    cell: (r) => generationNumberCell(r, (g) => g.timeToFirstTokenMs.p50, 3),
+  },
+  {
+    title: 'ITL p50 ms',
+    align: 'right',
+    cell: (r) => generationNumberCell(r, (g) => g.interTokenLatencyMs?.p50 ?? null, 3),
+  },
+];
+
+const BUDGET_COLUMN: Column = {
+  title: 'new tokens',
+  align: 'right',
+  cell: (r) => (r.generation ? String(r.generation.newTokensPerQuery) : '–'),
+};
+
 export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
   const carbon = documentCarbon(document);
   const base = tableColumns(document.results);
-  // Threads get a column when the run made them a dimension (--threads 1,2,4).
+  // Threads get a column when the run made them a dimension (--threads 1,2,4), the budget when it
+  // generated; both belong to the identity a row that did not run keeps.
   const threadsVary = new Set(document.results.map((r) => r.threads)).size > 1;
-  const identity = threadsVary ? [...base.slice(0, 4), THREADS_COLUMN] : base.slice(0, 4);
-  const COLUMNS = [...identity, ...base.slice(4), ...carbonColumns(carbon)];
+  const generative = anyGeneration(document.results);
+  const identity = [
+    ...base.slice(0, 4),
+    ...(threadsVary ? [THREADS_COLUMN] : []),
+    ...(generative ? [BUDGET_COLUMN] : []),
+  ];
+  const figures = base.slice(4);
+  // Per-token figures follow the intervals (the model band's included).
+  const after = Math.max(...['±95%', '±model'].map((t) => figures.findIndex((c) => c.title === t)));
+  const COLUMNS = [
+    ...identity,
+    ...(generative
+      ? [...figures.slice(0, after + 1), ...GENERATION_COLUMNS, ...figures.slice(after + 1)]
+      : figures),
+    ...carbonColumns(carbon),
+  ];
   const rows = document.results.map((r) =>
     COLUMNS.map((c) =>
       r.status === 'ok' ||
@@ -160,6 +206,8 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   }
   const line = verdict(document.results);
   if (line) lines.push('', line);
+  const budgets = budgetVerdict(document.results);
+  if (budgets) lines.push(line ? budgets : `\n${budgets}`);
   const ratings = ratingSummary(document.results);
   if (ratings) lines.push(chalk.dim(`ratings: ${printable(ratings)}`));
   lines.push(chalk.dim(`energy: ${printable(energySummary(document))}`));
@@ -175,14 +223,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   return lines.join('\n') + '\n';
 }
 
-/** Names the threads where they are part of the configuration (its id ends in /tN). */
-const threadsWords = (r: ConfigResult) =>
-  r.threads !== null && r.id.endsWith(`/t${r.threads}`)
-    ? ` with ${r.threads} thread${r.threads === 1 ? '' : 's'}`
-    : '';
-
-const label = (r: ConfigResult) =>
-  `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${threadsWords(r)}${r.device === 'cpu' ? '' : ` on ${r.device}`}`;
+const label = configLabel;
 
 /**
  * The most and least efficient configurations by energy per query when energy was measured

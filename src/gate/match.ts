@@ -29,6 +29,9 @@ export interface NamedDocument {
   document: RunDocument;
 }
 
+/** A generation's budget, or '' for a one-pass configuration: 10 new tokens never match 100. */
+const budgetOf = (r: ConfigResult) => (r.generation ? String(r.generation.newTokensPerQuery) : '');
+
 function sameSetting(a: ConfigResult, b: ConfigResult): boolean {
   return (
     a.task === b.task &&
@@ -36,7 +39,8 @@ function sameSetting(a: ConfigResult, b: ConfigResult): boolean {
     a.batchSize === b.batchSize &&
     a.device === b.device &&
     // Threads are a dimension when both sides name them; ONNX Runtime's default (null) matches any.
-    (a.threads === null || b.threads === null || a.threads === b.threads)
+    (a.threads === null || b.threads === null || a.threads === b.threads) &&
+    budgetOf(a) === budgetOf(b)
   );
 }
 
@@ -83,6 +87,7 @@ const DIMENSIONS: [string, (r: ConfigResult) => string][] = [
   ['precision', (r) => r.precision],
   ['batch size', (r) => String(r.batchSize)],
   ['device', (r) => r.device],
+  ['new tokens', budgetOf],
 ];
 
 function describeDifference(base: NamedDocument, current: NamedDocument): string {

@@ -63,6 +63,13 @@ export function labelSvg(document: RunDocument, result: ConfigResult, options: L
   return parts.join('\n') + '\n';
 }
 
+/** "0.00624 J per token (estimated)" for a generation with energy; null otherwise. */
+function perTokenText(result: ConfigResult): string | null {
+  const g = result.generation;
+  if (!g || g.perTokenJ === null || g.energyStatus === 'not-measured') return null;
+  return `${formatSig(g.perTokenJ, 3)} J per token (${g.energyStatus})`;
+}
+
 /** The label's content in one sentence, for screen readers and tooltips. */
 function summary(result: ConfigResult): string {
   const e = result.energy;
@@ -72,7 +79,8 @@ function summary(result: ConfigResult): string {
       : `${formatSig(e.whPer1k, 3)} Wh per 1,000 queries (${e.status})`;
   const r = result.rating;
   const rating = r.status === 'rated' ? `${r.stars} of 5 stars on the ${r.scale} scale` : 'unrated';
-  return `Energy label for ${displayName(result.model.name)} (${displayName(result.id)}): ${energy}, ${rating}`;
+  const perToken = perTokenText(result);
+  return `Energy label for ${displayName(result.model.name)} (${displayName(result.id)}): ${energy}${perToken ? `, ${perToken}` : ''}, ${rating}`;
 }
 
 function header(): string[] {
@@ -92,9 +100,23 @@ function modelBlock(result: ConfigResult): string[] {
   const out = [text(MARGIN_PX, 62, 'Model', { sizePx: 12, weight: 400 })];
   const lines = wrap(displayName(oneLine(result.model.name)), CONTENT_WIDTH_PX, NAME_FONT, 2);
   lines.forEach((line, i) => out.push(text(MARGIN_PX, 81 + 18 * i, line, { sizePx: 16, weight: 700 })));
-  const variant = `${result.precision} · batch ${result.batchSize} · ${result.device}`;
+  const g = result.generation;
+  // A generation's budget and energy per token take a line of their own where a one-line name
+  // leaves room above the details, else the budget joins the variant line.
+  const ownLine = g !== undefined && lines.length === 1;
+  const budget = g && !ownLine ? ` · ${g.newTokensPerQuery} tokens` : '';
+  const variant = `${result.precision} · batch ${result.batchSize} · ${result.device}${budget}`;
   const y = 81 + 18 * (lines.length - 1) + 17;
   out.push(text(MARGIN_PX, y, truncate(oneLine(variant), CONTENT_WIDTH_PX, ROW_FONT), { sizePx: 12 }));
+  if (g && ownLine) {
+    // The energy first, with its label, so that a cut can only shorten the budget.
+    const energy =
+      g.perTokenJ !== null && g.energyStatus !== 'not-measured'
+        ? `${formatSig(g.perTokenJ, 3)} J/token${g.energyStatus === 'estimated' ? ' est.' : ''} · `
+        : '';
+    const line = `${energy}${g.newTokensPerQuery} new tokens`;
+    out.push(text(MARGIN_PX, y + 14, truncate(line, CONTENT_WIDTH_PX, { sizePx: 11 }), { sizePx: 11 }));
+  }
   return out;
 }
 

@@ -18,6 +18,8 @@ import {
   describeCohortKey,
   isRow,
   ONE_PASS_TASKS,
+  AIES_GENERATION_TOKENS,
+  comparableProtocol,
   rowLabel,
   rowOfResult,
   type EnergyRow,
@@ -55,8 +57,13 @@ function unrated(reason: string): RatingUnrated {
 function referenceMismatch(row: EnergyRow): string | null {
   if (!Object.values(AIES_V1_FILES).includes(row.task as never))
     return `the shipped reference (AI Energy Score v1) has no ${row.task} cohort`;
-  if (ONE_PASS_TASKS.includes(row.task))
-    return `the ${row.task} suite runs one forward pass per query where AI Energy Score measured whole generations, so the shipped reference does not compare`;
+  if (ONE_PASS_TASKS.includes(row.task) && comparableProtocol(row) !== 'ai-energy-score') {
+    if (row.protocol === 'energy-score')
+      return `the ${row.task} suite runs one forward pass per query where AI Energy Score measured whole generations, so the shipped reference does not compare`;
+    if (row.task !== 'text-generation')
+      return `the shipped reference (AI Energy Score v1) compares generations in text generation only; a ${row.task} generation is rated within a run or against --cohort files`;
+    return `the shipped reference (AI Energy Score v1) rates text generation at ${AIES_GENERATION_TOKENS} new tokens per query, batch 1, with a KV cache: run --max-new-tokens ${AIES_GENERATION_TOKENS} --batch 1 to compare with it`;
+  }
   if (row.energyBasis !== 'gpu' || !isSingleH100(row.hardware))
     return 'the shipped reference (AI Energy Score v1) rates GPU energy measured on one NVIDIA H100';
   if (row.energyStatus !== 'measured')
@@ -124,10 +131,12 @@ export function rateItems(items: readonly RatedItem[], plan: RatingPlan): void {
     );
   }
   const references = new Map<string, PreparedCohort>();
-  const referenceFor = (task: string): PreparedCohort | undefined => {
-    const found = references.get(task);
+  // Text generation is rated within its size class, so its reference is that class's cohort.
+  const referenceFor = (task: string, sizeClass: EnergyRow['sizeClass']): PreparedCohort | undefined => {
+    const key = `${task}|${sizeClass ?? ''}`;
+    const found = references.get(key);
     if (found) return found;
-    const reference = plan.reference.find((c) => c.task === task);
+    const reference = plan.reference.find((c) => c.task === task && (c.sizeClass ?? null) === sizeClass);
     if (!reference) return undefined;
     const prepared = prepare(
       reference.entries.map((e) => e.energyKwhPer1k),
@@ -135,7 +144,7 @@ export function rateItems(items: readonly RatedItem[], plan: RatingPlan): void {
       plan.scale,
       { kind: 'reference', source: reference.source, hardware: reference.hardware },
     );
-    references.set(task, prepared);
+    references.set(key, prepared);
     return prepared;
   };
 
@@ -146,7 +155,8 @@ export function rateItems(items: readonly RatedItem[], plan: RatingPlan): void {
       return;
     }
     const mismatch = referenceMismatch(row);
-    const cohort = cohorts.get(cohortKey(row)) ?? (mismatch === null ? referenceFor(row.task) : undefined);
+    const cohort =
+      cohorts.get(cohortKey(row)) ?? (mismatch === null ? referenceFor(row.task, row.sizeClass) : undefined);
     if (!cohort) {
       const why = mismatch ?? 'the shipped reference cohorts were not used';
       item.result.rating = unrated(`no cohort for ${describeCohortKey(row)}: ${why}. ${plan.hint}`);

@@ -11,10 +11,43 @@ import { sizeClassForParameters, type SizeClass } from './cohort.js';
 const WH_PER_KWH = 1000;
 
 /**
- * Who measured a row, and so what one query was: energy-score runs one forward pass per query
- * in every suite; AI Energy Score measured whole generations in its generative tasks.
+ * What one query of a row was: `energy-score`, one forward pass (every one-pass suite);
+ * `ai-energy-score`, AI Energy Score's whole generations (its CSVs); `generation-N`, energy-score's
+ * greedy generation of N new tokens per query (`generation-N-nocache` without a KV cache).
  */
-export type RowProtocol = 'energy-score' | 'ai-energy-score';
+export type RowProtocol =
+  'energy-score' | 'ai-energy-score' | `generation-${number}` | `generation-${number}-nocache`;
+
+/** AI Energy Score's text-generation protocol: 10 new tokens (min = max), batch 1. */
+export const AIES_GENERATION_TOKENS = 10;
+
+const GENERATION_PROTOCOL = /^generation-([1-9]\d*)(-nocache)?$/;
+
+export function isRowProtocol(text: string): text is RowProtocol {
+  return text === 'energy-score' || text === 'ai-energy-score' || GENERATION_PROTOCOL.test(text);
+}
+
+/** The protocol of a result: its generation's budget, or one pass. */
+export function protocolOfResult(result: Pick<ConfigResult, 'generation'>): RowProtocol {
+  const g = result.generation;
+  if (!g) return 'energy-score';
+  return g.cached ? `generation-${g.newTokensPerQuery}` : `generation-${g.newTokensPerQuery}-nocache`;
+}
+
+/**
+ * The protocol class a cohort is keyed by: a generation of 10 new tokens at batch 1 with a cache
+ * measures what AI Energy Score measured, so it shares AI Energy Score's cohorts; every other
+ * budget (or batch, or a run without a cache) keeps its own.
+ */
+export function comparableProtocol(row: Pick<EnergyRow, 'protocol' | 'batchSize' | 'task'>): string {
+  if (
+    row.protocol === `generation-${AIES_GENERATION_TOKENS}` &&
+    row.batchSize === 1 &&
+    row.task === 'text-generation'
+  )
+    return 'ai-energy-score';
+  return row.protocol;
+}
 
 /**
  * Tasks whose suites run one forward pass per query where AI Energy Score measured whole
@@ -87,7 +120,7 @@ export function rowOfResult(
   const sizeClass = result.task === 'text-generation' ? sizeClassForParameters(parameters!) : null;
   return {
     model: result.model.name,
-    protocol: 'energy-score',
+    protocol: protocolOfResult(result),
     sha256: result.model.sha256,
     task: result.task,
     hardware: hardwareOf(result, document.environment),
@@ -133,9 +166,12 @@ export function hardwareKey(hardware: string): string {
  * generation also by size class.
  */
 export function cohortKey(
-  row: Pick<EnergyRow, 'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass' | 'protocol'>,
+  row: Pick<
+    EnergyRow,
+    'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass' | 'protocol' | 'batchSize'
+  >,
 ): string {
-  const protocol = ONE_PASS_TASKS.includes(row.task) ? row.protocol : '';
+  const protocol = ONE_PASS_TASKS.includes(row.task) ? comparableProtocol(row) : '';
   const parts = [row.task, hardwareKey(row.hardware), row.energyBasis, row.energyStatus, row.sizeClass ?? ''];
   return [...parts, protocol].join('|');
 }
@@ -154,11 +190,20 @@ export function groupByCohort(rows: readonly EnergyRow[]): Map<string, EnergyRow
 
 /** A cohort in words: "text-classification on Intel Xeon (cpu+dram, estimated)". */
 export function describeCohortKey(
-  row: Pick<EnergyRow, 'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass' | 'protocol'>,
+  row: Pick<
+    EnergyRow,
+    'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass' | 'protocol' | 'batchSize'
+  >,
 ): string {
   const size = row.sizeClass ? ` class ${row.sizeClass}` : '';
+  const protocol = ONE_PASS_TASKS.includes(row.task) ? comparableProtocol(row) : '';
+  const generation = GENERATION_PROTOCOL.exec(protocol);
   const by =
-    ONE_PASS_TASKS.includes(row.task) && row.protocol === 'ai-energy-score' ? ', AI Energy Score' : '';
+    protocol === 'ai-energy-score'
+      ? ", AI Energy Score's protocol"
+      : generation
+        ? `, ${generation[1]} new tokens per query${generation[2] ? ' without a KV cache' : ''}`
+        : '';
   return `${row.task}${size} on ${row.hardware} (${row.energyBasis} energy, ${row.energyStatus}${by})`;
 }
 
@@ -172,6 +217,7 @@ export function identityKey(row: EnergyRow): string {
   const published = row.sha256 === null && row.createdAt === '' ? `|${row.energyKwhPer1k}` : '';
   return [
     row.sha256 ?? `name:${row.model}${published}`,
+    row.protocol,
     row.task,
     row.precision,
     row.batchSize ?? '',

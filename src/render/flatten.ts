@@ -42,6 +42,18 @@ export interface FlatRow {
   rating_note: string;
   reason: string;
   warnings: string;
+  /** Generative configurations only (empty otherwise): the budget and the per-token figures. */
+  max_new_tokens: number | null;
+  prompt_tokens_mean: number | null;
+  generation_layout: string;
+  energy_per_token_j: number | null;
+  prefill_per_query_j: number | null;
+  decode_per_token_j: number | null;
+  tokens_per_s: number | null;
+  ttft_p50_ms: number | null;
+  ttft_p95_ms: number | null;
+  itl_p50_ms: number | null;
+  itl_p95_ms: number | null;
 }
 
 const round = (value: number | null | undefined, digits: number): number | null =>
@@ -49,6 +61,7 @@ const round = (value: number | null | undefined, digits: number): number | null 
 
 export function flatten(result: ConfigResult): FlatRow {
   const measured = result.energy.status === 'not-measured' ? undefined : result.energy;
+  const g = result.generation;
   return {
     id: result.id,
     status: result.status,
@@ -89,6 +102,17 @@ export function flatten(result: ConfigResult): FlatRow {
     rating_note: result.rating.status === 'rated' ? ratingCaveats(result.rating) : result.rating.reason,
     reason: result.reason ?? '',
     warnings: result.warnings.join(' | '),
+    max_new_tokens: g?.newTokensPerQuery ?? null,
+    prompt_tokens_mean: round(g?.promptTokensPerQueryMean, 3),
+    generation_layout: g?.layout ?? '',
+    energy_per_token_j: g?.perTokenJ ?? null,
+    prefill_per_query_j: g?.prefill.perQueryJ ?? null,
+    decode_per_token_j: g?.decode.perTokenJ ?? null,
+    tokens_per_s: round(g?.tokensPerSecond, 3),
+    ttft_p50_ms: round(g?.timeToFirstTokenMs.p50, 6),
+    ttft_p95_ms: round(g?.timeToFirstTokenMs.p95, 6),
+    itl_p50_ms: round(g?.interTokenLatencyMs?.p50, 6),
+    itl_p95_ms: round(g?.interTokenLatencyMs?.p95, 6),
   };
 }
 
@@ -132,6 +156,17 @@ export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
   'rating_note',
   'reason',
   'warnings',
+  'max_new_tokens',
+  'prompt_tokens_mean',
+  'generation_layout',
+  'energy_per_token_j',
+  'prefill_per_query_j',
+  'decode_per_token_j',
+  'tokens_per_s',
+  'ttft_p50_ms',
+  'ttft_p95_ms',
+  'itl_p50_ms',
+  'itl_p95_ms',
 ];
 
 /** What qualifies a star rating: outside the cohort's range, or a cohort of one. */

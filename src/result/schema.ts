@@ -193,6 +193,58 @@ export interface LatencyFigures {
   p99: number;
 }
 
+/** p50 and p95 of a latency, in milliseconds. */
+export interface LatencyQuantiles {
+  p50: number;
+  p95: number;
+}
+
+/**
+ * A generative configuration's figures: the whole generation is the headline (energy per
+ * query), split as optimum-benchmark does: a prefill-only pass (one new token) on its own
+ * windows, and decode = generate − prefill over the tokens after the first.
+ */
+export interface GenerationFigures {
+  /** The layout driven: genai, single, merged, pair, seq2seq or no-cache. */
+  layout: string;
+  /** The layout in words, with its files. */
+  layoutDescription: string;
+  /** False for a layout without a KV cache: its J/token is not comparable with cached runs. */
+  cached: boolean;
+  newTokensPerQuery: number;
+  promptTokensPerQueryMean: number;
+  /** The longest sequence the model takes, and where that figure came from. */
+  contextTokens: number;
+  contextSource: string;
+  /** Prompts cut to fit the context with the budget. */
+  promptsClipped: number;
+  /** measured or estimated as the headline is, not-measured without energy. */
+  energyStatus: 'measured' | 'estimated' | 'not-measured';
+  /** Whole generation ÷ generated tokens, with its 95 % interval. */
+  perTokenJ: number | null;
+  ci95PerTokenJ: number | null;
+  prefill: {
+    perQueryJ: number | null;
+    ci95PerQueryJ: number | null;
+    trials: number;
+    /** Time to the first token per query in the prefill-only pass. */
+    latencyPerQueryMs: number | null;
+  };
+  decode: {
+    perTokenJ: number | null;
+    ci95PerTokenJ: number | null;
+    /** Decode tokens per query: the budget less the one prefill gives. */
+    tokensPerQuery: number;
+  };
+  /** New tokens per second of the generate loop, all queries of a batch counted. */
+  tokensPerSecond: number;
+  timeToFirstTokenMs: LatencyQuantiles;
+  /** Between one new token and the next; null with a budget of one token. */
+  interTokenLatencyMs: LatencyQuantiles | null;
+  /** What was assumed for want of a config file. */
+  assumptions: string[];
+}
+
 export interface ConfigResult {
   /** model/precision/batch/device: unique within a run, stable across runs. */
   id: string;
@@ -240,6 +292,8 @@ export interface ConfigResult {
   warnings: string[];
   energy: EnergyNotMeasured | EnergyMeasured;
   rating: Rating;
+  /** Generative configurations only (protocol: generation); absent for one-pass ones and in older files. */
+  generation?: GenerationFigures;
 }
 
 export interface Environment {
@@ -298,6 +352,8 @@ export interface RunDocument {
     gpus?: number[] | null;
     /** The measurement protocol: idle seconds, window, interval target and trial limits. */
     protocol?: ProtocolSettings;
+    /** --max-new-tokens: the budgets of generative configurations. */
+    maxNewTokens?: number[];
     /** The command line that made this run (for the CLI), to rerun it. */
     commandLine?: string[];
   };

@@ -19,6 +19,8 @@ import {
   type EnergyNotMeasured,
   type Environment,
   type GridRegion,
+  type GenerationFigures,
+  type LatencyQuantiles,
   type LatencyFigures,
   type ModelBand,
   type OtherCpuLoad,
@@ -335,6 +337,37 @@ const latency = {
   p99: num,
 };
 
+const quantiles = object<LatencyQuantiles>({ p50: num, p95: num });
+
+const generation = object<GenerationFigures>({
+  layout: oneOf(['genai', 'single', 'merged', 'pair', 'seq2seq', 'no-cache']),
+  layoutDescription: str,
+  cached: bool,
+  newTokensPerQuery: int(1),
+  promptTokensPerQueryMean: num,
+  contextTokens: int(1),
+  contextSource: str,
+  promptsClipped: int(0),
+  energyStatus: oneOf(['measured', 'estimated', 'not-measured']),
+  perTokenJ: nullable(num),
+  ci95PerTokenJ: nullable(num),
+  prefill: object<GenerationFigures['prefill']>({
+    perQueryJ: nullable(num),
+    ci95PerQueryJ: nullable(num),
+    trials: int(0),
+    latencyPerQueryMs: nullable(num),
+  }),
+  decode: object<GenerationFigures['decode']>({
+    perTokenJ: nullable(num),
+    ci95PerTokenJ: nullable(num),
+    tokensPerQuery: int(0),
+  }),
+  tokensPerSecond: num,
+  timeToFirstTokenMs: quantiles,
+  interTokenLatencyMs: nullable(quantiles),
+  assumptions: list(str),
+});
+
 const configResult = object<ConfigResult>({
   id: str,
   status: oneOf(['ok', 'skipped', 'failed', 'interrupted']),
@@ -376,6 +409,7 @@ const configResult = object<ConfigResult>({
   warnings: list(str),
   energy,
   rating,
+  generation: optional(generation),
 });
 
 const gpuEntry = object<GpuInventoryEntry>({
@@ -425,6 +459,7 @@ const settings = object<Settings>({
     if (v !== 'auto' && v !== 'none') list(str)(v, p, out);
   }),
   gpus: optional(nullable(list(int(0)))),
+  maxNewTokens: optional(list(int(1))),
   protocol: optional(
     object<ProtocolSettings>({
       idleS: num,

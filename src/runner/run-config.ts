@@ -16,7 +16,9 @@ import { thermalDriftWarnings } from '../devices/gpu-temperature.js';
 import type { EnergyMeter } from '../meters/types.js';
 import { DEFAULT_PROTOCOL, type ProtocolSettings } from './protocol.js';
 import { OrtWorkload, type OrtWorkloadSpec } from './ort-workload.js';
-import { budgetWarnings, runTrials, trialsEnergy } from './trials.js';
+import { GenerationWorkload, type GenerationSpec } from './generation-workload.js';
+import { generationFigures } from './generation-figures.js';
+import { budgetWarnings, runTrials, trialsEnergy, type TrialsOutcome } from './trials.js';
 
 export interface ConfigSpec extends OrtWorkloadSpec {
   taskSource: string;
@@ -26,6 +28,10 @@ export interface ConfigSpec extends OrtWorkloadSpec {
   unmeteredReason?: string;
   /** The run has several thread counts (--threads 1,2,4): the id names this one's. */
   threadsInId?: boolean;
+  /** What planning found worth saying about this configuration, for the result's warnings. */
+  planWarnings?: string[];
+  /** A generative layout and its budget: each batch is one generate call instead of one pass. */
+  generation?: GenerationSpec;
 }
 
 export interface EnergySetup {
@@ -45,15 +51,20 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-/** `model/precision/bBATCH/device`, and `/tTHREADS` where threads are a dimension of the run. */
+/**
+ * `model/precision/bBATCH/device`, then `/nTOKENS` for a generation budget and `/tTHREADS` where
+ * threads are a dimension of the run.
+ */
 export function configId(
   modelName: string,
   precision: string,
   batchSize: number,
   device: string,
-  threads?: number,
+  extra: { threads?: number; maxNewTokens?: number } = {},
 ): string {
-  return `${modelName}/${precision}/b${batchSize}/${device}${threads !== undefined ? `/t${threads}` : ''}`;
+  const budget = extra.maxNewTokens !== undefined ? `/n${extra.maxNewTokens}` : '';
+  const threads = extra.threads !== undefined ? `/t${extra.threads}` : '';
+  return `${modelName}/${precision}/b${batchSize}/${device}${budget}${threads}`;
 }
 
 /** The energy of a configuration that has none: why there was no meter, or why its trials gave none. */
@@ -64,13 +75,10 @@ function unmeasured(spec: ConfigSpec, why: string): EnergyNotMeasured {
 
 function emptyResult(spec: ConfigSpec): ConfigResult {
   const result = blankResult({
-    id: configId(
-      spec.modelName,
-      spec.precision,
-      spec.batchSize,
-      spec.device,
-      spec.threadsInId ? spec.threads : undefined,
-    ),
+    id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device, {
+      threads: spec.threadsInId ? spec.threads : undefined,
+      maxNewTokens: spec.generation?.maxNewTokens,
+    }),
     model: {
       name: spec.modelName,
       path: spec.model.path,
@@ -93,7 +101,7 @@ const toMB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): Promise<ConfigResult> {
   const result = emptyResult(spec);
-  const workload = new OrtWorkload(spec);
+  const workload = spec.generation ? new GenerationWorkload(spec, spec.generation) : new OrtWorkload(spec);
   try {
     const preparation = await workload.prepare();
     if (workload.inputs) result.inputs = workload.inputs;
@@ -130,7 +138,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
 async function measure(
   spec: ConfigSpec,
   hooks: RunHooks,
-  workload: OrtWorkload,
+  workload: OrtWorkload | GenerationWorkload,
   passBatches: number,
   result: ConfigResult,
 ): Promise<ConfigResult> {
@@ -143,6 +151,20 @@ async function measure(
     hooks.onProgress?.(queries, Math.max(spec.queries, queries));
   };
   const temperaturesBefore = meters.length ? ((await energy?.gpuTemperaturesC?.()) ?? null) : null;
+  // A generative configuration first runs the prefill-only pass on its own windows, as
+  // optimum-benchmark does, so that decode energy is generate − prefill.
+  let prefill: TrialsOutcome | null = null;
+  if (workload instanceof GenerationWorkload) {
+    prefill = await runTrials({
+      workload: workload.prefillPass(),
+      passBatches,
+      device: spec.device,
+      meters,
+      protocol: energy?.protocol ?? DEFAULT_PROTOCOL,
+      signal: hooks.signal,
+      onProgress,
+    });
+  }
   const outcome = await runTrials({
     workload,
     passBatches,
@@ -152,7 +174,7 @@ async function measure(
     signal: hooks.signal,
     onProgress,
   });
-  if (outcome.interrupted) {
+  if (outcome.interrupted || prefill?.interrupted) {
     const unfinished = meters.length ? 'the trials' : 'the suite';
     return {
       ...result,
@@ -171,6 +193,10 @@ async function measure(
     const setup = { ...energy, device: spec.device, targetCi: energy.protocol.targetCi };
     resultEnergy = trialsEnergy(setup, outcome, warnings);
   }
+  const prefillEnergy =
+    prefill && energy && meters.length
+      ? trialsEnergy({ ...energy, device: spec.device, targetCi: energy.protocol.targetCi }, prefill, [])
+      : null;
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 
   const { latenciesMs, batchQueries, queries, seconds } = outcome;
@@ -185,9 +211,15 @@ async function measure(
       `${outliers} of ${latenciesMs.length} batches were latency outliers (modified z-score above 14): another process may have interfered`,
     );
   }
-  warnings.push(...workload.warnings());
+  warnings.push(...(spec.planWarnings ?? []), ...workload.warnings());
+  const generation =
+    workload instanceof GenerationWorkload && prefill
+      ? generationFigures(workload, resultEnergy, prefillEnergy, outcome, prefill)
+      : null;
+  if (generation?.warning) warnings.push(generation.warning);
   return {
     ...result,
+    ...(generation ? { generation: generation.figures } : {}),
     energy: resultEnergy,
     queries,
     batches: latenciesMs.length,

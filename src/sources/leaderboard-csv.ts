@@ -6,7 +6,7 @@ import {
   type LeaderboardColumn,
 } from '../leaderboard/columns.js';
 import { SIZE_CLASSES, type SizeClass } from '../rating/cohort.js';
-import type { EnergyRow } from '../rating/rows.js';
+import { isRowProtocol, type EnergyRow } from '../rating/rows.js';
 import { undefuseFormula } from '../util/text-safety.js';
 import { energyCell } from './aies.js';
 import { EMPTY_CSV_HINT, FIELD_COUNT_HINT, parseCsv } from './csv.js';
@@ -59,9 +59,9 @@ export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
     const protocol = get('protocol');
     const edited =
       'the board was edited: restore the value energy-score leaderboard wrote, or write the board again';
-    if (protocol !== 'energy-score' && protocol !== 'ai-energy-score')
+    if (!isRowProtocol(protocol))
       throw usageError(
-        `${named}: protocol must be energy-score or ai-energy-score, got '${protocol}'`,
+        `${named}: protocol must be energy-score, ai-energy-score or generation-N (N new tokens), got '${protocol}'`,
         edited,
       );
     if (method !== 'measured' && method !== 'estimated')
