@@ -92,6 +92,9 @@ export { nvmlMeterFactory } from './meters/nvml.js';
 export { nvidiaSmiMeterFactory } from './meters/nvidia-smi.js';
 export { raplMeterFactory } from './meters/rapl.js';
 export { cpuEstimateMeterFactory } from './meters/cpu-estimate.js';
+export { resolvePowerModel, type PowerModel, type PowerModelKind } from './meters/power-model.js';
+export { processCpuTimes, processTreeCpuTimes, type CpuTimeSources } from './meters/cpu-time.js';
+export { loadPowerProfiles, type PowerProfile, type PowerProfileTable } from './devices/power-profiles.js';
 export { readGpuInventory } from './devices/gpu-inventory.js';
 export type {
   EnergyMeter,
@@ -138,4 +141,11 @@ export {
 export { renderHtmlReport } from './export/html.js';
 export { labelSvg } from './label/svg.js';
 export { labelPng } from './label/png.js';
-export type { Rating, RatingRated, RatingUnrated, RatingCohort } from './result/schema.js';
+export type {
+  Rating,
+  RatingRated,
+  RatingUnrated,
+  RatingCohort,
+  ModelBand,
+  OtherCpuLoad,
+} from './result/schema.js';
