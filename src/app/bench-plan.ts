@@ -24,6 +24,7 @@ import { getTask, type TaskDefinition } from '../workload/tasks.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { requireDevice, type Device } from '../runner/providers.js';
 import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from '../runner/run-config.js';
+import { prepareData, type DataChoice } from '../inputs/prepare.js';
 
 export interface BenchOptions {
   /** Model files or folders; empty runs the embedded demo. */
@@ -44,6 +45,8 @@ export interface BenchOptions {
   overrides: InputOverrides;
   /** Let ONNX Runtime print its own log lines on stderr (the CLI's --verbose); quiet by default. */
   onnxRuntimeLogs?: boolean;
+  /** Where input values come from (--data); by default the bundled set the model can take. */
+  data?: DataChoice;
 }
 
 export interface BenchHooks {
@@ -105,6 +108,18 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       const batches = checkInputs(source.name, variant.precision, infos.get(variant.path)!, task, options);
       batchesOf.set(variant.path, batches);
     }
+    // Data is read and preprocessed once per model, for the inputs of its first variant.
+    const firstInfo = selected[0] ? infos.get(selected[0].path) : undefined;
+    const data = firstInfo
+      ? await prepareData({
+          choice: options.data ?? { kind: 'default' },
+          model: firstInfo,
+          plan: planInputs(firstInfo, task, options.overrides, `${source.name} (${selected[0]!.precision})`),
+          task,
+          queries: options.queries ?? task.queries,
+          seed: options.seed,
+        })
+      : undefined;
 
     for (const variant of selected) {
       for (const batchSize of batchesOf.get(variant.path)!) {
@@ -124,6 +139,7 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
               seed: options.seed,
               overrides: options.overrides,
               onnxRuntimeLogs: options.onnxRuntimeLogs ?? false,
+              ...(data ? { data } : {}),
             },
           });
         }
