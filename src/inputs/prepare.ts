@@ -6,8 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { usageError } from '../errors.js';
+import { EnergyScoreError, usageError } from '../errors.js';
 import type { ModelInfo } from '../model/inspect.js';
 import type { InputData } from '../result/schema.js';
 import type { SynthesisPlan } from '../workload/input-plan.js';
@@ -15,6 +16,8 @@ import { sampleQuerySizes, type QuerySize, type TaskDefinition } from '../worklo
 import { readUserData, type UserData } from './data-files.js';
 import { textQueries, type TextSource } from './text-queries.js';
 import { loadTokenizer } from './tokenizer.js';
+import { imageQueries, type MediaFile } from './image-queries.js';
+import { IMAGE_EXTENSIONS } from './data-files.js';
 
 /** --data: left out (the bundled set where the model can use it), `synthetic`, or a path. */
 export type DataChoice =
@@ -71,7 +74,12 @@ export function planModality(plan: SynthesisPlan): { modality: InputModality; in
   );
   if (audio) return { modality: 'audio', input: audio.name };
   const image = plan.inputs.find(
-    (i) => i.dtype.startsWith('float') && i.dims.length === 4 && i.dims.some((d) => d.role === 'image'),
+    (i) =>
+      i.dtype.startsWith('float') &&
+      i.dims.length === 4 &&
+      (i.dims.some((d) => d.role === 'image') ||
+        [1, 3].includes(i.dims[1]!.value) ||
+        [1, 3].includes(i.dims[3]!.value)),
   );
   if (image) return { modality: 'image', input: image.name };
   const ids =
@@ -106,7 +114,11 @@ export async function prepareData(request: DataRequest): Promise<PreparedData> {
     );
   }
   const prepared =
-    target.modality === 'text' ? await textData(request, target.input, user) : syntheticData(null);
+    target.modality === 'text'
+      ? await textData(request, target.input, user)
+      : target.modality === 'image'
+        ? await imageData(request, target.input, user)
+        : syntheticData(null);
   if (prepared.sizes) {
     prepared.info.preprocessMs = performance.now() - started;
     prepared.info.preprocessMsPerItem =
@@ -184,4 +196,56 @@ async function textData(
     },
     sizes,
   };
+}
+
+/** Every file of a bundled folder with one of `extensions`, sorted by name, and the folder's sha256. */
+function bundledFiles(dir: string, extensions: string[]): { files: MediaFile[]; sha256: string } {
+  const hash = createHash('sha256');
+  const files = fs
+    .readdirSync(dir)
+    .filter((n) => extensions.includes(path.extname(n).toLowerCase()))
+    .sort()
+    .map((name) => {
+      const bytes = fs.readFileSync(path.join(dir, name));
+      hash.update(`${name}\0${sha256(bytes)}\n`);
+      return { name: path.join(dir, name), bytes };
+    });
+  return { files, sha256: hash.digest('hex') };
+}
+
+async function imageData(
+  request: DataRequest,
+  inputName: string,
+  user: UserData | null,
+): Promise<PreparedData> {
+  const input = request.plan.inputs.find((i) => i.name === inputName)!;
+  const source =
+    user && user.kind === 'image'
+      ? user
+      : { ...bundledFiles(BUNDLED_IMAGES, IMAGE_EXTENSIONS), kind: 'image' as const };
+  try {
+    const out = await imageQueries(request.model.path, input, source.files, request.queries);
+    return {
+      info: {
+        source: user ? `file:${request.choice.kind === 'path' ? request.choice.path : ''}` : 'bundled:images',
+        tokenizer: null,
+        preprocessing: out.preprocessing,
+        queries: out.distinct,
+        sha256: source.sha256,
+        preprocessMs: 0,
+        preprocessMsPerItem: null,
+        note: out.note,
+      },
+      sizes: out.sizes,
+    };
+  } catch (err) {
+    // The bundled images are a default: a model that cannot take them runs on synthetic ones.
+    if (
+      user ||
+      !(err instanceof EnergyScoreError) ||
+      /preprocessor_config\.json(:| is| could)/.test(err.message)
+    )
+      throw err;
+    return syntheticData(`the bundled images do not fit this model (${err.message}): synthetic pixel values`);
+  }
 }
