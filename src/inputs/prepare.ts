@@ -17,7 +17,8 @@ import { readUserData, type UserData } from './data-files.js';
 import { textQueries, type TextSource } from './text-queries.js';
 import { loadTokenizer } from './tokenizer.js';
 import { imageQueries, type MediaFile } from './image-queries.js';
-import { IMAGE_EXTENSIONS } from './data-files.js';
+import { AUDIO_EXTENSIONS, IMAGE_EXTENSIONS } from './data-files.js';
+import { audioQueries } from './audio-queries.js';
 
 /** --data: left out (the bundled set where the model can use it), `synthetic`, or a path. */
 export type DataChoice =
@@ -118,7 +119,7 @@ export async function prepareData(request: DataRequest): Promise<PreparedData> {
       ? await textData(request, target.input, user)
       : target.modality === 'image'
         ? await imageData(request, target.input, user)
-        : syntheticData(null);
+        : await audioData(request, target.input, user);
   if (prepared.sizes) {
     prepared.info.preprocessMs = performance.now() - started;
     prepared.info.preprocessMsPerItem =
@@ -247,5 +248,42 @@ async function imageData(
     )
       throw err;
     return syntheticData(`the bundled images do not fit this model (${err.message}): synthetic pixel values`);
+  }
+}
+
+async function audioData(
+  request: DataRequest,
+  inputName: string,
+  user: UserData | null,
+): Promise<PreparedData> {
+  const input = request.plan.inputs.find((i) => i.name === inputName)!;
+  const source =
+    user && user.kind === 'audio'
+      ? user
+      : { ...bundledFiles(BUNDLED_SPEECH, AUDIO_EXTENSIONS), kind: 'audio' as const };
+  try {
+    const out = await audioQueries(request.model.path, input, source.files, request.queries);
+    return {
+      info: {
+        source: user ? `file:${request.choice.kind === 'path' ? request.choice.path : ''}` : 'bundled:speech',
+        tokenizer: null,
+        preprocessing: out.preprocessing,
+        queries: out.distinct,
+        sha256: source.sha256,
+        preprocessMs: 0,
+        preprocessMsPerItem: null,
+        note: out.notes.length ? out.notes.join('; ') : null,
+      },
+      sizes: out.sizes,
+    };
+  } catch (err) {
+    // The bundled speech is a default: a model that cannot take it runs on synthetic audio.
+    if (
+      user ||
+      !(err instanceof EnergyScoreError) ||
+      /preprocessor_config\.json(:| is| could)/.test(err.message)
+    )
+      throw err;
+    return syntheticData(`the bundled speech does not fit this model (${err.message}): synthetic audio`);
   }
 }
