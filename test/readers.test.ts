@@ -604,7 +604,7 @@ describe('models', () => {
   test('a folder of model folders lists them and says to pass them', async () => {
     assertUsage(
       await cli(['bench', 'fixtures/zoo']),
-      'no .onnx model in fixtures/zoo itself, but it holds 5 model folders: cnn-small, encoder-medium, encoder-small, encoder-tiny, mlp-small',
+      'no .onnx model in fixtures/zoo itself, but it holds 6 model folders: cnn-small, encoder-medium, encoder-small, encoder-tiny, mlp-small, speech-encoder',
       '  hint: pass the models to measure: energy-score bench fixtures/zoo/cnn-small fixtures/zoo/encoder-medium fixtures/zoo/encoder-small fixtures/zoo/encoder-tiny … (bench takes several; inspect takes one)\n',
     );
   });

@@ -21,6 +21,7 @@ import {
 import { inferTask } from '../workload/infer-task.js';
 import type { InputOverrides } from '../workload/overrides.js';
 import { getTask, type TaskDefinition } from '../workload/tasks.js';
+import { checkTaskFits } from '../workload/modality.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { requireDevice, type Device } from '../runner/providers.js';
 import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from '../runner/run-config.js';
@@ -100,6 +101,9 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       task = getTask(inferred.task);
       taskSource = `inferred: ${inferred.reason}`;
     }
+
+    const firstModel = selected[0] ? infos.get(selected[0].path) : undefined;
+    if (fixedTask && firstModel) checkTaskFits(firstModel, source.name, task);
 
     // Pins and sizes are checked for every variant before anything runs, so a --dim that fits
     // one model but not the next fails at once, naming the model, not half-way through.

@@ -7,7 +7,7 @@ import { FLAT_COLUMNS, flatten } from '../render/flatten.js';
 import { carbonFigures, carbonText } from '../carbon/carbon.js';
 import type { RunDocument } from '../result/schema.js';
 import { defuseFormula, displayName, escapeMarkdown, jsonText } from '../util/text-safety.js';
-import { documentCarbon, ratingSummary, verdict } from './table.js';
+import { documentCarbon, ratingSummary, runTasks, verdicts } from './table.js';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown';
 
@@ -60,8 +60,11 @@ export function toMarkdown(document: RunDocument): string {
     const value = carbonFigures(whPer1k, carbon)[pick];
     return value === null ? '–' : `${formatSig(value, 3)}${status === 'estimated' ? ' (estimated)' : ''}`;
   };
+  const mixed = runTasks(document.results).length > 1;
   const columns: typeof MARKDOWN_COLUMNS = [
-    ...MARKDOWN_COLUMNS,
+    ...MARKDOWN_COLUMNS.slice(0, 1),
+    ...(mixed ? ([['task', (r) => r.task]] as typeof MARKDOWN_COLUMNS) : []),
+    ...MARKDOWN_COLUMNS.slice(1),
     ['gCO2e/1M queries', (r) => perMillion(r.energy_wh_per_1k, r.energy_status, 'gCo2ePerMillion')],
     ...(carbon.pricePerKwh === null
       ? []
@@ -90,8 +93,7 @@ export function toMarkdown(document: RunDocument): string {
   for (const [id, w] of energyNotes.byRow)
     notes.push(`- ${escapeMarkdown(displayName(id))}: energy: ${escapeMarkdown(w)}`);
   if (notes.length) lines.push('', ...notes);
-  const best = verdict(document.results);
-  if (best) lines.push('', `**${escapeMarkdown(best)}**`);
+  for (const best of verdicts(document.results)) lines.push('', `**${escapeMarkdown(best)}**`);
   const ratings = ratingSummary(document.results);
   if (ratings) lines.push('', `Ratings: ${escapeMarkdown(ratings)}.`);
   lines.push('', `Energy: ${escapeMarkdown(energySummary(document))}.`);

@@ -79,13 +79,42 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
   return align === 'left' ? text.padEnd(width) : text.padStart(width);
 }
 
+/** The tasks of a run's results, in order of first appearance. */
+export function runTasks(results: readonly ConfigResult[]): string[] {
+  return [...new Set(results.map((r) => r.task))];
+}
+
+const TASK_COLUMN: Column = { title: 'task', align: 'left', cell: (r) => r.task };
+
+/** Where a configuration's input values came from, in a few words, for the report's footer. */
+export function dataText(data: NonNullable<ConfigResult['inputs']>['data']): string | undefined {
+  if (!data) return undefined;
+  const through = [data.tokenizer, data.preprocessing].filter((f): f is string => f !== null);
+  const parts = [data.source === 'synthetic' ? 'synthetic values' : `${data.source} (${data.queries} items)`];
+  if (through.length) parts.push(`through ${through.join(' and ')}`);
+  if (data.preprocessMsPerItem !== null) {
+    parts.push(`preprocessing ${data.preprocessMsPerItem.toFixed(2)} ms per item before the measured loop`);
+  }
+  if (data.note) parts.push(data.note);
+  return parts.join(', ');
+}
+
 export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
   const carbon = documentCarbon(document);
-  const COLUMNS = [...BASE_COLUMNS, ...carbonColumns(carbon)];
+  const tasks = runTasks(document.results);
+  // A run over several tasks says each row's task: their figures are not comparable.
+  const COLUMNS = [
+    ...BASE_COLUMNS.slice(0, 1),
+    ...(tasks.length > 1 ? [TASK_COLUMN] : []),
+    ...BASE_COLUMNS.slice(1),
+    ...carbonColumns(carbon),
+  ];
+  const identityColumns = tasks.length > 1 ? 5 : 4;
   const rows = document.results.map((r) =>
     COLUMNS.map((c) =>
       r.status === 'ok' ||
       c.title === 'model' ||
+      c.title === 'task' ||
       c.title === 'precision' ||
       c.title === 'batch' ||
       c.title === 'device'
@@ -103,7 +132,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
       .trimEnd();
     if (result.status !== 'ok') {
       const label = result.status === 'failed' ? chalk.red('failed') : chalk.yellow(result.status);
-      line = `${COLUMNS.slice(0, 4)
+      line = `${COLUMNS.slice(0, identityColumns)
         .map((c, i) => pad(row[i]!, widths[i]!, c.align))
         .join('  ')}  ${label}`;
     }
@@ -127,15 +156,25 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
     if (note) lines.push(`${chalk.yellow('!')} ${displayName(r.id)}: rating: ${printable(note)}`);
   }
 
-  const first = document.results.find((r) => r.inputs);
-  if (first?.inputs && Object.keys(first.inputs.dims).length > 0) {
+  const footer: string[] = [];
+  for (const task of tasks) {
+    const first = document.results.find((r) => r.task === task && r.inputs);
+    if (!first?.inputs) continue;
     const dims = Object.entries(first.inputs.dims)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
-    lines.push('', chalk.dim(printable(`task ${first.task} (${first.taskSource}); inputs: ${dims}`)));
+    const data = dataText(first.inputs.data);
+    footer.push(
+      chalk.dim(
+        printable(
+          `task ${first.task} (${first.taskSource}); inputs: ${dims || 'no dynamic dims'}${data ? `; data: ${data}` : ''}`,
+        ),
+      ),
+    );
   }
-  const line = verdict(document.results);
-  if (line) lines.push('', line);
+  if (footer.length) lines.push('', ...footer);
+  const lineList = verdicts(document.results);
+  if (lineList.length) lines.push('', ...lineList);
   const ratings = ratingSummary(document.results);
   if (ratings) lines.push(chalk.dim(`ratings: ${printable(ratings)}`));
   lines.push(chalk.dim(`energy: ${printable(energySummary(document))}`));
@@ -153,6 +192,19 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
 
 const label = (r: ConfigResult) =>
   `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${r.device === 'cpu' ? '' : ` on ${r.device}`}`;
+
+/** One verdict per task (configurations of different tasks are never compared), each named by its task when there are several. */
+export function verdicts(results: ConfigResult[]): string[] {
+  const tasks = runTasks(results.filter((r) => r.status === 'ok'));
+  if (tasks.length <= 1) {
+    const line = verdict(results);
+    return line ? [line] : [];
+  }
+  return tasks.flatMap((task) => {
+    const line = verdict(results.filter((r) => r.task === task));
+    return line ? [`${task}: ${line}`] : [];
+  });
+}
 
 /**
  * The most and least efficient configurations by energy per query when energy was measured
