@@ -160,6 +160,8 @@ export class LogMelExtractor {
   private readonly fft: Fft;
   private readonly window: Float64Array;
   private readonly filters: Float64Array[];
+  /** Each filter's nonzero bins [first, end): a triangle covers a few of the 201. */
+  private readonly spans: [number, number][];
 
   constructor(config: LogMelConfig) {
     this.config = config;
@@ -171,6 +173,12 @@ export class LogMelExtractor {
       (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / config.nFft),
     );
     this.filters = melFilterBank(Math.floor(config.nFft / 2) + 1, config.featureSize, config.samplingRateHz);
+    this.spans = this.filters.map((f) => {
+      const first = f.findIndex((w) => w !== 0);
+      let end = f.length;
+      while (end > 0 && f[end - 1] === 0) end--;
+      return first < 0 ? [0, 0] : [first, end];
+    });
   }
 
   /** [featureSize × frames] values, mel bin major (input_features' [80, 3000] for one query). */
@@ -201,15 +209,19 @@ export class LogMelExtractor {
         re[i] = v * this.window[i]!;
         im[i] = 0;
       }
-      if (silent) power.fill(0);
-      else {
-        const [xr, xi] = this.fft.transform(re, im);
-        for (let k = 0; k < bins; k++) power[k] = xr[k]! * xr[k]! + xi[k]! * xi[k]!;
+      if (silent) {
+        // No sound in the frame: every mel energy is 0, its log the floor (-10).
+        for (let m = 0; m < featureSize; m++) logMel[m * this.frames + t] = -10;
+        if (-10 > max) max = -10;
+        continue;
       }
+      const [xr, xi] = this.fft.transform(re, im);
+      for (let k = 0; k < bins; k++) power[k] = xr[k]! * xr[k]! + xi[k]! * xi[k]!;
       for (let m = 0; m < featureSize; m++) {
         const filter = this.filters[m]!;
+        const [first, end] = this.spans[m]!;
         let sum = 0;
-        for (let k = 0; k < bins; k++) sum += filter[k]! * power[k]!;
+        for (let k = first; k < end; k++) sum += filter[k]! * power[k]!;
         const v = Math.log10(Math.max(sum, 1e-10));
         logMel[m * this.frames + t] = v;
         if (v > max) max = v;
