@@ -42,6 +42,9 @@ export { parseOverrides, type InputOverrides } from './workload/overrides.js';
 export { planInputs, type SynthesisPlan } from './workload/input-plan.js';
 export { planBatches } from './workload/batches.js';
 export { buildBatch } from './workload/tensors.js';
+export { checkTaskFits, inputKinds } from './workload/modality.js';
+export { prepareData, type DataChoice, type PreparedData } from './inputs/prepare.js';
+export { loadTokenizer, type TextTokenizer } from './inputs/tokenizer.js';
 export {
   planBench,
   runBench,
@@ -65,7 +68,7 @@ export { DEVICES, type Device, cudaProviderInstalled, CUDA_INSTALL_COMMAND } fro
 export { collectEnvironment } from './env/environment.js';
 export { summarize, percentile, modifiedZScores, type Summary } from './stats/summary.js';
 export { toJson, toCsv, toMarkdown } from './export/formats.js';
-export { SCHEMA_VERSION, type RunDocument, type ConfigResult } from './result/schema.js';
+export { SCHEMA_VERSION, type RunDocument, type ConfigResult, type InputData } from './result/schema.js';
 export {
   meterFactories,
   probeMeters,

@@ -294,4 +294,41 @@ describe('speech queries', () => {
       usage(/preprocessor_config.json give \[80, 3000\] per clip, but 'input_features' takes \[128, 3000\]/),
     );
   });
+
+  test('a waveform input (input_values) gets the samples, normalized where do_normalize says so, each query its clip’s length', async () => {
+    const dir = path.join(tmp, 'w2v');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'model.onnx'), '');
+    const input: InputPlan = {
+      name: 'input_values',
+      dtype: 'float32',
+      dims: [
+        { role: 'batch', value: 0, name: 'batch_size' },
+        { role: 'audio', value: 0, name: 'sequence_length' },
+      ],
+      fill: { kind: 'normal', scale: 0.1 },
+      padding: 'audio',
+    };
+    const clips = [
+      { name: 'a.wav', bytes: wav(1, 1, 16000, 16, int16([16384, -16384, 16384, -16384])) },
+      { name: 'b.wav', bytes: wav(1, 1, 16000, 16, int16([8192, 8192])) },
+    ];
+    const raw = await audioQueries(path.join(dir, 'model.onnx'), input, clips, 3);
+    assert.equal(raw.preprocessing, null);
+    assert.deepEqual(
+      raw.sizes.map((s) => s.audioSamples),
+      [4, 2, 4],
+    );
+    assert.deepEqual(Array.from(raw.sizes[1]!.row!.values.input_values!.data), [0.25, 0.25]);
+    fs.writeFileSync(
+      path.join(dir, 'preprocessor_config.json'),
+      JSON.stringify({ feature_size: 1, sampling_rate: 16000, do_normalize: true }),
+    );
+    const normalized = await audioQueries(path.join(dir, 'model.onnx'), input, clips, 1);
+    const scale = 1 / Math.sqrt(0.25 + 1e-7);
+    assert.deepEqual(
+      Array.from(normalized.sizes[0]!.row!.values.input_values!.data),
+      [0.5, -0.5, 0.5, -0.5].map((v) => Math.fround(v * scale)),
+    );
+  });
 });

@@ -122,7 +122,55 @@ const UNIGRAM = {
   },
 };
 
+/** GPT-2-style byte-level BPE: a space becomes Ġ, merges build whole words, <|endoftext|> stays whole. */
+const BYTE_LEVEL = {
+  version: '1.0',
+  added_tokens: [special(12, '<|endoftext|>')],
+  normalizer: null,
+  pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+  post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+  decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+  model: {
+    type: 'BPE',
+    dropout: null,
+    unk_token: null,
+    continuing_subword_prefix: '',
+    end_of_word_suffix: '',
+    fuse_unk: false,
+    byte_fallback: false,
+    vocab: {
+      H: 0,
+      e: 1,
+      l: 2,
+      o: 3,
+      Ġ: 4,
+      w: 5,
+      r: 6,
+      d: 7,
+      He: 8,
+      ll: 9,
+      Hell: 10,
+      Hello: 11,
+      '<|endoftext|>': 12,
+      Ġw: 13,
+      Ġwo: 14,
+      Ġwor: 15,
+      Ġworld: 16,
+      ld: 17,
+    },
+    merges: ['H e', 'l l', 'He ll', 'Hell o', 'Ġ w', 'Ġw o', 'Ġwo r', 'l d', 'Ġwor ld'],
+  },
+};
+
 describe('tokenizers from tokenizer.json', () => {
+  test('byte-level BPE (GPT-2’s layout): Ġ for the space, merges by rank, added tokens kept whole', () => {
+    const t = tokenizerFrom('tokenizer.json', BYTE_LEVEL, {});
+    // Hello: H e l l o → He ll o → Hell o → Hello; " world": Ġ w o r l d → Ġw o r ld → … → Ġworld
+    assert.deepEqual(t.encode('Hello world'), [11, 16]);
+    assert.deepEqual(t.encode('Hello<|endoftext|>world'), [11, 12, 5, 3, 6, 17]);
+    assert.equal(t.maxId, 17);
+  });
+
   test('WordPiece: lower case, punctuation apart, ## pieces by longest match, [CLS] and [SEP]', () => {
     const t = tokenizerFrom('tokenizer.json', WORDPIECE, { model_max_length: 512, pad_token: '[PAD]' });
     // [CLS] the cat ##s sat on the mat . [SEP]
