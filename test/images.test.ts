@@ -25,6 +25,8 @@ import { parseOverrides } from '../src/workload/overrides.js';
 import { getTask } from '../src/workload/tasks.js';
 import { EnergyScoreError } from '../src/errors.js';
 import { REPO_ROOT } from './helpers/cli.js';
+import { GraphBuilder } from '../fixtures/onnx-builder.js';
+import { encodeModel, TensorDataType } from '../src/model/onnx-proto.js';
 
 const usage = (pattern: RegExp) => (err: unknown) =>
   err instanceof EnergyScoreError && err.exitCode === 2 && pattern.test(err.message);
@@ -284,5 +286,24 @@ describe('image queries', () => {
       Array.from(preprocessImage(rgb(1, 1, [255, 0, 51]), config, 3, 'chw')),
       [1, 1, 1, 1, 0, 0, 0, 0, 0.2, 0.2, 0.2, 0.2].map(Math.fround),
     );
+  });
+
+  test('a Hugging Face export’s dynamic [batch_size, num_channels, height, width] takes RGB images at 224 px', async () => {
+    const g = new GraphBuilder('dynamic_image');
+    const x = g.input('pixel_values', TensorDataType.FLOAT, [
+      'batch_size',
+      'num_channels',
+      'height',
+      'width',
+    ]);
+    g.op('ReduceMean', [x], [], { outputs: ['logits'] });
+    g.output('logits', TensorDataType.FLOAT, [1, 1, 1, 1]);
+    const file = path.join(tmp, 'dynamic.onnx');
+    fs.writeFileSync(file, encodeModel(g.toModel('A model whose image dims are all dynamic.')));
+    const req = await request(file, { kind: 'default' });
+    assert.deepEqual(req.plan.dimsUsed, { batch_size: '<batch>', num_channels: 3, height: 224, width: 224 });
+    const data = await prepareData(req);
+    assert.equal(data.info.source, 'bundled:images');
+    assert.equal(data.sizes![0]!.row!.values.pixel_values!.data.length, 3 * 224 * 224);
   });
 });
