@@ -331,4 +331,18 @@ describe('speech queries', () => {
       [0.5, -0.5, 0.5, -0.5].map((v) => Math.fround(v * scale)),
     );
   });
+
+  test('a clip longer than 30 s is cut to its first 30 s for log-mel features, and the note says so', async () => {
+    const long = int16(Array.from({ length: 31 * 16000 }, (_, i) => (i % 50) - 25));
+    const model = await inspectModel(SPEECH);
+    const plan = planInputs(model, getTask('automatic-speech-recognition'), parseOverrides({}));
+    const out = await audioQueries(
+      SPEECH,
+      plan.inputs[0]!,
+      [{ name: 'long.wav', bytes: wav(1, 1, 16000, 16, long) }],
+      1,
+    );
+    assert.deepEqual(out.notes, ['long.wav: cut to its first 30 s']);
+    assert.equal(out.sizes[0]!.row!.values.input_features!.data.length, 80 * 3000);
+  });
 });
