@@ -42,6 +42,9 @@ export { parseOverrides, type InputOverrides } from './workload/overrides.js';
 export { planInputs, type SynthesisPlan } from './workload/input-plan.js';
 export { planBatches } from './workload/batches.js';
 export { buildBatch } from './workload/tensors.js';
+export { checkTaskFits, inputKinds } from './workload/modality.js';
+export { prepareData, type DataChoice, type PreparedData } from './inputs/prepare.js';
+export { loadTokenizer, type TextTokenizer } from './inputs/tokenizer.js';
 export {
   planBench,
   runBench,
@@ -78,6 +81,7 @@ export {
   type RunDocument,
   type ConfigResult,
   type GenerationFigures,
+  type InputData,
 } from './result/schema.js';
 export {
   meterFactories,

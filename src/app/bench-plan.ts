@@ -34,10 +34,12 @@ import {
 import { inferTask } from '../workload/infer-task.js';
 import type { InputOverrides } from '../workload/overrides.js';
 import { getTask, type TaskDefinition } from '../workload/tasks.js';
+import { checkTaskFits } from '../workload/modality.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { requireDevice, type Device } from '../runner/providers.js';
 import type { Spin } from '../runner/spin.js';
 import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from '../runner/run-config.js';
+import { prepareData, type DataChoice } from '../inputs/prepare.js';
 
 export interface BenchOptions {
   /** Model files or folders; empty runs the embedded demo. */
@@ -69,6 +71,8 @@ export interface BenchOptions {
   onnxRuntimeLogs?: boolean;
   /** Intra-op spinning; undefined picks the default once the meters are known (src/runner/spin.ts). */
   spin?: Spin;
+  /** Where input values come from (--data); by default the bundled set the model can take. */
+  data?: DataChoice;
 }
 
 export interface BenchHooks {
@@ -135,6 +139,9 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
         }
       }
     }
+
+    const firstModel = selected[0] ? infos.get(selected[0].path) : undefined;
+    if (fixedTask && firstModel) checkTaskFits(firstModel, source.name, task);
 
     // Generative tasks run the generation loop where a layout is found, one pass where none is.
     const generative = new Map<string, GenerationPlan>();
@@ -223,6 +230,19 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       const batches = checkInputs(source.name, variant.precision, infos.get(variant.path)!, task, options);
       batchesOf.set(variant.path, batches);
     }
+    // Data is read and preprocessed once per model, for the inputs of its first one-pass variant
+    // (a generation builds its own prompts).
+    const firstInfo = onePass[0] ? infos.get(onePass[0].path) : undefined;
+    const data = firstInfo
+      ? await prepareData({
+          choice: options.data ?? { kind: 'default' },
+          model: firstInfo,
+          plan: planInputs(firstInfo, task, options.overrides, `${source.name} (${onePass[0]!.precision})`),
+          task,
+          queries: options.queries ?? task.queries,
+          seed: options.seed,
+        })
+      : undefined;
 
     for (const variant of onePass) {
       const detection = generative.get(variant.path);
@@ -237,6 +257,7 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
               spec: {
                 ...base(variant, batchSize, device, threads),
                 ...(planWarnings ? { planWarnings } : {}),
+                ...(data ? { data } : {}),
               },
             });
           }
