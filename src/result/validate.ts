@@ -211,6 +211,7 @@ const energyMeasured = object<EnergyMeasured>({
   ci95Relative: nullable(num),
   // A trial whose figure was NaN is written as null: not a damaged file, but a figure `check` refuses.
   perTrialJ: optional(list(nullable(num))),
+  perTrialQueries: optional(list(int(1))),
   net: object<EnergyMeasured['net']>({ perQueryJ: num, whPer1k: num }),
   avgPowerW: num,
   peakPowerW: nullable(num),
