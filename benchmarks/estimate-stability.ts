@@ -2,7 +2,8 @@
  * Estimate stability: one configuration measured alone, then beside two busy-looping child
  * processes, with the meters `--meter auto` picks here (the CPU estimate on a machine without
  * RAPL). Prints the ratio of energy per query loaded ÷ alone (target: within 10 %), and the
- * windows and the 95 % interval reached after 4 s, 10 s and 30 s of trials.
+ * windows and the 95 % interval (as bench reports them: energy over queries) reached after 4 s,
+ * 10 s and 30 s of trials.
  *
  * Each condition is one run of `--seconds` (default 30) with no early stop; the figures at 4 s
  * and 10 s are those of its first windows (what a budget of that length would have measured,
@@ -21,8 +22,7 @@ import { meterFactories, selectMeters, stopMeters } from '../src/meters/registry
 import { DEFAULT_PROTOCOL, relativeCi } from '../src/runner/protocol.js';
 import { runConfiguration } from '../src/runner/run-config.js';
 import { defaultSpin } from '../src/runner/spin.js';
-import { lag1Autocorrelation, meanInterval95 } from '../src/stats/batch-means.js';
-import { mean } from '../src/stats/summary.js';
+import { lag1Autocorrelation, perQueryInterval } from '../src/stats/batch-means.js';
 import { getTask } from '../src/workload/tasks.js';
 import { NO_OVERRIDES } from '../src/workload/overrides.js';
 
@@ -50,6 +50,7 @@ const spin = defaultSpin({
 
 interface Run {
   perTrialJ: number[];
+  perTrialQueries: number[];
   windowS: number;
   perQueryJ: number;
   throughputQps: number;
@@ -82,6 +83,7 @@ async function measure(): Promise<Run> {
   if (e.status === 'not-measured') throw new Error(`not measured: ${e.reason}`);
   return {
     perTrialJ: e.perTrialJ ?? [],
+    perTrialQueries: e.perTrialQueries ?? [],
     windowS: e.windowSeconds,
     perQueryJ: e.perQueryJ,
     throughputQps: result.throughputQps ?? NaN,
@@ -94,8 +96,14 @@ function busyLoops(count: number): ChildProcess[] {
   );
 }
 
-/** The windows that fit in the first `s` seconds, at the run's mean window length. */
-const prefix = (run: Run, s: number) => run.perTrialJ.slice(0, Math.max(1, Math.floor(s / run.windowS)));
+/** The windows that fit in the first `s` seconds, at the run's mean window length: J/query and queries. */
+function prefix(run: Run, s: number): { perQueryJ: number[]; queries: number[]; headlineJ: number } {
+  const count = Math.max(1, Math.floor(s / run.windowS));
+  const perQueryJ = run.perTrialJ.slice(0, count);
+  const queries = run.perTrialQueries.slice(0, count);
+  const energyJ = perQueryJ.reduce((sum, j, i) => sum + j * queries[i]!, 0);
+  return { perQueryJ, queries, headlineJ: energyJ / queries.reduce((a, b) => a + b, 0) };
+}
 const pct = (x: number) => (Number.isFinite(x) ? `±${(x * 100).toFixed(1)} %` : '–');
 
 console.log(
@@ -116,28 +124,25 @@ try {
 await stopMeters(meters);
 
 console.log('');
-console.log('condition  horizon  windows  J/query*    ±95 %     method (batches)  lag-1 r');
+console.log('condition  horizon  windows  J/query     ±95 %     method (batches)  lag-1 r');
 for (const [name, run] of [
   ['alone', alone],
   ['loaded', loaded],
 ] as const) {
   for (const s of horizons) {
-    const windows = prefix(run, s);
-    const interval = meanInterval95(windows);
+    const { perQueryJ, queries, headlineJ } = prefix(run, s);
+    const interval = perQueryInterval(perQueryJ, queries);
     console.log(
-      `${name.padEnd(9)}  ${`${s} s`.padStart(7)}  ${String(windows.length).padStart(7)}  ${mean(windows).toExponential(4)}  ${pct(relativeCi(windows)).padStart(8)}  ${`${interval?.method ?? '–'} (${interval?.batches ?? 0})`.padEnd(16)}  ${lag1Autocorrelation(windows).toFixed(2)}`,
+      `${name.padEnd(9)}  ${`${s} s`.padStart(7)}  ${String(perQueryJ.length).padStart(7)}  ${headlineJ.toExponential(4)}  ${pct(relativeCi(perQueryJ, queries)).padStart(8)}  ${`${interval?.method ?? '–'} (${interval?.batches ?? 0})`.padEnd(16)}  ${lag1Autocorrelation(perQueryJ).toFixed(2)}`,
     );
   }
 }
-console.log(
-  "* the mean of the windows' J/query; the whole runs' figure below is their energy over their queries",
-);
 console.log('');
 console.log(
   `throughput: alone ${alone.throughputQps.toFixed(1)} queries/s, loaded ${loaded.throughputQps.toFixed(1)} queries/s`,
 );
 for (const s of horizons) {
-  const ratio = mean(prefix(loaded, s)) / mean(prefix(alone, s));
+  const ratio = prefix(loaded, s).headlineJ / prefix(alone, s).headlineJ;
   console.log(`J/query loaded ÷ alone after ${s} s: ${ratio.toFixed(3)} (target within 10 %: 0.900–1.100)`);
 }
 console.log(

@@ -1,7 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { batchLayout, batchMeans, lag1Autocorrelation, meanInterval95 } from '../src/stats/batch-means.js';
+import {
+  batchLayout,
+  batchMeans,
+  lag1Autocorrelation,
+  meanInterval95,
+  perQueryInterval,
+  ratioInterval95,
+} from '../src/stats/batch-means.js';
 import { studentTQuantile } from '../src/stats/student-t.js';
 import { SeededRandom } from '../src/util/random.js';
 
@@ -108,6 +115,52 @@ describe('batch means: the 95 % interval', () => {
     // so coverage is a little below 95 %; the independent interval's error is 1 / √3 of the truth.
     assert.ok(covered / runs >= 0.92 && covered / runs <= 0.97, `batch means cover ${covered / runs}`);
     assert.ok(naiveCovered / runs <= 0.8, `independent covers ${naiveCovered / runs}`);
+  });
+});
+
+describe('the interval of energy over queries (a ratio of totals)', () => {
+  test('hand-computed: 2, 4, 9 J over 1, 2, 3 queries', () => {
+    // R = 15 / 6 = 2.5; mean queries 2; residuals (2 − 2.5) / 2, (4 − 5) / 2, (9 − 7.5) / 2 =
+    // −0.25, −0.5, 0.75; squares 0.875 over 3 × 2: standard error √(0.875 / 6), t with 2 df.
+    const interval = ratioInterval95([2, 4, 9], [1, 2, 3])!;
+    assert.equal(interval.mean, 2.5);
+    assert.equal(interval.method, 'independent');
+    close(interval.standardError, Math.sqrt(0.875 / 6), 1e-15);
+    close(interval.halfWidth, T2 * Math.sqrt(0.875 / 6), 1e-14);
+  });
+
+  test('equal queries: the interval of the mean of the windows', () => {
+    const perQuery = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const ratio = ratioInterval95(
+      perQuery.map((j) => j * 4),
+      perQuery.map(() => 4),
+    )!;
+    const plain = meanInterval95(perQuery)!;
+    assert.equal(ratio.method, 'batch-means');
+    close(ratio.mean, plain.mean, 1e-15);
+    close(ratio.halfWidth, plain.halfWidth, 1e-13);
+  });
+
+  test('a window stalled by another process weighs by its queries, as in the headline', () => {
+    // Three windows of 10 queries at 1 J each, and one of 1 query that took 5 J: the headline
+    // is 35 / 31 J, and the stalled window moves it, and its interval, by its one query only.
+    const perQueryJ = [1, 1, 1, 5];
+    const queries = [10, 10, 10, 1];
+    const weighted = perQueryInterval(perQueryJ, queries)!;
+    const unweighted = perQueryInterval(perQueryJ)!;
+    close(weighted.mean, 35 / 31, 1e-15);
+    assert.equal(unweighted.mean, 2);
+    // Residuals (10 − 350/31) / 7.75 three times and (5 − 35/31) / 7.75, over 4 × 3.
+    const r = (e: number, q: number) => (e - (35 / 31) * q) / 7.75;
+    const se = Math.sqrt((3 * r(10, 10) ** 2 + r(5, 1) ** 2) / 12);
+    close(weighted.standardError, se, 1e-15);
+    assert.ok(weighted.halfWidth / weighted.mean < 0.6 * (unweighted.halfWidth / unweighted.mean));
+  });
+
+  test('mismatched or empty denominators are refused', () => {
+    assert.throws(() => ratioInterval95([1, 2], [1]), /2 numerators and 1 denominators/);
+    assert.throws(() => ratioInterval95([1, 2], [1, 0]), /every denominator must be above 0/);
+    assert.equal(ratioInterval95([1], [1]), null);
   });
 });
 

@@ -561,6 +561,12 @@ describe('check: unusable energy figures never pass', () => {
     assert.deepEqual(failures(check(nullTrial, { maxWhPer1k: 1 })), [
       `${FP32_B1}: no usable energy figure: perTrialJ is [0.00541776145483382,null,0.005246426786258873], not all finite numbers above 0; ci95PerQueryJ is "wide", not a finite number`,
     ]);
+    const unpaired = withEnergy((e) => {
+      e.perTrialQueries = [20, 20];
+    });
+    assert.deepEqual(failures(check(unpaired, { maxWhPer1k: 1 })), [
+      `${FP32_B1}: no usable energy figure: perTrialQueries has 2 entries and perTrialJ 3`,
+    ]);
   });
 
   test('a zero baseline fails the regression check instead of "Infinity % above"', () => {

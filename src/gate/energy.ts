@@ -41,7 +41,8 @@ export interface SideEstimate extends MeanEstimate {
  */
 export function sideEstimate(energy: EnergyMeasured): SideEstimate | null {
   const trials = energy.perTrialJ;
-  if (trials && trials.length >= 2) return { ...estimateFromTrials(trials), source: 'trials' };
+  if (trials && trials.length >= 2)
+    return { ...estimateFromTrials(trials, energy.perTrialQueries), source: 'trials' };
   if (energy.ci95PerQueryJ !== null && Number.isInteger(energy.trials) && energy.trials >= 2) {
     return {
       ...estimateFromInterval(energy.perQueryJ, energy.ci95PerQueryJ, energy.trials),

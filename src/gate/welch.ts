@@ -4,7 +4,7 @@
  * the Welch–Satterthwaite degrees of freedom are not whole numbers.
  */
 import { studentTQuantile, studentTSurvival } from '../stats/student-t.js';
-import { meanInterval95 } from '../stats/batch-means.js';
+import { perQueryInterval } from '../stats/batch-means.js';
 import { mean } from '../stats/summary.js';
 
 /** A sample mean and its standard error; `count` gives its degrees of freedom (count - 1). */
@@ -20,8 +20,8 @@ export interface MeanEstimate {
  * interval bench reports (batch means where they are the wider: back-to-back windows are not
  * independent). `count` is then the number of batches.
  */
-export function estimateFromTrials(values: readonly number[]): MeanEstimate {
-  const interval = meanInterval95(values);
+export function estimateFromTrials(values: readonly number[], queries?: readonly number[]): MeanEstimate {
+  const interval = perQueryInterval(values, queries);
   if (interval === null) return { mean: mean(values), standardError: 0, count: values.length };
   return {
     mean: interval.mean,

@@ -137,6 +137,8 @@ export interface EnergyMeasured {
   ci95Relative: number | null;
   /** Each trial's headline energy per query, in order (for tests between runs). Absent in older files. */
   perTrialJ?: number[];
+  /** Each trial's queries, index-aligned with perTrialJ (windows differ in queries). Absent in older files. */
+  perTrialQueries?: number[];
   net: { perQueryJ: number; whPer1k: number };
   avgPowerW: number;
   peakPowerW: number | null;

@@ -84,6 +84,11 @@ export function energyProblems(energy: EnergyMeasured): string[] {
       problems.push(`perTrialJ is ${JSON.stringify(trials)}, not all finite numbers above 0`);
     }
   }
+  const queries: unknown = energy.perTrialQueries;
+  // The shape of each entry is the reader's check; here only whether the two lists pair up.
+  if (Array.isArray(trials) && Array.isArray(queries) && queries.length !== trials.length) {
+    problems.push(`perTrialQueries has ${queries.length} entries and perTrialJ ${trials.length}`);
+  }
   const ci: unknown = energy.ci95PerQueryJ;
   if (ci !== null && ci !== undefined) {
     if (typeof ci !== 'number' || !Number.isFinite(ci)) {
@@ -216,6 +221,7 @@ const energyMeasured = object<EnergyMeasured>({
   ci95Relative: nullable(num),
   // A trial whose figure was NaN is written as null: not a damaged file, but a figure `check` refuses.
   perTrialJ: optional(list(nullable(num))),
+  perTrialQueries: optional(list(int(1))),
   net: object<EnergyMeasured['net']>({ perQueryJ: num, whPer1k: num }),
   avgPowerW: num,
   peakPowerW: nullable(num),

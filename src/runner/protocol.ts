@@ -13,7 +13,7 @@ import {
   type OtherCpuLoad,
   type ProtocolSettings,
 } from '../result/schema.js';
-import { meanInterval95 } from '../stats/batch-means.js';
+import { perQueryInterval } from '../stats/batch-means.js';
 import type { EnergyDomain, EnergyMeter, EnergyReading, Mark } from '../meters/types.js';
 
 export type { ProtocolSettings } from '../result/schema.js';
@@ -66,12 +66,9 @@ export function trialPerQueryJ(trial: Trial, headline: readonly number[]): numbe
   return headline.reduce((s, i) => s + (trial.readings[i]?.energyJ ?? 0), 0) / trial.queries;
 }
 
-/**
- * Relative half-width of the 95 % interval of the windows' mean, allowing for windows that are
- * not independent (batch means: src/stats/batch-means.ts); NaN until there are two values.
- */
-export function relativeCi(values: readonly number[]): number {
-  const interval = meanInterval95(values);
+/** Relative half-width of that interval; NaN until there are two windows. */
+export function relativeCi(perQueryJ: readonly number[], queries?: readonly number[]): number {
+  const interval = perQueryInterval(perQueryJ, queries);
   return interval === null || interval.mean === 0 ? NaN : interval.halfWidth / Math.abs(interval.mean);
 }
 
@@ -82,6 +79,8 @@ export type StopReason = 'target' | 'budget' | 'max-trials' | 'meters-failed';
 export interface TrialState {
   /** Energy per query of the windows read so far (the last window may still be being read). */
   perQueryJ: readonly number[];
+  /** Their queries, index-aligned; without them the interval is that of the figures' mean. */
+  queries?: readonly number[];
   /** Windows run, the one still being read included. */
   trialsRun: number;
   /** Seconds since the trials started. */
@@ -103,7 +102,7 @@ export function stopReason(state: TrialState, settings: ProtocolSettings): StopR
   if (state.trialsRun >= settings.maxTrials) return 'max-trials';
   if (state.elapsedS + state.nextWindowS > settings.maxSeconds) return 'budget';
   if (!state.suiteCovered || state.trialsRun < settings.minTrials) return null;
-  return relativeCi(state.perQueryJ) <= settings.targetCi ? 'target' : null;
+  return relativeCi(state.perQueryJ, state.queries) <= settings.targetCi ? 'target' : null;
 }
 
 /** Marks every meter; a meter whose mark fails shows as rejected, and the others still mark. */
@@ -276,7 +275,11 @@ export function energyResult(
   const perQueryJ = basis.reduce((s, d) => s + domains[d]!.perQueryJ, 0);
   const netPerQueryJ = basis.reduce((s, d) => s + domains[d]!.netPerQueryJ, 0);
   const estimated = basis.some((d) => domains[d]!.method === 'estimated');
-  const ciHalf = meanInterval95(perTrial)?.halfWidth ?? null;
+  const ciHalf =
+    perQueryInterval(
+      perTrial,
+      trials.map((t) => t.queries),
+    )?.halfWidth ?? null;
   const peaks = basis.map((d) => domains[d]!.peakPowerW).filter((p): p is number => p !== null);
 
   const modelBand = estimated ? modelBandOf(meters, headline) : null;
@@ -309,6 +312,7 @@ export function energyResult(
     ci95PerQueryJ: ciHalf,
     ci95Relative: ciRelative,
     perTrialJ: perTrial,
+    perTrialQueries: trials.map((t) => t.queries),
     net: { perQueryJ: netPerQueryJ, whPer1k: (netPerQueryJ * 1000) / J_PER_WH },
     avgPowerW: totalSeconds > 0 ? (perQueryJ * totalQueries) / totalSeconds : 0,
     peakPowerW: peaks.length ? peaks.reduce((a, b) => a + b, 0) : null,

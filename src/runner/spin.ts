@@ -2,10 +2,9 @@
  * ONNX Runtime's intra-op spinning: its worker threads busy-wait for work between operators
  * instead of sleeping. That buys latency on an idle machine with cores to spare and costs CPU
  * time, which is energy; on a machine shared with other processes the spinning threads also
- * take the cores those processes need, and the run gets slower. Measured on a 2-core VM
- * (encoder-medium fp32, batch 1, 2 threads): off took 0.86× the CPU time per query and gave
- * 0.79× the throughput with the machine lightly loaded, and 0.66× the CPU time at 1.09× the
- * throughput beside two busy loops.
+ * take the cores those processes need, and the run gets slower: on a shared 2-core VM
+ * (encoder-medium fp32, batch 1, 2 threads), off gave 1.5–2.7× the throughput and 0.39–0.67×
+ * the estimated energy per query (README, Methodology).
  */
 
 export type Spin = 'on' | 'off';

@@ -193,6 +193,7 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
     const reason = stopReason(
       {
         perQueryJ: perTrialJ,
+        queries: trials.map((t) => t.queries),
         trialsRun: trials.length + 1,
         elapsedS: (clock.nowMs() - trialsStart) / 1000,
         // The next window would last about as long as the longest so far: a budget it would

@@ -13,6 +13,13 @@
  * one: batch means can be narrower by chance with few batches, or when neighbours anticorrelate
  * (windows that split a suite of mixed query sizes), and then the independent interval is the
  * honest one.
+ *
+ * A window's figure is a ratio (its joules over its queries) and the headline is the ratio of
+ * the sums, so `ratioInterval95` gives that estimator's interval: the standard error of a ratio
+ * of totals over clusters (Cochran, Sampling Techniques, 1977, §6.4), from the residuals
+ * (numerator − R × denominator) / mean denominator, taken over windows and over batches of
+ * windows alike. A window stalled by another process holds few queries, and weighs as little
+ * in the interval as in the headline. With equal denominators it is the interval of the mean.
  */
 import { studentTQuantile } from './student-t.js';
 import { mean, stddev } from './summary.js';
@@ -52,8 +59,11 @@ export function batchMeans(values: readonly number[], batchSize: number): number
 }
 
 function studentInterval(values: readonly number[], centre: number, batchSize: number): MeanInterval {
-  const degreesOfFreedom = values.length - 1;
-  const standardError = stddev(values) / Math.sqrt(values.length);
+  return tInterval(values.length, stddev(values) / Math.sqrt(values.length), centre, batchSize);
+}
+
+function tInterval(count: number, standardError: number, centre: number, batchSize: number): MeanInterval {
+  const degreesOfFreedom = count - 1;
   return {
     mean: centre,
     halfWidth: studentTQuantile(0.975, degreesOfFreedom) * standardError,
@@ -61,8 +71,58 @@ function studentInterval(values: readonly number[], centre: number, batchSize: n
     degreesOfFreedom,
     method: batchSize === 1 ? 'independent' : 'batch-means',
     batchSize,
-    batches: values.length,
+    batches: count,
   };
+}
+
+/** The standard error of Σ numerators / Σ denominators, from the linearised residuals. */
+function ratioStandardError(numerators: readonly number[], denominators: readonly number[]): number {
+  const count = numerators.length;
+  const ratio = sum(numerators) / sum(denominators);
+  const meanDenominator = sum(denominators) / count;
+  let squares = 0;
+  for (let i = 0; i < count; i++)
+    squares += ((numerators[i]! - ratio * denominators[i]!) / meanDenominator) ** 2;
+  return Math.sqrt(squares / (count * (count - 1)));
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+/** Sums of consecutive batches of `batchSize` values; the first values that fill no batch are dropped. */
+function batchSums(values: readonly number[], batchSize: number): number[] {
+  return batchMeans(values, batchSize).map((m) => m * batchSize);
+}
+
+/**
+ * The 95 % interval of Σ numerators / Σ denominators (energy over queries) from consecutive
+ * windows: the wider of batch means and the independent interval, as `meanInterval95`. Null for
+ * fewer than two windows.
+ */
+export function ratioInterval95(
+  numerators: readonly number[],
+  denominators: readonly number[],
+): MeanInterval | null {
+  if (numerators.length !== denominators.length) {
+    throw new RangeError(`${numerators.length} numerators and ${denominators.length} denominators`);
+  }
+  if (!denominators.every((d) => d > 0)) throw new RangeError('every denominator must be above 0');
+  const count = numerators.length;
+  if (count < 2) return null;
+  const centre = sum(numerators) / sum(denominators);
+  const independent = tInterval(count, ratioStandardError(numerators, denominators), centre, 1);
+  const { batchSize, batches } = batchLayout(count);
+  if (batchSize === 1) return independent;
+  const batched = tInterval(
+    batches,
+    ratioStandardError(batchSums(numerators, batchSize), batchSums(denominators, batchSize)),
+    centre,
+    batchSize,
+  );
+  return batched.halfWidth > independent.halfWidth ? batched : independent;
 }
 
 /**
@@ -77,6 +137,23 @@ export function meanInterval95(values: readonly number[]): MeanInterval | null {
   if (batchSize === 1) return independent;
   const batched = studentInterval(batchMeans(values, batchSize), centre, batchSize);
   return batched.halfWidth > independent.halfWidth ? batched : independent;
+}
+
+/**
+ * The 95 % interval of energy per query from the windows' figures, allowing for windows that
+ * are not independent (batch means: src/stats/batch-means.ts). With each window's queries it is
+ * the interval of the headline, the windows' energy over their queries; without, of the mean of
+ * the windows' figures. Null until there are two windows.
+ */
+export function perQueryInterval(
+  perQueryJ: readonly number[],
+  queries?: readonly number[],
+): MeanInterval | null {
+  if (queries === undefined || queries.length !== perQueryJ.length) return meanInterval95(perQueryJ);
+  return ratioInterval95(
+    perQueryJ.map((j, i) => j * queries[i]!),
+    queries,
+  );
 }
 
 /** Lag-1 sample autocorrelation, Σ(xₜ − x̄)(xₜ₊₁ − x̄) / Σ(xₜ − x̄)²; NaN below 3 values or without spread. */
