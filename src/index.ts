@@ -105,6 +105,8 @@ export type {
   MeterLabel,
 } from './meters/types.js';
 export { DEFAULT_PROTOCOL, measureIdle, energyResult, type ProtocolSettings } from './runner/protocol.js';
+export { defaultSpin, type Spin, type SpinSetting } from './runner/spin.js';
+export { meanInterval95, type MeanInterval } from './stats/batch-means.js';
 export { type EnergySetup } from './runner/run-config.js';
 export { measureCommand } from './app/measure.js';
 export { SCALE_NAMES, rateValue, rateValues, type ScaleName, type StarRating } from './rating/scales.js';

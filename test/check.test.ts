@@ -139,6 +139,15 @@ describe("Welch's t-test", () => {
     assert.ok(Math.abs(w.p - 0.2384694) < 1e-6, `p ${w.p}`);
   });
 
+  test('per-trial figures from back-to-back windows: the standard error of their batch means', () => {
+    // 1…9 drift: batch means 2, 5, 8 (standard error √3, 3 batches) are wider than the
+    // independent interval (standard error √7.5 / 3), so the test uses them.
+    const drifting = estimateFromTrials([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(drifting.mean, 5);
+    assert.ok(Math.abs(drifting.standardError - Math.sqrt(3)) < 1e-15);
+    assert.equal(drifting.count, 3);
+  });
+
   test('identical trials: any increase is certain, none is not', () => {
     const flat = estimateFromTrials([2, 2, 2]);
     assert.equal(welchGreater(estimateFromTrials([3, 3]), flat).p, 0);

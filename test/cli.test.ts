@@ -544,7 +544,7 @@ describe('checks before running', () => {
 
   test(
     'a named meter list that fails part-way stops what it started and exits',
-    { timeout: 30_000 },
+    { timeout: 120_000 },
     async () => {
       const env = {
         ...ENV,

@@ -1,19 +1,22 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
+import { writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
 import {
-  codecarbonCpuPowerW,
   cpuEstimateMeterFactories,
   cpuEstimateMeterFactory,
+  estimateDimmCount,
   ESTIMATE_WARNING,
-  estimateCpuPowerW,
-  IDLE_FRACTION,
-  LOAD_FRACTION,
   RAM_ESTIMATE_WARNING,
-  resolveTdp,
+  ramPowerW,
   type CpuEstimateOptions,
   type CpuIdentity,
 } from '../src/meters/cpu-estimate.js';
+import { BAND_CURVE } from '../src/meters/power-model.js';
 import {
   CpuPowerTable,
   loadCpuPowerTable,
@@ -98,153 +101,198 @@ describe('CPU power table', () => {
   });
 });
 
-describe('power model', () => {
-  test('this model at loads 0, 0.5, 1 (TDP 100 W), clamped outside [0, 1]', () => {
-    assert.equal(IDLE_FRACTION, 0.095);
-    assert.equal(LOAD_FRACTION, 0.67);
-    close(estimateCpuPowerW(100, 0), 9.5);
-    close(estimateCpuPowerW(100, 0.5), 43);
-    close(estimateCpuPowerW(100, 1), 76.5);
-    close(estimateCpuPowerW(100, 2), 76.5);
-    close(estimateCpuPowerW(100, -1), 9.5);
-  });
+/** /proc/stat with the aggregate line at `busyTicks` busy (user, nice, system, irq, softirq) and `idleTicks` idle. */
+function procStat(busyTicks: number, idleTicks: number): string {
+  // user nice system idle iowait irq softirq steal guest guest_nice; steal is neither busy nor idle.
+  const u = Math.floor(busyTicks / 2);
+  return `cpu  ${u} 0 ${busyTicks - u} ${idleTicks} 0 0 0 7 0 0\ncpu0 1 0 1 1 0 0 0 0 0 0\nintr 0\n`;
+}
 
-  test("CodeCarbon's TDP × (0.1 + 0.9 × load³) at 0, 0.5, 1", () => {
-    close(codecarbonCpuPowerW(100, 0), 10);
-    close(codecarbonCpuPowerW(100, 0.5), 21.25);
-    close(codecarbonCpuPowerW(100, 1), 100);
-  });
-});
+describe('cpu-estimate meter: attribution by CPU time', () => {
+  // Intel Core i7-8700K: 95 W in the TDP table, no measured profile: P(U) = 95 × (0.12 + 0.75 × U^0.6).
+  const P = (u: number) => 95 * (0.12 + 0.75 * u ** 0.6);
 
-describe('TDP resolution', () => {
-  test('table TDP × sockets', async () => {
-    const r = await resolveTdp({ cpuIdentity: identity('Intel', 'Xeon® E5-2620 v3', 2), logicalCores: 24 });
-    assert.equal(r.match?.name, 'Intel Xeon E5-2620 v3');
-    assert.equal(r.tdpTotalW, 170);
-    assert.equal(r.sockets, 2);
-  });
-
-  test("unknown model: CodeCarbon's 4 W per thread, labelled", async () => {
-    const r = await resolveTdp({ cpuIdentity: identity('Intel', 'Xeon® Processor'), logicalCores: 6 });
-    assert.equal(r.match, null);
-    assert.equal(r.tdpTotalW, 24);
-    assert.match(r.source, /^fallback: 4 W per thread × 6 threads/);
-    assert.match(r.warnings.join('\n'), /not in CodeCarbon's TDP table/);
-  });
-
-  test('no model name at all: 85 W, labelled; a failing systeminformation is not a throw', async () => {
-    const failing = async (): Promise<CpuIdentity> => {
-      throw new Error('no /proc/cpuinfo');
-    };
-    const r = await resolveTdp({ cpuIdentity: failing, logicalCores: 6 });
-    assert.equal(r.tdpTotalW, 85);
-    assert.match(r.source, /^fallback: 85 W/);
-    assert.match(r.warnings.join('\n'), /no \/proc\/cpuinfo/);
-  });
-});
-
-describe('cpu-estimate meter', () => {
-  function fixture(extra: Partial<CpuEstimateOptions> = {}) {
-    const state = { timeS: 50, cpuUs: 1_000_000 };
+  async function fixture(extra: Partial<CpuEstimateOptions> = {}) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'es-cpu-estimate-'));
+    const stat = path.join(dir, 'stat');
+    // ownS: this process's CPU seconds; busyTicks: the machine's busy time (1/100 s).
+    const state = { timeS: 50, ownS: 1, busyTicks: 100_000, idleTicks: 500_000 };
+    const write = () => writeFileSync(stat, procStat(state.busyTicks, state.idleTicks));
+    write();
     const options: CpuEstimateOptions = {
       cpuIdentity: identity('Intel', 'Core™ i7-8700K'),
       logicalCores: 4,
       clock: () => state.timeS,
-      cpuUsage: () => ({ user: state.cpuUs * 0.75, system: state.cpuUs * 0.25 }),
+      cpuUsage: () => ({ user: state.ownS * 0.75e6, system: state.ownS * 0.25e6 }),
+      procStatPath: stat,
+      cpuinfoPath: '/nonexistent/cpuinfo',
+      productNamePath: '/nonexistent/product_name',
       ...extra,
     };
-    return { state, options };
+    const meter = await cpuEstimateMeterFactory(options).create();
+    /** Advances the clock and both CPU times, writes /proc/stat, and marks. */
+    const step = async (wallS: number, ownS: number, busyS: number) => {
+      state.timeS += wallS;
+      state.ownS += ownS;
+      state.busyTicks += Math.round(busyS * 100);
+      state.idleTicks += Math.round((4 * wallS - busyS) * 100);
+      write();
+      return meter.mark();
+    };
+    return { state, options, meter, step, stat };
   }
 
-  test('info: estimated, the TDP and where it came from, the standing warning', async () => {
-    const { options } = fixture();
+  test('info: estimated, the model, its band, and how energy is attributed', async () => {
+    const { options } = await fixture();
     const info = infoOf(await cpuEstimateMeterFactory(options).probe());
     assert.equal(info.name, 'cpu-estimate');
     assert.equal(info.domain, 'cpu');
     assert.equal(info.method, 'estimated');
     assert.deepEqual(info.devices, ['cpu']);
-    assert.equal(info.warnings[0], 'estimated from TDP and CPU load, not measured');
     assert.equal(info.warnings[0], ESTIMATE_WARNING);
+    assert.equal(info.details.modelKind, 'curve-tdp');
+    assert.equal(info.details.modelBand, BAND_CURVE);
     assert.equal(info.details.tdpTotalW, 95);
     assert.equal(info.details.tableName, 'Intel Core i7-8700K');
     assert.match(String(info.details.tdpSource), /normalised match/);
-    const labelled = infoOf(
-      await cpuEstimateMeterFactory({ ...options, cpuUsageLabel: "the whole machine's CPU time" }).probe(),
-    );
-    assert.equal(
-      labelled.details.load,
-      "the whole machine's CPU time / (wall time × 4 logical CPUs), clamped to [0, 1]",
+    assert.match(
+      String(info.details.attribution),
+      /^CPU time from the given source \/ the machine's busy CPU time/,
     );
   });
 
-  test('energy between two marks with an injected clock and CPU time', async () => {
-    const { state, options } = fixture();
-    const meter = await cpuEstimateMeterFactory(options).create();
-    await meter.start();
-    const m0 = await meter.mark();
-    state.timeS += 10; // 10 s wall
-    state.cpuUs += 20_000_000; // 20 s CPU on 4 cores: load 0.5
-    const m1 = await meter.mark();
-    const r = await meter.between(m0, m1);
-    // 95 W × (0.095 + 0.67 × 0.5) = 40.85 W, × 10 s = 408.5 J
-    assert.equal(r.meter, 'cpu-estimate');
+  test('alone: the whole machine power at its load, since all the busy time is its own', async () => {
+    const { meter, step } = await fixture();
+    const m0 = await step(0, 0, 0);
+    // 10 s, 20 s of CPU on 4 CPUs, nobody else: U = 0.5, share 1.
+    const r = await meter.between(m0, await step(10, 20, 20));
     assert.equal(r.method, 'estimated');
     assert.equal(r.durationS, 10);
-    close(r.avgPowerW, 40.85, 1e-9);
-    close(r.energyJ, 408.5, 1e-9);
-    assert.equal(r.peakPowerW, null);
-    assert.equal(r.devices.length, 1);
-    close(r.devices[0]?.energyJ ?? NaN, 408.5, 1e-9);
+    close(r.energyJ, P(0.5) * 10, 1e-9, 'energy');
+    close(r.devices[0]?.energyJ ?? NaN, P(0.5) * 10, 1e-9);
+    assert.equal(r.otherCpuCores, 0);
     assert.deepEqual(r.warnings, []);
-
-    // Idle: no CPU time in 2 s → 95 × 0.095 × 2 = 18.05 J.
-    state.timeS += 2;
-    const r2 = await meter.between(m1, await meter.mark());
-    close(r2.energyJ, 18.05, 1e-9);
-    await meter.stop();
-    await meter.stop();
   });
 
-  test('more CPU time than the machine has: clamped to full load, with a warning', async () => {
-    const { state, options } = fixture();
-    const meter = await cpuEstimateMeterFactory(options).create();
-    const m0 = await meter.mark();
-    state.timeS += 1;
-    state.cpuUs += 5_000_000; // 5 s on 4 cores in 1 s
-    const r = await meter.between(m0, await meter.mark());
-    close(r.energyJ, 95 * 0.765, 1e-9);
+  test('beside two busy loops: the same CPU time is charged its share of the full machine', async () => {
+    const { meter, step } = await fixture();
+    const m0 = await step(0, 0, 0);
+    // 10 s, 20 s of its own CPU, 40 s busy in all (two loops took the other 20 s): U = 1, share 1/2.
+    const r = await meter.between(m0, await step(10, 20, 40));
+    close(r.energyJ, 0.5 * 95 * 0.87 * 10, 1e-9, 'energy'); // 413.25 J
+    assert.equal(r.otherCpuCores, 2);
+    // Idle while others work: nothing is charged.
+    const m2 = await step(0, 0, 0);
+    const idle = await meter.between(m2, await step(2, 0, 0.5));
+    assert.equal(idle.energyJ, 0);
+    close(idle.otherCpuCores ?? NaN, 0.25, 1e-12);
+  });
+
+  test('static power follows the share of busy time: a quarter of the busy time, a quarter of P(U)', async () => {
+    const { meter, step } = await fixture();
+    const m0 = await step(0, 0, 0);
+    // 4 s, own 1 s of 4 s busy on 4 CPUs: U = 0.25, share 0.25.
+    const r = await meter.between(m0, await step(4, 1, 4));
+    close(r.energyJ, 0.25 * P(0.25) * 4, 1e-9);
+  });
+
+  test('the clocks tick apart: own time above the machine busy time counts as all of it', async () => {
+    const { meter, step } = await fixture();
+    const m0 = await step(0, 0, 0);
+    const r = await meter.between(m0, await step(10, 20.004, 20));
+    close(r.energyJ, P(20.004 / 40) * 10, 1e-9);
+    assert.equal(r.otherCpuCores, 0);
+  });
+
+  test('no /proc/stat: the process is taken to be alone, and the reading says so once', async () => {
+    const { meter, step } = await fixture({ procStatPath: '/nonexistent/stat' });
+    const m0 = await step(0, 0, 0);
+    const m1 = await step(10, 20, 40);
+    const r = await meter.between(m0, m1);
+    close(r.energyJ, P(0.5) * 10, 1e-9);
+    assert.equal(r.otherCpuCores, undefined);
+    assert.match(r.warnings[0] ?? '', /could not be read: the process is taken to be alone/);
+    const again = await meter.between(m1, await step(1, 1, 1));
+    assert.deepEqual(again.warnings, []);
+  });
+
+  test('more busy time than the machine has: clamped to full load, with a warning', async () => {
+    const { meter, step } = await fixture();
+    const m0 = await step(0, 0, 0);
+    const r = await meter.between(m0, await step(1, 5, 5));
+    close(r.energyJ, 95 * 0.87, 1e-9);
     assert.match(r.warnings[0] ?? '', /clamped to 1/);
   });
 
   test('marks of another meter, or reversed, are refused', async () => {
-    const { state, options } = fixture();
-    const a = await cpuEstimateMeterFactory(options).create();
-    const b = await cpuEstimateMeterFactory(options).create();
-    const m0 = await a.mark();
-    state.timeS += 1;
-    const m1 = await a.mark();
-    await assert.rejects(b.between(m0, m1), /did not make/);
-    await assert.rejects(a.between(m1, m0), /reverse order/);
+    const { options, meter, step } = await fixture();
+    const other = await cpuEstimateMeterFactory(options).create();
+    const m0 = await step(0, 0, 0);
+    const m1 = await step(1, 0, 0);
+    await assert.rejects(other.between(m0, m1), /did not make/);
+    await assert.rejects(meter.between(m1, m0), /reverse order/);
+  });
+});
+
+describe('cpu-estimate meter: RAM', () => {
+  test("CodeCarbon's DIMM count and power", () => {
+    const cases: [number, boolean, number, number][] = [
+      [1, false, 1, 10],
+      [8, false, 2, 10],
+      [23.5, false, 4, 20],
+      [64, false, 4, 20],
+      [128, false, 8, 38],
+      [256, false, 8, 38],
+      [2048, false, 16, 70],
+      [8, true, 2, 3],
+      [64, true, 4, 6],
+    ];
+    for (const [gib, arm, dimms, watts] of cases) {
+      assert.equal(estimateDimmCount(gib), dimms, `${gib} GiB`);
+      close(ramPowerW(gib, arm), watts, 1e-9, `${gib} GiB ${arm ? 'ARM' : 'x86'}`);
+    }
   });
 
-  test('dram: 3 W per 8 GiB, constant, labelled estimated', async () => {
-    const { state, options } = fixture({ memTotalBytes: 16 * 2 ** 30 });
-    const [cpuF, dramF] = cpuEstimateMeterFactories(options);
-    assert.equal(cpuF?.domain, 'cpu');
-    assert.equal(dramF?.domain, 'dram');
-    assert.equal(dramF?.name, 'cpu-estimate');
-    const info = infoOf(await (dramF ?? assert.fail()).probe());
+  test("the machine's RAM power × the process's resident share of the installed memory", async () => {
+    const state = { timeS: 10, rss: 2 ** 30 };
+    const factory = cpuEstimateMeterFactory({
+      domain: 'dram',
+      memTotalBytes: 16 * 2 ** 30,
+      arm: false,
+      clock: () => state.timeS,
+      rssBytes: () => state.rss,
+    });
+    const info = infoOf(await factory.probe());
     assert.equal(info.domain, 'dram');
     assert.equal(info.method, 'estimated');
     assert.deepEqual(info.devices, ['ram']);
     assert.deepEqual(info.warnings, [RAM_ESTIMATE_WARNING]);
-    assert.equal(info.details.powerW, 6);
-    const meter = await (dramF ?? assert.fail()).create();
+    assert.equal(info.details.machinePowerW, 10);
+    assert.equal(info.details.dimms, 2);
+    assert.match(String(info.details.attribution), /^process: /);
+    const meter = await factory.create();
     const m0 = await meter.mark();
     state.timeS += 10;
-    state.cpuUs += 40_000_000;
+    state.rss = 3 * 2 ** 30;
+    // Mean resident 2 GiB of 16: 10 W × 1/8 × 10 s.
     const r = await meter.between(m0, await meter.mark());
     assert.equal(r.domain, 'dram');
-    assert.equal(r.energyJ, 60);
+    assert.equal(r.energyJ, 12.5);
+  });
+
+  test("without the process's memory (measure): the whole machine's, said so", async () => {
+    const state = { timeS: 0 };
+    const [, dramF] = cpuEstimateMeterFactories({
+      memTotalBytes: 16 * 2 ** 30,
+      arm: false,
+      clock: () => state.timeS,
+      rssBytes: null,
+    });
+    const info = infoOf(await dramF!.probe());
+    assert.match(String(info.details.attribution), /^machine: /);
+    const meter = await dramF!.create();
+    const m0 = await meter.mark();
+    state.timeS += 10;
+    assert.equal((await meter.between(m0, await meter.mark())).energyJ, 100);
   });
 });

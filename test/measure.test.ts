@@ -55,7 +55,7 @@ describe('measure', { concurrency: true }, () => {
     assert.equal(doc.schemaVersion, 1);
     assert.equal(doc.kind, 'measure');
     assert.deepEqual(doc.command, BUSY);
-    assert.ok(doc.durationS >= BUSY_S * 0.9 && doc.durationS < BUSY_S + 5, `durationS ${doc.durationS}`);
+    assert.ok(doc.durationS >= BUSY_S * 0.9 && doc.durationS < BUSY_S + 30, `durationS ${doc.durationS}`);
     assert.equal(doc.exitCode, 0);
     assert.equal(doc.signal, null);
     assert.ok(!Number.isNaN(Date.parse(doc.startedAt)));
@@ -87,7 +87,7 @@ describe('measure', { concurrency: true }, () => {
         new RegExp(`^${domain}\\s+cpu-estimate\\s+estimated\\s+[\\d.]+.*estimated$`, 'm'),
       );
     }
-    assert.match(run.stdout, /^estimated energy\s+[\d.]+ J \(cpu \+ dram\) — estimated/m);
+    assert.match(run.stdout, /^estimated energy\s+[\d.]+ J ±\d+ % \(model\) \(cpu \+ dram\) — estimated/m);
   });
 
   test("the child's exit code is measure's", async () => {

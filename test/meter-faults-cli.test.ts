@@ -136,13 +136,13 @@ describe('bench with a broken nvidia-smi', { concurrency: true }, () => {
     const json = path.join(tmp, 'bench-stuck.json');
     const run = await cli(
       ['bench', ENCODER_TINY, '--precision', 'fp32', ...QUICK_ENERGY, '--json', json],
-      env({ FAKE_NVIDIA_SMI_MODE: 'stuck' }, stuck),
+      env({ FAKE_NVIDIA_SMI_MODE: 'stuck', ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S: '1' }, stuck),
     );
     assertExit(run, 0);
     const doc = read<RunDocument>(json);
     assert.ok(
       doc.energyNotes.includes(
-        `nvidia-smi (gpu) was dropped: ${stuck} --help-query-gpu did not finish within 5 s`,
+        `nvidia-smi (gpu) was dropped: ${stuck} --help-query-gpu did not finish within 1 s`,
       ),
       doc.energyNotes.join('\n'),
     );

@@ -39,6 +39,7 @@ import type {
 } from '../src/meters/types.js';
 import { measureIdle } from '../src/runner/protocol.js';
 import type { PowerSample } from '../src/devices/nvidia-smi-stream.js';
+import { PATIENT_NVIDIA_SMI } from './helpers/cli.js';
 import { buildFakeNvml } from './helpers/fake-nvml.js';
 import { energyFile, raplRoot as makeRaplRoot } from './helpers/rapl-sysfs.js';
 
@@ -144,7 +145,11 @@ function fakeOptions(
   fakeEnv: Record<string, string>,
   extra: NvidiaSmiMeterOptions = {},
 ): NvidiaSmiMeterOptions {
-  return { executable: FAKE, env: { ...process.env, FAKE_NVIDIA_SMI_TRACES: TRACES, ...fakeEnv }, ...extra };
+  return {
+    executable: FAKE,
+    env: { ...process.env, ...PATIENT_NVIDIA_SMI, FAKE_NVIDIA_SMI_TRACES: TRACES, ...fakeEnv },
+    ...extra,
+  };
 }
 
 async function startedMeter(options: NvidiaSmiMeterOptions): Promise<NvidiaSmiMeter> {
@@ -189,7 +194,7 @@ async function rejectsWith(promise: Promise<unknown>, ...patterns: RegExp[]): Pr
   return message;
 }
 
-describe('nvidia-smi: a window the stream does not cover is not measured', { timeout: 30_000 }, () => {
+describe('nvidia-smi: a window the stream does not cover is not measured', { timeout: 120_000 }, () => {
   test('a stream that died just before the window: the reading fails, never holds the last power', async () => {
     // 3 samples (0.3 s), then "GPU is lost" and exit 15; the window starts as soon as it is gone,
     // a sample period or so after its last sample.
@@ -277,7 +282,7 @@ describe('nvidia-smi: a window the stream does not cover is not measured', { tim
   });
 });
 
-describe('nvidia-smi: power that cannot be real fails the reading', { timeout: 30_000 }, () => {
+describe('nvidia-smi: power that cannot be real fails the reading', { timeout: 120_000 }, () => {
   test('the probe reads the enforced power limit; the ceiling is twice it', async () => {
     const found = await queryNvidiaSmiGpus(FAKE, { ...process.env, FAKE_NVIDIA_SMI_GPU_COUNT: '2' }, 5);
     assert.deepEqual(
@@ -336,7 +341,7 @@ describe('nvidia-smi: power that cannot be real fails the reading', { timeout: 3
   });
 });
 
-describe('nvidia-smi: a clock that steps', { timeout: 30_000 }, () => {
+describe('nvidia-smi: a clock that steps', { timeout: 120_000 }, () => {
   for (const [name, jumpS] of [
     ['a second into the future', '1'],
     ['a second into the past', '-1'],
@@ -362,7 +367,7 @@ describe('nvidia-smi: a clock that steps', { timeout: 30_000 }, () => {
   }
 });
 
-describe('nvidia-smi that hangs: the probe is bounded', { timeout: 30_000 }, () => {
+describe('nvidia-smi that hangs: the probe is bounded', { timeout: 120_000 }, () => {
   test('every call hangs: unavailable within the limit, marked faulty, and not tried again', async () => {
     // A copy under its own name: the memory of an unresponsive executable is per path.
     const stuck = path.join(tmp, 'stuck-nvidia-smi');

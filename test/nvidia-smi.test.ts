@@ -9,6 +9,7 @@ import { EnergyScoreError } from '../src/errors.js';
 import { parseGpuInventoryXml, readGpuInventory } from '../src/devices/gpu-inventory.js';
 import {
   NVIDIA_SMI_FIX,
+  nvidiaSmiTimeoutS,
   parseNvidiaSmiTimestamp,
   parseStreamLine,
   queryNvidiaSmiGpus,
@@ -23,6 +24,7 @@ import {
 } from '../src/meters/nvidia-smi.js';
 import { integrateTrapezoid } from '../src/meters/trapezoid.js';
 import type { EnergyReading } from '../src/meters/types.js';
+import { PATIENT_NVIDIA_SMI } from './helpers/cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const FAKE = path.join(repoRoot, 'test', 'fixtures', 'fake-nvidia-smi');
@@ -50,6 +52,27 @@ function recordedSeries(field: string): PowerSample[] {
     return { timeS: s.timestampS, powerW: s.values[field]! };
   });
 }
+
+describe('nvidiaSmiTimeoutS', () => {
+  const VAR = 'ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S';
+  test('the default unless the variable is set, then its seconds', () => {
+    assert.equal(nvidiaSmiTimeoutS({}, 5), 5);
+    assert.equal(nvidiaSmiTimeoutS({ [VAR]: '' }, 20), 20);
+    assert.equal(nvidiaSmiTimeoutS({ [VAR]: '0.5' }, 5), 0.5);
+    assert.equal(nvidiaSmiTimeoutS({ [VAR]: '60' }, 20), 60);
+  });
+  test('not a positive number: a usage error naming the variable', () => {
+    for (const value of ['0', '-3', 'soon', 'Infinity']) {
+      assert.throws(
+        () => nvidiaSmiTimeoutS({ [VAR]: value }, 5),
+        (err: unknown) =>
+          err instanceof EnergyScoreError &&
+          err.exitCode === 2 &&
+          err.message === `${VAR}=${value}: not a number of seconds above 0`,
+      );
+    }
+  });
+});
 
 describe('parseStreamLine', () => {
   const { fields } = recordedStream();
@@ -264,7 +287,11 @@ function fakeOptions(
   fakeEnv: Record<string, string>,
   extra: NvidiaSmiMeterOptions = {},
 ): NvidiaSmiMeterOptions {
-  return { executable: FAKE, env: { ...process.env, FAKE_NVIDIA_SMI_TRACES: TRACES, ...fakeEnv }, ...extra };
+  return {
+    executable: FAKE,
+    env: { ...process.env, ...PATIENT_NVIDIA_SMI, FAKE_NVIDIA_SMI_TRACES: TRACES, ...fakeEnv },
+    ...extra,
+  };
 }
 
 async function createMeter(options: NvidiaSmiMeterOptions): Promise<NvidiaSmiMeter> {
@@ -305,7 +332,7 @@ describe('nvidia-smi device: the power fields and the GPU list', () => {
     ...extra,
   });
 
-  test('instant power and the names by index, or only power.draw', { timeout: 10_000 }, async () => {
+  test('instant power and the names by index, or only power.draw', { timeout: 120_000 }, async () => {
     assert.deepEqual(await queryNvidiaSmiGpus(FAKE, env({ FAKE_NVIDIA_SMI_GPU_COUNT: '2' }), 5), {
       instantPower: true,
       names: new Map([
@@ -321,7 +348,7 @@ describe('nvidia-smi device: the power fields and the GPU list', () => {
     assert.equal(old.instantPower, false);
   });
 
-  test('a failing nvidia-smi is a DeviceUnavailable with the driver fix', { timeout: 10_000 }, async () => {
+  test('a failing nvidia-smi is a DeviceUnavailable with the driver fix', { timeout: 120_000 }, async () => {
     await assert.rejects(
       queryNvidiaSmiGpus(FAKE, env({ FAKE_NVIDIA_SMI_MODE: 'fail' }), 5),
       (err: unknown) => {
@@ -335,7 +362,7 @@ describe('nvidia-smi device: the power fields and the GPU list', () => {
 });
 
 describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
-  test('probe: instant power, GPUs, details', { timeout: 10_000 }, async () => {
+  test('probe: instant power, GPUs, details', { timeout: 120_000 }, async () => {
     const availability = await nvidiaSmiMeterFactory(fakeOptions({ FAKE_NVIDIA_SMI_GPU_COUNT: '2' })).probe();
     assert.ok(availability.available);
     const { info } = availability;
@@ -351,7 +378,7 @@ describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
 
   test(
     'probe: missing or failing nvidia-smi is unavailable with a reason and the fix',
-    { timeout: 10_000 },
+    { timeout: 120_000 },
     async () => {
       const missing = await nvidiaSmiMeterFactory({
         executable: path.join(repoRoot, 'no-such-nvidia-smi'),
@@ -391,7 +418,7 @@ describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
 
   test(
     'end to end: a 1 s window in the 3 s burst, per GPU; stop kills the child',
-    { timeout: 15_000 },
+    { timeout: 120_000 },
     async () => {
       // The fake starts 10 s into the recording, 0.2 s into the 3 s burst (~690 W), at real speed.
       const meter = await createMeter(
@@ -438,7 +465,7 @@ describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
     },
   );
 
-  test('--gpus 1 reads GPU 1 only', { timeout: 10_000 }, async () => {
+  test('--gpus 1 reads GPU 1 only', { timeout: 120_000 }, async () => {
     const meter = await createMeter(fakeOptions({ FAKE_NVIDIA_SMI_GPU_COUNT: '2' }, { gpus: [1] }));
     assert.deepEqual(meter.info.devices, ['gpu1']);
     await meter.start();
@@ -456,7 +483,7 @@ describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
 
   test(
     'timestamps off this machine’s clock: arrival times, with a warning',
-    { timeout: 10_000 },
+    { timeout: 120_000 },
     async () => {
       const meter = await createMeter(fakeOptions({ FAKE_NVIDIA_SMI_TIMESTAMPS: 'recorded' }));
       await meter.start();
@@ -473,23 +500,27 @@ describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
     },
   );
 
-  test('a driver without power.draw.instant: power.draw, with the warning', { timeout: 10_000 }, async () => {
-    const meter = await createMeter(fakeOptions({ FAKE_NVIDIA_SMI_NO_INSTANT: '1' }));
-    assert.equal(meter.info.details.field, 'power.draw');
-    assert.deepEqual(meter.info.warnings, [POWER_DRAW_AVERAGE_WARNING]);
-    // A 1 s average: the protocol's windows grow to 20 s instead of 2 s.
-    assert.equal(meter.info.updatePeriodS, 1);
-    await meter.start();
-    try {
-      const reading = await window(meter, 300);
-      assert.ok(reading.energyJ > 0);
-      assert.ok(reading.warnings.includes(POWER_DRAW_AVERAGE_WARNING));
-    } finally {
-      await meter.stop();
-    }
-  });
+  test(
+    'a driver without power.draw.instant: power.draw, with the warning',
+    { timeout: 120_000 },
+    async () => {
+      const meter = await createMeter(fakeOptions({ FAKE_NVIDIA_SMI_NO_INSTANT: '1' }));
+      assert.equal(meter.info.details.field, 'power.draw');
+      assert.deepEqual(meter.info.warnings, [POWER_DRAW_AVERAGE_WARNING]);
+      // A 1 s average: the protocol's windows grow to 20 s instead of 2 s.
+      assert.equal(meter.info.updatePeriodS, 1);
+      await meter.start();
+      try {
+        const reading = await window(meter, 300);
+        assert.ok(reading.energyJ > 0);
+        assert.ok(reading.warnings.includes(POWER_DRAW_AVERAGE_WARNING));
+      } finally {
+        await meter.stop();
+      }
+    },
+  );
 
-  test('garbage: no crash, and between rejects for want of samples', { timeout: 10_000 }, async () => {
+  test('garbage: no crash, and between rejects for want of samples', { timeout: 120_000 }, async () => {
     const meter = await createMeter(fakeOptions({ FAKE_NVIDIA_SMI_MODE: 'garbage' }, { startTimeoutS: 0.5 }));
     await meter.start();
     const pid = meter.childPid;
@@ -500,7 +531,7 @@ describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
 
   test(
     'hang: a window the stream stopped covering is not measured; stop kills a child that ignores SIGTERM',
-    { timeout: 10_000 },
+    { timeout: 120_000 },
     async () => {
       // 5 samples (0.5 s), then silence.
       const meter = await createMeter(fakeOptions({ FAKE_NVIDIA_SMI_MODE: 'hang' }, { stallTimeoutS: 0.5 }));
@@ -530,7 +561,7 @@ describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
 
   test(
     'die: a window the stream stopped covering fails with the exit, then no samples at all',
-    { timeout: 10_000 },
+    { timeout: 120_000 },
     async () => {
       const meter = await createMeter(fakeOptions({ FAKE_NVIDIA_SMI_MODE: 'die' }));
       await meter.start();
@@ -554,7 +585,7 @@ describe('nvidia-smi meter (fake nvidia-smi replaying the H100 trace)', () => {
 });
 
 describe('gpu inventory', () => {
-  test('the recorded H100, through the fake', { timeout: 10_000 }, async () => {
+  test('the recorded H100, through the fake', { timeout: 120_000 }, async () => {
     const inventory = await readGpuInventory({
       executable: FAKE,
       env: { ...process.env, FAKE_NVIDIA_SMI_TRACES: TRACES },
@@ -589,7 +620,7 @@ describe('gpu inventory', () => {
     assert.equal(old?.instantPowerDraw, false);
   });
 
-  test('no nvidia-smi: no GPUs, a reason and the fix', { timeout: 10_000 }, async () => {
+  test('no nvidia-smi: no GPUs, a reason and the fix', { timeout: 120_000 }, async () => {
     assert.deepEqual(await readGpuInventory({ env: { PATH: '/nonexistent' } }), {
       gpus: [],
       reason: 'no executable nvidia-smi on PATH',

@@ -404,3 +404,26 @@ describe('rapl unreadable counters', () => {
     });
   });
 });
+
+describe("rapl: other processes' CPU use", () => {
+  test('the package counter includes other processes: each reading records their CPU, in cores', async () => {
+    const root = sysfs();
+    addZone(root, 'intel-rapl:0', 'package-0', 1_000_000);
+    const cpu = { ownS: 10, busyS: 100 };
+    const cpuTimes = { ownS: () => cpu.ownS, machineBusyS: () => cpu.busyS, ownLabel: 'test' };
+    const { meter, clock } = await meterAt({ sysfsRoot: root, cpuTimes });
+    const m0 = await meter.mark();
+    clock.now += 2;
+    cpu.ownS += 1.5;
+    cpu.busyS += 3.9; // 2.4 s of others' CPU in 2 s: 1.2 cores
+    setEnergy(root, 'intel-rapl:0', 41_000_000);
+    const r = await meter.between(m0, await meter.mark());
+    assert.equal(r.energyJ, 40);
+    assert.ok(Math.abs((r.otherCpuCores ?? NaN) - 1.2) < 1e-12);
+    // The dram meter and a meter without CPU sources record nothing.
+    const plain = await meterAt({ sysfsRoot: root });
+    const p0 = await plain.meter.mark();
+    plain.clock.now += 1;
+    assert.equal((await plain.meter.between(p0, await plain.meter.mark())).otherCpuCores, undefined);
+  });
+});

@@ -36,8 +36,8 @@ describe('a meter that fails mid-run', () => {
       passQueries: [4, 4, 2],
       batchMs: 250,
       onBatch: (i) => {
-        if (i === 8) fs.rmSync(energyFile(root));
-        else if (i < 8) fs.writeFileSync(energyFile(root), `${(energyUj += 10_000_000)}\n`);
+        if (i === 5) fs.rmSync(energyFile(root));
+        else if (i < 5) fs.writeFileSync(energyFile(root), `${(energyUj += 10_000_000)}\n`);
       },
     });
     const meter = await raplMeterFactory({ sysfsRoot: root, clock: () => clock.nowS() }).create();
@@ -51,7 +51,7 @@ describe('a meter that fails mid-run', () => {
     });
     assert.deepEqual(
       outcome.trials.map((t) => t.readings[0]?.energyJ ?? null),
-      [60, null],
+      [40, null],
     );
     // Once every meter has failed, no more windows are run for nothing.
     assert.equal(outcome.trials.length, 2);

@@ -5,23 +5,31 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FakeClock, FakeMeter, FakeWorkload, ScriptedMeter } from '../src/testing/index.js';
 import type { EnergyMeter } from '../src/meters/types.js';
 import { DEFAULT_PROTOCOL, type ProtocolSettings } from '../src/runner/protocol.js';
-import { runTrials, trialsEnergy, type TrialRun, type TrialsOutcome } from '../src/runner/trials.js';
+import {
+  budgetWarnings,
+  runTrials,
+  trialsEnergy,
+  type TrialRun,
+  type TrialsOutcome,
+} from '../src/runner/trials.js';
 
 /**
  * The suite used throughout: a pass of three batches (4, 4 and 2 queries) of 250 ms each. With a
- * 1 s minimum window, a window is 6 batches: 4 reach 1 s, and 2 more finish the second pass.
- * So every window is 1.5 s and 20 queries.
+ * 1 s minimum window, a window is 4 batches, cycling through the suite where the last one
+ * stopped: batches 0-3 (4 + 4 + 2 + 4 = 14 queries), 4-7 (4 + 2 + 4 + 4 = 14), 8-11 (2 + 4 + 4 + 2
+ * = 12), then again. Every window is 1 s.
  */
 function setup(
   protocol: Partial<ProtocolSettings>,
   meters: (clock: FakeClock) => EnergyMeter[],
   extra: Partial<TrialRun> = {},
+  passQueries: readonly number[] = [4, 4, 2],
 ) {
   const clock = new FakeClock();
-  const workload = new FakeWorkload({ clock, passQueries: [4, 4, 2], batchMs: 250 });
+  const workload = new FakeWorkload({ clock, passQueries, batchMs: 250 });
   const run: TrialRun = {
     workload,
-    passBatches: 3,
+    passBatches: passQueries.length,
     device: 'cpu',
     meters: meters(clock),
     protocol: {
@@ -49,44 +57,114 @@ const energies = (outcome: TrialsOutcome, meter = 0) =>
 const vanished = () => new Error('energy_uj vanished\n    at readEnergy (rapl.ts:40)');
 
 describe('trials: when the loop stops', () => {
-  test('identical trials stop at the minimum of 3', async () => {
+  test('identical trials stop at the minimum of 3 windows', async () => {
     const { run, workload } = setup({}, scripted([30]));
     const outcome = await runTrials(run);
     assert.equal(outcome.trials.length, 3);
     assert.deepEqual(energies(outcome), [30, 30, 30]);
     assert.deepEqual(
       outcome.trials.map((t) => t.queries),
-      [20, 20, 20],
+      [14, 14, 12],
     );
-    assert.equal(outcome.queries, 60);
-    assert.equal(outcome.seconds, 4.5);
-    assert.equal(workload.batches, 18);
+    assert.equal(outcome.queries, 40);
+    assert.equal(outcome.seconds, 3);
+    assert.equal(outcome.batchesRun, 12);
+    assert.equal(workload.batches, 12);
+    assert.equal(outcome.windowS, 1);
+    assert.equal(outcome.stoppedBy, 'target');
     assert.equal(outcome.interrupted, false);
   });
 
-  test('noisy trials (20 J, 40 J, …) run to the cap of 5', async () => {
+  test('noisy trials (20 J, 40 J, …) run to the window cap of 5', async () => {
     const { run } = setup({}, scripted([20, 40]));
     const outcome = await runTrials(run);
     assert.deepEqual(energies(outcome), [20, 40, 20, 40, 20]);
-    assert.equal(outcome.queries, 100);
-    assert.equal(outcome.seconds, 7.5);
+    assert.equal(outcome.queries, 14 + 14 + 12 + 14 + 14);
+    assert.equal(outcome.seconds, 5);
+    assert.equal(outcome.stoppedBy, 'max-trials');
   });
 
-  test('the time budget stops noisy trials once it is spent', async () => {
-    // 3 s is spent exactly at the end of the second 1.5 s window.
-    const { run } = setup({ minTrials: 2, maxSeconds: 3 }, scripted([20, 40]));
-    assert.equal((await runTrials(run)).trials.length, 2);
+  test('the budget is a hard cap: no window starts that would end after it', async () => {
+    // After the second window 2 s are spent, and a third 1 s window would end at 3 s > 2.5 s.
+    const { run } = setup({ minTrials: 2, maxSeconds: 2.5 }, scripted([20, 40]));
+    const outcome = await runTrials(run);
+    assert.equal(outcome.trials.length, 2);
+    assert.equal(outcome.seconds, 2);
+    assert.equal(outcome.stoppedBy, 'budget');
+    // A budget that a window ends on exactly is spent there.
+    const exact = await runTrials(setup({ minTrials: 2, maxSeconds: 3 }, scripted([20, 40])).run);
+    assert.equal(exact.trials.length, 3);
+    assert.equal(exact.stoppedBy, 'budget');
   });
 
-  test('the time budget never cuts below the minimum', async () => {
-    // 2 s is spent during the second window, but 3 trials are the minimum.
+  test('the budget cuts below the minimum, and the warnings say so', async () => {
     const { run } = setup({ minTrials: 3, maxSeconds: 2 }, scripted([20, 40]));
-    assert.equal((await runTrials(run)).trials.length, 3);
+    const outcome = await runTrials(run);
+    assert.equal(outcome.trials.length, 2);
+    assert.equal(outcome.stoppedBy, 'budget');
+    assert.deepEqual(budgetWarnings(outcome, 3, run.protocol), [
+      'the 2 s budget (--max-seconds) left 2 windows, fewer than the 3 asked for (--min-trials)',
+    ]);
+  });
+
+  test('the next window is expected to last as long as the longest so far', async () => {
+    // Batch 4 takes 2 s, so the second window lasts 2 s; at 3 s another 2 s window would pass 4.5 s.
+    const clock = new FakeClock();
+    const workload = new FakeWorkload({ clock, passQueries: [1], batchMs: (i) => (i === 4 ? 2000 : 250) });
+    const outcome = await runTrials({
+      workload,
+      passBatches: 1,
+      device: 'cpu',
+      meters: scripted([20, 40])(clock),
+      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 1, minTrials: 1, maxTrials: 10, maxSeconds: 4.5 },
+      clock,
+    });
+    assert.deepEqual(
+      outcome.trials.map((t) => t.readings[0]!.durationS),
+      [1, 2],
+    );
+    assert.equal(outcome.stoppedBy, 'budget');
+  });
+
+  test('a window longer than the budget still runs once', async () => {
+    const { run } = setup({ minTrials: 3, maxSeconds: 0.5 }, scripted([20]));
+    const outcome = await runTrials(run);
+    assert.equal(outcome.trials.length, 1);
+    assert.equal(outcome.seconds, 1);
+    assert.equal(outcome.stoppedBy, 'budget');
+  });
+
+  test('every batch of the suite runs at least once before the interval can stop the trials', async () => {
+    // A pass of 10 batches and 0.5 s windows of 2 batches, each window 2 J a query: the
+    // interval is tight after 2 windows, but the suite is run whole only after 5.
+    const pass = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const meters = scripted([6, 14, 22, 30, 38]);
+    const { run, workload } = setup({ minWindowS: 0.5, minTrials: 2, maxTrials: 100 }, meters, {}, pass);
+    const outcome = await runTrials(run);
+    assert.equal(outcome.trials.length, 5);
+    assert.equal(workload.batches, 10);
+    assert.deepEqual(
+      outcome.trials.map((t) => t.queries),
+      [3, 7, 11, 15, 19],
+    );
+    assert.equal(outcome.stoppedBy, 'target');
+    assert.deepEqual(budgetWarnings(outcome, 10, run.protocol), []);
+  });
+
+  test('a budget spent before the suite ran whole says how much of it ran', async () => {
+    const pass = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+    const { run } = setup({ minTrials: 1, maxSeconds: 2 }, scripted([30]), {}, pass);
+    const outcome = await runTrials(run);
+    assert.equal(outcome.batchesRun, 8);
+    assert.equal(outcome.stoppedBy, 'budget');
+    assert.deepEqual(budgetWarnings(outcome, 10, run.protocol), [
+      "the 2 s budget (--max-seconds) ended the trials after 8 of the suite's 10 batches: the figure covers part of the suite",
+    ]);
   });
 
   test('the stopping rule sees the trials read, and counts the one still being read', async () => {
     // After the third window, its 90 J is still being read: the interval of the first two (30 J,
-    // 30 J) is tight, so the loop stops at 3 though 90 J would have widened it.
+    // 30 J over 14 queries each) is tight, so the loop stops at 3 though 90 J would have widened it.
     const { run } = setup({}, scripted([30, 30, 90, 30, 30]));
     const outcome = await runTrials(run);
     assert.deepEqual(energies(outcome), [30, 30, 90]);
@@ -100,24 +178,24 @@ describe('trials: windows', () => {
     return { batches: workload.batches, seconds: outcome.trials[0]!.readings[0]!.durationS };
   };
 
-  test('a window is whole passes of the suite, at least the minimum window long', async () => {
-    assert.deepEqual(await batchesPerTrial(1, scripted([1])), { batches: 6, seconds: 1.5 });
-    assert.deepEqual(await batchesPerTrial(0.5, scripted([1])), { batches: 3, seconds: 0.75 });
-    assert.deepEqual(await batchesPerTrial(0, scripted([1])), { batches: 3, seconds: 0.75 });
+  test('a window is at least the minimum window long, and at least one batch', async () => {
+    assert.deepEqual(await batchesPerTrial(1, scripted([1])), { batches: 4, seconds: 1 });
+    assert.deepEqual(await batchesPerTrial(0.6, scripted([1])), { batches: 3, seconds: 0.75 });
+    assert.deepEqual(await batchesPerTrial(0, scripted([1])), { batches: 1, seconds: 0.25 });
   });
 
   test('a window spans 20 update periods of the slowest headline meter', async () => {
-    // 0.1 s updates: 2 s, so 8 batches reach it and a ninth finishes the third pass.
+    // 0.1 s updates: 2 s, so 8 batches.
     assert.deepEqual(await batchesPerTrial(1, scripted([1], { updatePeriodS: 0.1 })), {
-      batches: 9,
-      seconds: 2.25,
+      batches: 8,
+      seconds: 2,
     });
     // A slow GPU meter beside a CPU configuration is read but does not stretch its windows.
     const withGpu = (clock: FakeClock) => [
       new ScriptedMeter({ energiesJ: [1], clock: () => clock.nowS() }),
       new ScriptedMeter({ domain: 'gpu', energiesJ: [1], clock: () => clock.nowS(), updatePeriodS: 1 }),
     ];
-    assert.deepEqual(await batchesPerTrial(1, withGpu), { batches: 6, seconds: 1.5 });
+    assert.deepEqual(await batchesPerTrial(1, withGpu), { batches: 4, seconds: 1 });
   });
 
   test('every batch is timed on the clock, with its queries', async () => {
@@ -131,16 +209,19 @@ describe('trials: windows', () => {
       protocol: { ...DEFAULT_PROTOCOL, minWindowS: 0.2, minTrials: 1, maxTrials: 1 },
       clock,
     });
-    assert.deepEqual(outcome.latenciesMs, [100, 50, 75, 100]);
-    assert.deepEqual(outcome.batchQueries, [4, 2, 4, 2]);
-    assert.equal(outcome.queries, 12);
-    assert.equal(outcome.seconds, 0.325);
+    assert.deepEqual(outcome.latenciesMs, [100, 50, 75]);
+    assert.deepEqual(outcome.batchQueries, [4, 2, 4]);
+    assert.equal(outcome.queries, 10);
+    assert.equal(outcome.seconds, 0.225);
   });
 
-  test('a constant 50 W meter: 75 J a window, 3.75 J a query, 3 J net of 10 W idle', async () => {
-    const { run } = setup({}, (clock) => [
-      new FakeMeter({ powerW: 50, clock: () => clock.nowS(), steps: 1 }),
-    ]);
+  test('a constant 50 W meter: 50 J a window, 6.25 J a query, 5 J net of 10 W idle', async () => {
+    const { run } = setup(
+      {},
+      (clock) => [new FakeMeter({ powerW: 50, clock: () => clock.nowS(), steps: 1 })],
+      {},
+      [2, 2],
+    );
     const outcome = await runTrials(run);
     const energy = trialsEnergy(
       { device: 'cpu', meters: run.meters, idlePowerW: [10], idleSeconds: 3, targetCi: 0.02 },
@@ -149,12 +230,12 @@ describe('trials: windows', () => {
     );
     assert.ok(energy.status === 'measured');
     assert.equal(energy.trials, 3);
-    assert.deepEqual(energy.perTrialJ, [3.75, 3.75, 3.75]);
-    assert.equal(energy.perQueryJ, 3.75);
+    assert.deepEqual(energy.perTrialJ, [6.25, 6.25, 6.25]);
+    assert.equal(energy.perQueryJ, 6.25);
     assert.equal(energy.avgPowerW, 50);
-    assert.equal(energy.windowSeconds, 1.5);
-    // 225 J less 10 W × 4.5 s, over 60 queries.
-    assert.equal(energy.net.perQueryJ, 3);
+    assert.equal(energy.windowSeconds, 1);
+    // 150 J less 10 W × 3 s, over 24 queries.
+    assert.equal(energy.net.perQueryJ, 5);
     assert.deepEqual(energy.warnings, []);
   });
 });
@@ -208,17 +289,23 @@ describe('trials: each window is read while the next one runs', () => {
 
 describe('trials: meters that fail', () => {
   test('a meter that fails mid-run is dropped with a warning, and the others carry on', async () => {
-    const { run } = setup({}, (clock) => [
-      new ScriptedMeter({ domain: 'cpu', energiesJ: [10], clock: () => clock.nowS() }),
-      new ScriptedMeter({
-        name: 'rapl',
-        domain: 'dram',
-        energiesJ: [2],
-        clock: () => clock.nowS(),
-        failFromReading: 1,
-        failure: vanished(),
-      }),
-    ]);
+    // Batches of 5 queries: every window is 20.
+    const { run } = setup(
+      {},
+      (clock) => [
+        new ScriptedMeter({ domain: 'cpu', energiesJ: [10], clock: () => clock.nowS() }),
+        new ScriptedMeter({
+          name: 'rapl',
+          domain: 'dram',
+          energiesJ: [2],
+          clock: () => clock.nowS(),
+          failFromReading: 1,
+          failure: vanished(),
+        }),
+      ],
+      {},
+      [5, 5, 5, 5],
+    );
     const outcome = await runTrials(run);
     // The first trial's headline was cpu + dram (0.6 J a query); once dram is dropped every
     // trial is recomputed from cpu alone (0.5 J), so the interval is tight at 3 trials.
@@ -309,12 +396,12 @@ describe('trials: interruption', () => {
   test('aborted in the second window: the first trial is kept, the second dropped after its batch in flight', async () => {
     const controller = new AbortController();
     const clock = new FakeClock();
-    // Batches 0-5 are the first window; the abort comes as batch 7 starts, which still finishes.
+    // Batches 0-3 are the first window; the abort comes as batch 5 starts, which still finishes.
     const workload = new FakeWorkload({
       clock,
       passQueries: [4, 4, 2],
       batchMs: 250,
-      onBatch: (i) => (i === 7 ? controller.abort() : undefined),
+      onBatch: (i) => (i === 5 ? controller.abort() : undefined),
     });
     const meter = new ScriptedMeter({ energiesJ: [30], clock: () => clock.nowS() });
     const outcome = await runTrials({
@@ -327,10 +414,11 @@ describe('trials: interruption', () => {
       signal: controller.signal,
     });
     assert.equal(outcome.interrupted, true);
+    assert.equal(outcome.stoppedBy, null);
     assert.deepEqual(energies(outcome), [30]);
-    assert.equal(outcome.queries, 20);
-    assert.equal(outcome.seconds, 1.5);
-    assert.equal(outcome.latenciesMs.length, 8);
+    assert.equal(outcome.queries, 14);
+    assert.equal(outcome.seconds, 1);
+    assert.equal(outcome.latenciesMs.length, 6);
     assert.equal(meter.readings, 1);
   });
 
@@ -360,11 +448,11 @@ describe('trials: interruption', () => {
 });
 
 describe('trials: progress', () => {
-  test('progress reports the window’s queries at most every 50 ms, and as each window ends', async () => {
+  test('progress reports the trials’ queries at most every 50 ms, and as each window ends', async () => {
     const clock = new FakeClock();
     const progress: number[] = [];
-    // 20 ms batches and a 0.1 s window: 6 batches (two passes). Reports after the third batch
-    // (60 ms), the sixth (120 ms, 60 ms later) and as the window ends.
+    // 20 ms batches and a 0.1 s window: 5 batches. In each window a report after the third batch
+    // (60 ms into it) and one as it ends: 10 and 18 queries, then 28 and 34.
     const outcome = await runTrials({
       workload: new FakeWorkload({ clock, passQueries: [4, 4, 2], batchMs: 20 }),
       passBatches: 3,
@@ -375,7 +463,7 @@ describe('trials: progress', () => {
       onProgress: (queries) => progress.push(queries),
     });
     assert.equal(outcome.trials.length, 2);
-    assert.deepEqual(progress, [10, 20, 20, 10, 20, 20]);
+    assert.deepEqual(progress, [10, 18, 28, 34]);
   });
 
   test('a pass of no batches is refused, since it could never end', async () => {

@@ -36,6 +36,7 @@ import type { InputOverrides } from '../workload/overrides.js';
 import { getTask, type TaskDefinition } from '../workload/tasks.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { requireDevice, type Device } from '../runner/providers.js';
+import type { Spin } from '../runner/spin.js';
 import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from '../runner/run-config.js';
 
 export interface BenchOptions {
@@ -57,11 +58,17 @@ export interface BenchOptions {
   /** Queries per configuration; undefined uses the task's standard suite size. */
   queries: number | undefined;
   warmup: number;
-  threads: number | undefined;
+  /**
+   * Intra-op threads: one count, or several, each a configuration (--threads 1,2,4); undefined
+   * leaves ONNX Runtime's default.
+   */
+  threads: number | readonly number[] | undefined;
   seed: number;
   overrides: InputOverrides;
   /** Let ONNX Runtime print its own log lines on stderr (the CLI's --verbose); quiet by default. */
   onnxRuntimeLogs?: boolean;
+  /** Intra-op spinning; undefined picks the default once the meters are known (src/runner/spin.ts). */
+  spin?: Spin;
 }
 
 export interface BenchHooks {
@@ -95,6 +102,8 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
   const fixedTask = options.task !== undefined ? getTask(options.task) : undefined;
   const planned: PlannedConfig[] = [];
   const modelArgs = options.models.length > 0 ? options.models : DEMO_MODELS;
+  const threadCounts = threadCountsOf(options);
+  const threadsInId = threadCounts.length > 1;
 
   for (const argument of modelArgs) {
     const generativeFiles = options.models.length > 0 ? await readGenerativeFiles(argument) : null;
@@ -141,7 +150,12 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       }
     }
     const budgets = options.maxNewTokens ?? [DEFAULT_MAX_NEW_TOKENS];
-    const base = (variant: (typeof selected)[number], batchSize: number, device: Device): ConfigSpec => ({
+    const base = (
+      variant: (typeof selected)[number],
+      batchSize: number,
+      device: Device,
+      threads: number | undefined,
+    ): ConfigSpec => ({
       modelName: source.name,
       precision: variant.precision,
       model: infos.get(variant.path)!,
@@ -149,7 +163,8 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       taskSource,
       device,
       batchSize,
-      threads: options.threads,
+      threads,
+      threadsInId,
       queries: options.queries ?? task.queries,
       warmup: options.warmup,
       seed: options.seed,
@@ -161,7 +176,9 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       if (detection === undefined || detection.status === 'none') continue;
       for (const batchSize of options.batchSizes ?? [DEFAULT_BATCH]) {
         for (const device of options.devices) {
-          for (const maxNewTokens of budgets) {
+          for (const [threads, maxNewTokens] of threadCounts.flatMap((t) =>
+            budgets.map((n) => [t, n] as const),
+          )) {
             if (detection.status === 'unsupported') {
               const skipped = skippedResult(
                 source.name,
@@ -175,14 +192,22 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
               planned.push({
                 skipped: {
                   ...skipped,
-                  id: configId(source.name, variant.precision, batchSize, device, maxNewTokens),
+                  id: configId(
+                    source.name,
+                    variant.precision,
+                    batchSize,
+                    device,
+                    threadsInId ? threads : undefined,
+                    maxNewTokens,
+                  ),
+                  ...(threadsInId && threads !== undefined ? { threads } : {}),
                   reason: `no generation loop for this layout: ${detection.reason}`,
                 },
               });
             } else {
               planned.push({
                 spec: {
-                  ...base(variant, batchSize, device),
+                  ...base(variant, batchSize, device, threads),
                   generation: { layout: detection.layout, maxNewTokens },
                 },
               });
@@ -212,33 +237,49 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
           : undefined;
       for (const batchSize of batchesOf.get(variant.path)!) {
         for (const device of options.devices) {
-          planned.push({
-            spec: {
-              modelName: source.name,
-              precision: variant.precision,
-              model: infos.get(variant.path)!,
-              task,
-              taskSource,
-              device,
-              batchSize,
-              threads: options.threads,
-              queries: options.queries ?? task.queries,
-              warmup: options.warmup,
-              seed: options.seed,
-              overrides: options.overrides,
-              onnxRuntimeLogs: options.onnxRuntimeLogs ?? false,
-              ...(planWarnings ? { planWarnings } : {}),
-            },
-          });
+          for (const threads of threadCounts) {
+            planned.push({
+              spec: {
+                modelName: source.name,
+                precision: variant.precision,
+                model: infos.get(variant.path)!,
+                task,
+                taskSource,
+                device,
+                batchSize,
+                threads,
+                threadsInId,
+                queries: options.queries ?? task.queries,
+                warmup: options.warmup,
+                seed: options.seed,
+                overrides: options.overrides,
+                onnxRuntimeLogs: options.onnxRuntimeLogs ?? false,
+                ...(planWarnings ? { planWarnings } : {}),
+              },
+            });
+          }
         }
       }
     }
     for (const gap of missing) {
       for (const batchSize of options.batchSizes ?? [DEFAULT_BATCH]) {
         for (const device of options.devices) {
-          planned.push({
-            skipped: skippedResult(source.name, argument, gap.precision, batchSize, device, task, gap.reason),
-          });
+          for (const threads of threadCounts) {
+            const skipped = skippedResult(
+              source.name,
+              argument,
+              gap.precision,
+              batchSize,
+              device,
+              task,
+              gap.reason,
+            );
+            if (threadsInId && threads !== undefined) {
+              skipped.id = configId(source.name, gap.precision, batchSize, device, threads);
+              skipped.threads = threads;
+            }
+            planned.push({ skipped });
+          }
         }
       }
     }
@@ -273,6 +314,14 @@ function generativeSource(argument: string, files: GenerativeFiles): ModelSource
     return file?.kind === main.kind ? [{ precision, path: file.path }] : [];
   });
   return { name: path.basename(path.resolve(argument)), argument, variants };
+}
+
+/** The thread counts to run, each a configuration; [undefined] leaves ONNX Runtime's default. */
+export function threadCountsOf(options: Pick<BenchOptions, 'threads'>): (number | undefined)[] {
+  const { threads } = options;
+  if (threads === undefined) return [undefined];
+  if (typeof threads === 'number') return [threads];
+  return threads.length > 0 ? [...new Set(threads)] : [undefined];
 }
 
 /** AI Energy Score's batch size, used unless --batch or the model says otherwise. */
@@ -330,7 +379,10 @@ function skippedResult(
 }
 
 /** What a run records beside its options, so that it can be run again. */
-export type RunSettingsExtra = Pick<RunDocument['settings'], 'meter' | 'gpus' | 'protocol' | 'commandLine'>;
+export type RunSettingsExtra = Pick<
+  RunDocument['settings'],
+  'meter' | 'gpus' | 'protocol' | 'commandLine' | 'spin'
+>;
 
 /** The batch sizes a plan runs, smallest first: what the settings record when --batch was left out. */
 function plannedBatchSizes(planned: PlannedConfig[]): number[] {
@@ -345,6 +397,8 @@ export function newDocument(
   planned: PlannedConfig[] = [],
 ): RunDocument {
   const physical = environment.cpuPhysicalCores ?? environment.cpuCores;
+  const counts = threadCountsOf(options);
+  const single = counts.length === 1 ? counts[0] : undefined;
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'energy-score', version: TOOL_VERSION },
@@ -354,15 +408,20 @@ export function newDocument(
     settings: {
       queries: options.queries ?? null,
       warmup: options.warmup,
-      threads: options.threads ?? null,
+      threads: single ?? null,
+      ...(counts.length > 1 ? { threadCounts: counts.filter((c): c is number => c !== undefined) } : {}),
       seed: options.seed,
       batchSizes: options.batchSizes ?? (planned.length > 0 ? plannedBatchSizes(planned) : [DEFAULT_BATCH]),
       devices: options.devices,
       precisions: options.precisions ?? null,
-      threadsUsed:
-        options.threads !== undefined
-          ? { count: options.threads, source: 'given' }
-          : { count: physical, source: 'onnxruntime default: one per physical core' },
+      ...(counts.length > 1
+        ? {}
+        : {
+            threadsUsed:
+              single !== undefined
+                ? { count: single, source: 'given' as const }
+                : { count: physical, source: 'onnxruntime default: one per physical core' as const },
+          }),
       task: options.task ?? null,
       models: options.models,
       ...(planned.some((p) => p.spec?.generation)

@@ -3,6 +3,7 @@
  * idle power, run every configuration, rate. The document is handed out after every
  * configuration, so a caller can write what was measured before the next one starts.
  */
+import os from 'node:os';
 import { runError, type EnergyScoreError } from '../errors.js';
 import type { CarbonSettings, RunDocument } from '../result/schema.js';
 import { collectEnvironment } from '../env/environment.js';
@@ -12,6 +13,7 @@ import type { EnergyMeter } from '../meters/types.js';
 import { rateItems, type RatingPlan } from '../rating/assign.js';
 import type { ProtocolSettings } from '../runner/protocol.js';
 import type { EnergySetup } from '../runner/run-config.js';
+import { defaultSpin, type SpinSetting } from '../runner/spin.js';
 import { newDocument, planBench, runBench, type BenchOptions, type PlannedConfig } from './bench-plan.js';
 import { startMeters, type MeterRequest } from './meters.js';
 import { ratingPlan, type RatingRequest } from './rating-plan.js';
@@ -49,6 +51,13 @@ export async function bench(
   try {
     const started = await startMeters(request.meters, 'process', events.onIdle);
     meters = started.meters;
+    const spin: SpinSetting = request.options.spin
+      ? { value: request.options.spin, source: 'given with --spin' }
+      : defaultSpin({
+          cpuEstimated: meters.some((m) => m.info.domain === 'cpu' && m.info.method === 'estimated'),
+          loadAverage1: os.loadavg()[0] ?? 0,
+        });
+    const configs = planned.map((item) => (item.spec ? { spec: { ...item.spec, spin: spin.value } } : item));
     // The environment after the meters: a hung nvidia-smi has then failed their probe already,
     // and the GPU list gives up at once instead of waiting out its own limit.
     document = newDocument(
@@ -58,6 +67,7 @@ export async function bench(
         meter: request.meters.meter,
         gpus: request.meters.gpus ?? null,
         protocol: request.protocol,
+        spin,
         ...(request.commandLine ? { commandLine: request.commandLine } : {}),
       },
       planned,
@@ -78,7 +88,7 @@ export async function bench(
         : undefined;
     const doc = document;
     await runBench(
-      planned,
+      configs,
       doc,
       {
         ...(signal ? { signal } : {}),

@@ -104,6 +104,8 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
       idlePowerW: idleW,
       estimated: meter.info.method === 'estimated',
     };
+    const band = meter.info.details.modelBand;
+    if (entry.estimated && typeof band === 'number') entry.modelBand = band;
     domains.push(entry);
     const first = counted.get(entry.domain);
     if (first) {

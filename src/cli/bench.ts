@@ -15,7 +15,8 @@ import {
   type EnergyFlags,
 } from './energy-options.js';
 import { addOutputOptions, outputRequests, type OutputFlags } from './output-options.js';
-import { collect, list, nonNegativeInt, positiveInt } from './parse.js';
+import { collect, list, nonNegativeInt, parseSpin, positiveInt } from './parse.js';
+import type { Spin } from '../runner/spin.js';
 import { addRatingOptions, ratingRequest, type RatingFlags } from './rating-options.js';
 
 interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags {
@@ -27,12 +28,13 @@ interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags 
   maxNewTokens?: number[];
   queries?: number;
   warmup: number;
-  threads?: number;
+  threads?: number[];
   seed: number;
   dim?: string[];
   shape?: string[];
   fill?: string[];
   verbose?: boolean;
+  spin?: Spin;
 }
 
 export function registerBench(program: Command): void {
@@ -72,9 +74,14 @@ export function registerBench(program: Command): void {
       5,
     )
     .option(
-      '--threads <n>',
-      "ONNX Runtime intra-op threads (default: ONNX Runtime's, one per core)",
-      positiveInt('--threads'),
+      '--threads <list>',
+      "ONNX Runtime intra-op threads; several are each a configuration (default: ONNX Runtime's, one per core)",
+      list('--threads', positiveInt('--threads')),
+    )
+    .option(
+      '--spin <on|off>',
+      "ONNX Runtime's intra-op spin-waiting (default: off when the CPU energy is estimated or the machine is shared, else on)",
+      parseSpin,
     )
     .option('--seed <n>', 'seed for query sizes and input values', nonNegativeInt('--seed'), 0)
     .option('--dim <name=n>', 'size of a named dynamic dim, e.g. sequence_length=128 (repeatable)', collect)
@@ -117,8 +124,9 @@ Examples:
 
 Energy: the best meter per domain is picked (NVML, nvidia-smi, RAPL, else an estimate from
 the CPU's TDP and load, labelled estimated). Idle power is measured first; each configuration
-runs whole passes of the suite in windows of at least --min-window seconds, repeated until the
-95 % interval of energy per query is within --target-ci percent.
+runs windows as short as its meters allow (at least --min-window seconds), cycling through the
+suite's batches until every query has run once and the 95 % interval of energy per query is
+within --target-ci percent, or until --max-seconds, a hard cap, is spent.
 Results are written after every configuration, so Ctrl-C keeps what was measured.
 
 Ratings: GPU energy measured on one H100 is rated against the shipped AI Energy Score v1
@@ -196,6 +204,7 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
           seed: flags.seed,
           overrides: parseOverrides(flags),
           onnxRuntimeLogs: Boolean(flags.verbose),
+          ...(flags.spin ? { spin: flags.spin } : {}),
         },
         meters: meterRequest(flags),
         protocol: protocolFrom(flags),

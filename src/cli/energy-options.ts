@@ -1,5 +1,6 @@
 /** The energy options shared by `bench` and `measure`, and the requests they make. */
 import type { Command } from 'commander';
+import { usageError } from '../errors.js';
 import type { MeterRequest } from '../app/meters.js';
 import { parseMeterList } from '../meters/names.js';
 import type { MeterName } from '../meters/types.js';
@@ -13,6 +14,8 @@ export interface EnergyFlags {
   minWindow: number;
   targetCi: number;
   maxTrials: number;
+  /** Undefined: the default, lowered to --max-trials when that is lower. */
+  minTrials?: number;
   maxSeconds: number;
 }
 
@@ -52,27 +55,38 @@ export function addProtocolOptions(command: Command): Command {
       DEFAULT_PROTOCOL.targetCi * 100,
     )
     .option(
+      '--min-trials <n>',
+      `fewest windows before the interval may stop the trials (default ${DEFAULT_PROTOCOL.minTrials}); the time budget still caps them`,
+      positiveInt('--min-trials'),
+    )
+    .option(
       '--max-trials <n>',
-      'most trials per configuration',
+      'most windows (trials) per configuration',
       positiveInt('--max-trials'),
       DEFAULT_PROTOCOL.maxTrials,
     )
     .option(
       '--max-seconds <seconds>',
-      'time budget for one configuration’s trials',
+      'time budget for one configuration’s trials, a hard cap: no window starts that would end after it',
       positiveNumber('--max-seconds'),
       DEFAULT_PROTOCOL.maxSeconds,
     );
 }
 
 export function protocolFrom(flags: EnergyFlags): ProtocolSettings {
+  if (flags.minTrials !== undefined && flags.minTrials > flags.maxTrials) {
+    throw usageError(
+      `--min-trials ${flags.minTrials} is above --max-trials ${flags.maxTrials}`,
+      `give at most ${flags.maxTrials} with --min-trials, or raise --max-trials`,
+    );
+  }
   return {
     ...DEFAULT_PROTOCOL,
     idleS: flags.idle,
     minWindowS: flags.minWindow,
     targetCi: flags.targetCi / 100,
     maxTrials: flags.maxTrials,
-    minTrials: Math.min(DEFAULT_PROTOCOL.minTrials, flags.maxTrials),
+    minTrials: flags.minTrials ?? Math.min(DEFAULT_PROTOCOL.minTrials, flags.maxTrials),
     maxSeconds: flags.maxSeconds,
   };
 }

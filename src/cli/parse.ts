@@ -21,6 +21,13 @@ export function nonNegativeInt(flag: string) {
   };
 }
 
+/** --spin: on or off. */
+export function parseSpin(text: string): 'on' | 'off' {
+  const value = text.trim().toLowerCase();
+  if (value === 'on' || value === 'off') return value;
+  throw usageError(`--spin '${text}' is neither on nor off`, 'for example --spin off');
+}
+
 /** Comma-separated list; repeated flags add to it. */
 export function list<T>(flag: string, item: (text: string) => T) {
   return (text: string, previous: T[] | undefined): T[] => {

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 
 import { errorMessage } from '../errors.js';
 import { printable, printableLine } from '../util/text-safety.js';
-import { nvidiaSmiExecutable, NVIDIA_SMI_FIX, runNvidiaSmi } from './nvidia-smi.js';
+import { nvidiaSmiExecutable, nvidiaSmiTimeoutS, NVIDIA_SMI_FIX, runNvidiaSmi } from './nvidia-smi.js';
 
 export interface GpuPowerLimitsW {
   default: number | null;
@@ -50,17 +50,21 @@ export interface GpuInventory {
 export interface GpuInventoryOptions {
   executable?: string;
   env?: NodeJS.ProcessEnv;
-  /** Limit for `nvidia-smi -q -x`, seconds (default 20: it can be slow with many GPUs). */
+  /**
+   * Limit for `nvidia-smi -q -x`, seconds (default $ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S, else 20:
+   * it can be slow with many GPUs).
+   */
   timeoutS?: number;
 }
 
 export async function readGpuInventory(options: GpuInventoryOptions = {}): Promise<GpuInventory> {
   const executable = nvidiaSmiExecutable(options);
+  const env = options.env ?? process.env;
   const out = await runNvidiaSmi(
     executable,
     ['-q', '-x'],
-    options.env ?? process.env,
-    options.timeoutS ?? 20,
+    env,
+    options.timeoutS ?? nvidiaSmiTimeoutS(env, 20),
   );
   if ('reason' in out) return { gpus: [], reason: out.reason, fix: NVIDIA_SMI_FIX };
   const fix = 'check that nvidia-smi -q -x prints XML';

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 
-import { errorMessage } from '../errors.js';
+import { errorMessage, usageError } from '../errors.js';
 import { firstLine } from '../util/first-line.js';
 import { printable, printableLine } from '../util/text-safety.js';
 import { DeviceUnavailable } from './unavailable.js';
@@ -18,6 +18,24 @@ export interface NvidiaSmiLocation {
   executable?: string;
   /** Environment for the lookup and the child processes (default process.env). */
   env?: NodeJS.ProcessEnv;
+}
+
+export const NVIDIA_SMI_TIMEOUT_ENV = 'ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S';
+
+/**
+ * The limit for one nvidia-smi query: $ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S seconds when set, else
+ * `defaultS`. A heavily loaded machine (or a slow driver with many GPUs) may need longer.
+ */
+export function nvidiaSmiTimeoutS(env: NodeJS.ProcessEnv, defaultS: number): number {
+  const value = env[NVIDIA_SMI_TIMEOUT_ENV];
+  if (value === undefined || value === '') return defaultS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw usageError(
+      `${NVIDIA_SMI_TIMEOUT_ENV}=${value}: not a number of seconds above 0`,
+      `unset it, or give seconds, e.g. ${NVIDIA_SMI_TIMEOUT_ENV}=${defaultS}`,
+    );
+  return seconds;
 }
 
 export function nvidiaSmiExecutable(options: NvidiaSmiLocation = {}): string {

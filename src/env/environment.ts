@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import si from 'systeminformation';
+import { microarchitecture, readCpuInfo } from '../devices/cpuid.js';
 import { readGpuInventory } from '../devices/gpu-inventory.js';
 import type { Environment } from '../result/schema.js';
 import { TOOL_VERSION } from './version.js';
@@ -27,6 +28,9 @@ export async function collectEnvironment(): Promise<Environment> {
   // systeminformation reads the CPU's marketing name, which os.cpus() often truncates.
   const cpu = await si.cpu().catch(() => undefined);
   const inventory = await readGpuInventory();
+  // From CPUID family and model, which a VM keeps when it hides the brand ("Intel Xeon Processor").
+  const cpuInfo = await readCpuInfo();
+  const arch = cpuInfo ? microarchitecture(cpuInfo) : null;
   const cpuName = cpu ? `${cpu.manufacturer} ${cpu.brand}`.trim() : (os.cpus()[0]?.model ?? 'unknown');
   return {
     os: `${os.type()} ${os.release()}`,
@@ -35,6 +39,7 @@ export async function collectEnvironment(): Promise<Environment> {
     cpu: cpuName,
     cpuCores: os.availableParallelism(),
     ...(cpu?.physicalCores ? { cpuPhysicalCores: cpu.physicalCores } : {}),
+    ...(arch ? { cpuMicroarchitecture: `${arch.name} (${arch.how})` } : {}),
     memoryGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     nodeVersion: process.version,
     onnxruntimeVersion: onnxruntimeVersion(),

@@ -38,27 +38,35 @@ const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] 
     (r) =>
       r.energy_wh_per_1k === null
         ? r.energy_status
-        : `${formatSig(r.energy_wh_per_1k, 3)}${r.energy_status === 'estimated' ? ' (estimated)' : ''}`,
+        : `${formatSig(r.energy_wh_per_1k, 3)}${estimatedNote(r)}`,
   ],
   [
     'J/query',
-    (r) =>
-      r.energy_per_query_j === null
-        ? '–'
-        : `${formatSig(r.energy_per_query_j, 3)}${r.energy_status === 'estimated' ? ' (estimated)' : ''}`,
+    (r) => (r.energy_per_query_j === null ? '–' : `${formatSig(r.energy_per_query_j, 3)}${estimatedNote(r)}`),
+  ],
+  [
+    '±95%',
+    (r) => (r.energy_ci95_relative === null ? '–' : `±${(r.energy_ci95_relative * 100).toFixed(1)} %`),
   ],
   ['stars', (r) => (r.stars === null ? r.rating_status : starString(r.stars))],
 ];
 
-const estimatedJ = (value: number | null, status: string) =>
-  value === null ? '–' : `${formatSig(value, 3)}${status === 'estimated' ? ' (estimated)' : ''}`;
+/** " (estimated, ±36 % model)" on estimated rows, nothing on measured ones. */
+function estimatedNote(r: ReturnType<typeof flatten>): string {
+  if (r.energy_status !== 'estimated') return '';
+  const band = r.energy_model_band_relative;
+  return band === null ? ' (estimated)' : ` (estimated, ±${Math.round(band * 100)} % model)`;
+}
+
+const estimatedJ = (value: number | null, r: ReturnType<typeof flatten>) =>
+  value === null ? '–' : `${formatSig(value, 3)}${estimatedNote(r)}`;
 
 /** Per-token columns, after J/query, when the run generated tokens. */
 const GENERATION_MARKDOWN_COLUMNS: typeof MARKDOWN_COLUMNS = [
   ['new tokens', (r) => (r.max_new_tokens === null ? '–' : String(r.max_new_tokens))],
-  ['J/token', (r) => estimatedJ(r.energy_per_token_j, r.energy_status)],
-  ['prefill J/query', (r) => estimatedJ(r.prefill_per_query_j, r.energy_status)],
-  ['decode J/token', (r) => estimatedJ(r.decode_per_token_j, r.energy_status)],
+  ['J/token', (r) => estimatedJ(r.energy_per_token_j, r)],
+  ['prefill J/query', (r) => estimatedJ(r.prefill_per_query_j, r)],
+  ['decode J/token', (r) => estimatedJ(r.decode_per_token_j, r)],
   ['tokens/s', (r) => fixed(r.tokens_per_s, 1)],
   ['TTFT p50 ms', (r) => fixed(r.ttft_p50_ms, 3)],
 ];
@@ -69,10 +77,16 @@ function fixed(value: number | null, digits: number): string {
 
 export function toMarkdown(document: RunDocument): string {
   const carbon = documentCarbon(document);
-  const perMillion = (whPer1k: number | null, status: string, pick: 'gCo2ePerMillion' | 'costPerMillion') => {
+  const perMillion = (
+    whPer1k: number | null,
+    status: ReturnType<typeof flatten>,
+    pick: 'gCo2ePerMillion' | 'costPerMillion',
+  ) => {
     if (whPer1k === null) return '–';
     const value = carbonFigures(whPer1k, carbon)[pick];
-    return value === null ? '–' : `${formatSig(value, 3)}${status === 'estimated' ? ' (estimated)' : ''}`;
+    return value === null
+      ? '–'
+      : `${formatSig(value, 3)}${status.energy_status === 'estimated' ? estimatedNote(status) : ''}`;
   };
   const stars = MARKDOWN_COLUMNS.length - 1;
   const base = anyGeneration(document.results)
@@ -80,11 +94,11 @@ export function toMarkdown(document: RunDocument): string {
     : MARKDOWN_COLUMNS;
   const columns: typeof MARKDOWN_COLUMNS = [
     ...base,
-    ['gCO2e/1M queries', (r) => perMillion(r.energy_wh_per_1k, r.energy_status, 'gCo2ePerMillion')],
+    ['gCO2e/1M queries', (r) => perMillion(r.energy_wh_per_1k, r, 'gCo2ePerMillion')],
     ...(carbon.pricePerKwh === null
       ? []
       : ([
-          ['cost/1M queries', (r) => perMillion(r.energy_wh_per_1k, r.energy_status, 'costPerMillion')],
+          ['cost/1M queries', (r) => perMillion(r.energy_wh_per_1k, r, 'costPerMillion')],
         ] as typeof MARKDOWN_COLUMNS)),
   ];
   const header = columns.map(([name]) => name);

@@ -7,7 +7,13 @@ import { starString } from '../render/stars.js';
 import { labelSvg, ratedNote } from '../label/svg.js';
 import { selectConfig } from '../label/select.js';
 import { carbonFigures, carbonText, type CarbonSettings } from '../carbon/carbon.js';
-import { describeEnergy, energyCell, energySummary, energyWarnings } from '../render/energy-text.js';
+import {
+  describeEnergy,
+  energyCell,
+  energySummary,
+  energyWarnings,
+  modelBandPct,
+} from '../render/energy-text.js';
 import { formatSig } from '../render/numbers.js';
 import { renderPlots, type LeftOut, type RenderedPlots } from './plots.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
@@ -81,6 +87,8 @@ function generationCells(r: ConfigResult): string[] {
 
 function resultsTable(document: RunDocument): string {
   const generative = anyGeneration(document.results);
+  // The model band's column only where an estimated row has one.
+  const withBand = document.results.some((r) => modelBandPct(r) !== null);
   const head = [
     'model',
     'precision',
@@ -92,6 +100,7 @@ function resultsTable(document: RunDocument): string {
     'J/query',
     'queries/J',
     '±95%',
+    ...(withBand ? ['±model'] : []),
     'queries/s',
     'p50 ms/query',
     ...(generative ? GENERATION_HEAD : []),
@@ -108,11 +117,12 @@ function resultsTable(document: RunDocument): string {
           e.status === 'not-measured' || e.ci95Relative === null
             ? '–'
             : `${(e.ci95Relative * 100).toFixed(1)}%`,
+          ...(withBand ? [modelBandPct(r)?.replace(' ', '') ?? '–'] : []),
           fixed(r.throughputQps, 1),
           fixed(r.latencyPerQueryMs?.p50, 3),
           ...(generative ? generationCells(r) : []),
         ]
-      : new Array<string>(generative ? 6 + GENERATION_HEAD.length : 6).fill('');
+      : Array<string>((withBand ? 7 : 6) + (generative ? GENERATION_HEAD.length : 0)).fill('');
     const method = !ok ? '' : e.status === 'not-measured' ? 'not measured' : e.status;
     return (
       `<tr class="${ok ? (e.status === 'estimated' ? 'estimated' : '') : 'not-ok'}">` +

@@ -31,6 +31,7 @@ function cells(board: BoardRow): Record<LeaderboardColumn, string | number | nul
     size_class: r.sizeClass,
     j_per_query: r.perQueryJ,
     ci95_relative: r.ci95Relative,
+    model_band_relative: r.modelBandRelative ?? null,
     throughput_qps: r.throughputQps,
     latency_p50_ms_per_query: r.latencyP50MsPerQuery,
     parameters: r.parameters,
@@ -67,7 +68,14 @@ export function toLeaderboardMarkdown(board: Board): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const { row, rating, cohortSize } of board.rows) {
-    const energy = `${formatSig(row.energyKwhPer1k * 1000, 3)}${row.energyStatus === 'estimated' ? ' (estimated)' : ''}`;
+    const band = row.modelBandRelative;
+    const estimated =
+      row.energyStatus !== 'estimated'
+        ? ''
+        : band === null || band === undefined
+          ? ' (estimated)'
+          : ` (estimated, ±${Math.round(band * 100)} % model)`;
+    const energy = `${formatSig(row.energyKwhPer1k * 1000, 3)}${estimated}`;
     const stars = starString(rating.stars);
     const cells = [
       row.task,

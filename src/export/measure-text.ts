@@ -65,9 +65,11 @@ export function renderMeasureText(doc: MeasureDocument, chalk: ChalkInstance): s
         : 'measured energy   – (no measured domain)',
     );
     if (estimated.length > 0) {
+      const band = doc.domains.find((d) => d.estimated && d.modelBand !== undefined)?.modelBand;
+      const bandText = band === undefined ? '' : ` ±${Math.round(band * 100)} % (model)`;
       lines.push(
         chalk.yellow(
-          `estimated energy  ${fig(doc.estimatedEnergyJ)} J (${[...new Set(estimated)].join(' + ')}) — estimated, not measured; never added to the measured figure`,
+          `estimated energy  ${fig(doc.estimatedEnergyJ)} J${bandText} (${[...new Set(estimated)].join(' + ')}) — estimated, not measured; never added to the measured figure`,
         ),
       );
     }

@@ -1,7 +1,7 @@
 /** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
 import { starString } from '../render/stars.js';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { energyCell, energySummary, energyWarnings } from '../render/energy-text.js';
+import { energyCell, energySummary, energyWarnings, modelBandPct } from '../render/energy-text.js';
 import { carbonFigures, carbonSettings, carbonText, type CarbonSettings } from '../carbon/carbon.js';
 import { ratingCaveats } from '../render/flatten.js';
 import { displayName, printable } from '../util/text-safety.js';
@@ -9,7 +9,6 @@ import type { ConfigResult, RunDocument } from '../result/schema.js';
 import {
   anyGeneration,
   budgetVerdict,
-  configLabel,
   generationEnergyCell,
   generationNumberCell,
 } from '../render/generation.js';
@@ -57,6 +56,26 @@ const BASE_COLUMNS: Column[] = [
   { title: 'peak RSS MB', align: 'right', cell: (r) => num(r.peakRssMB, 0) },
   { title: 'method', align: 'left', cell: (r) => r.energy.status },
 ];
+
+const THREADS_COLUMN: Column = {
+  title: 'threads',
+  align: 'right',
+  cell: (r) => (r.threads === null ? '–' : String(r.threads)),
+};
+
+/** Beside the 95 % interval when any row is estimated: the model's own uncertainty. */
+const MODEL_BAND_COLUMN: Column = {
+  title: '±model',
+  align: 'right',
+  cell: (r) => modelBandPct(r)?.replace(' ', '') ?? '–',
+};
+
+/** The table's columns: the model band only where an estimated row has one. */
+export function tableColumns(results: readonly ConfigResult[]): Column[] {
+  if (!results.some((r) => modelBandPct(r) !== null)) return BASE_COLUMNS;
+  const at = BASE_COLUMNS.findIndex((c) => c.title === '±95%') + 1;
+  return [...BASE_COLUMNS.slice(0, at), MODEL_BAND_COLUMN, ...BASE_COLUMNS.slice(at)];
+}
 
 /** The carbon settings a document's figures are converted with (the world average for older files). */
 export function documentCarbon(document: RunDocument): CarbonSettings {
@@ -110,23 +129,24 @@ const BUDGET_COLUMN: Column = {
   cell: (r) => (r.generation ? String(r.generation.newTokensPerQuery) : '–'),
 };
 
-/** The table's columns: identity first (the four a row that did not run keeps), then figures. */
-function tableColumns(document: RunDocument, carbon: CarbonSettings): Column[] {
-  if (!anyGeneration(document.results)) return [...BASE_COLUMNS, ...carbonColumns(carbon)];
-  const ci = BASE_COLUMNS.findIndex((c) => c.title === '±95%');
-  return [
-    ...BASE_COLUMNS.slice(0, 4),
-    BUDGET_COLUMN,
-    ...BASE_COLUMNS.slice(4, ci + 1),
-    ...GENERATION_COLUMNS,
-    ...BASE_COLUMNS.slice(ci + 1),
-    ...carbonColumns(carbon),
-  ];
+/** The per-token columns, before throughput, when the run generated tokens. */
+function withGeneration(columns: Column[], results: readonly ConfigResult[]): Column[] {
+  if (!anyGeneration(results)) return columns;
+  const at = columns.findIndex((c) => c.title === 'queries/s');
+  return [...columns.slice(0, at), ...GENERATION_COLUMNS, ...columns.slice(at)];
 }
 
 export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
   const carbon = documentCarbon(document);
-  const COLUMNS = tableColumns(document, carbon);
+  const base = withGeneration(tableColumns(document.results), document.results);
+  // Threads get a column when the run made them a dimension (--threads 1,2,4), budgets when it generated.
+  const threadsVary = new Set(document.results.map((r) => r.threads)).size > 1;
+  const identity = [
+    ...base.slice(0, 4),
+    ...(threadsVary ? [THREADS_COLUMN] : []),
+    ...(anyGeneration(document.results) ? [BUDGET_COLUMN] : []),
+  ];
+  const COLUMNS = [...identity, ...base.slice(4), ...carbonColumns(carbon)];
   const rows = document.results.map((r) =>
     COLUMNS.map((c) =>
       r.status === 'ok' ||
@@ -148,7 +168,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
       .trimEnd();
     if (result.status !== 'ok') {
       const label = result.status === 'failed' ? chalk.red('failed') : chalk.yellow(result.status);
-      line = `${COLUMNS.slice(0, 4)
+      line = `${COLUMNS.slice(0, identity.length)
         .map((c, i) => pad(row[i]!, widths[i]!, c.align))
         .join('  ')}  ${label}`;
     }
@@ -198,7 +218,14 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   return lines.join('\n') + '\n';
 }
 
-const label = configLabel;
+/** Names the threads where they are part of the configuration (its id names them, /tN). */
+const threadsWords = (r: ConfigResult) =>
+  r.threads !== null && (r.id.endsWith(`/t${r.threads}`) || r.id.includes(`/t${r.threads}/n`))
+    ? ` with ${r.threads} thread${r.threads === 1 ? '' : 's'}`
+    : '';
+
+const label = (r: ConfigResult) =>
+  `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${threadsWords(r)}${r.device === 'cpu' ? '' : ` on ${r.device}`}${r.generation ? `, ${r.generation.newTokensPerQuery} new tokens` : ''}`;
 
 /**
  * The most and least efficient configurations by energy per query when energy was measured

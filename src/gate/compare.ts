@@ -6,7 +6,14 @@
  * it. Throughput is one figure per run, so its ratio has no interval.
  */
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
-import { energyFigures, errorSources, sideEstimate, untestableMessage, type SideEstimate } from './energy.js';
+import {
+  energyFigures,
+  errorSources,
+  loadedMessage,
+  sideEstimate,
+  untestableMessage,
+  type SideEstimate,
+} from './energy.js';
 import { formatP } from '../render/numbers.js';
 import { matchConfigurations } from './match.js';
 import { REGRESSION_ALPHA } from './regression.js';
@@ -141,7 +148,8 @@ export function energyRatio(a: Side, b: Side): EnergyRatio {
   const estimated = a.energy.status === 'estimated' || b.energy.status === 'estimated';
   const sa = sideEstimate(a.energy);
   const sb = sideEstimate(b.energy);
-  if (!sa || !sb) {
+  const loaded = loadedMessage([a, b]);
+  if (!sa || !sb || loaded) {
     const ratio = b.energy.perQueryJ / a.energy.perQueryJ;
     const untestable = [...(sa ? [] : [a]), ...(sb ? [] : [b])];
     return {
@@ -155,8 +163,8 @@ export function energyRatio(a: Side, b: Side): EnergyRatio {
       p: null,
       significant: null,
       estimated,
-      text: `${ratioPhrase(ratio, null, 'energy per query')} (not tested)`,
-      test: untestableMessage(untestable),
+      text: `${ratioPhrase(ratio, null, 'energy per query')} (${loaded ? 'not called real: measured under other load' : 'not tested'})`,
+      test: loaded ?? untestableMessage(untestable),
     };
   }
   const interval = ratioOfMeans(sb, sa);

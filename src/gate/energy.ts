@@ -69,6 +69,22 @@ export function untestableMessage(sides: { name: string; energy: EnergyMeasured 
   return `cannot test whether the change is real: ${which}; bench with at least 2 trials (--max-trials)`;
 }
 
+/**
+ * Why a difference cannot be called real because a side's package energy was measured while other
+ * processes loaded the CPU (their energy is in its figure); null when neither side was.
+ */
+export function loadedMessage(sides: { name: string; energy: EnergyMeasured }[]): string | null {
+  const loaded = sides.filter((s) => s.energy.otherCpu?.loaded);
+  if (loaded.length === 0) return null;
+  const which = loaded
+    .map(
+      (s) =>
+        `${s.name} was measured while other processes used up to ${s.energy.otherCpu!.maxCores.toFixed(2)} cores`,
+    )
+    .join(', and ');
+  return `cannot call the change real: ${which} (more than ${loaded[0]!.energy.otherCpu!.limitCores} of a core), and the package meter counts their energy too; measure on a quiet machine`;
+}
+
 /** Where a test's standard errors came from, for the line that names the test. */
 export function errorSources(
   aName: string,

@@ -7,7 +7,7 @@
  * the configuration fails: a gate does not pass, or fail, on a figure whose noise is unknown.
  */
 import type { EnergyMeasured } from '../result/schema.js';
-import { sideEstimate, untestableMessage, type ErrorSource } from './energy.js';
+import { loadedMessage, sideEstimate, untestableMessage, type ErrorSource } from './energy.js';
 import { welchGreater, type WelchResult } from './welch.js';
 
 export interface RegressionSide {
@@ -53,12 +53,13 @@ export function testRegression(
   const factor = 1 + maxRegressionPct / 100;
   const a = sideEstimate(baseline.energy);
   const b = sideEstimate(current.energy);
-  if (!a || !b) {
+  const loaded = loadedMessage([current, baseline]);
+  if (!a || !b || loaded) {
     const untestable = [...(b ? [] : [current]), ...(a ? [] : [baseline])];
     return {
       method: 'untestable',
       regressed: null,
-      reason: untestableMessage(untestable),
+      reason: loaded ?? untestableMessage(untestable),
       baselinePerQueryJ: baseline.energy.perQueryJ,
       currentPerQueryJ: current.energy.perQueryJ,
       changePct: (current.energy.perQueryJ / baseline.energy.perQueryJ - 1) * 100,

@@ -4,7 +4,8 @@
  * the Welch–Satterthwaite degrees of freedom are not whole numbers.
  */
 import { studentTQuantile, studentTSurvival } from '../stats/student-t.js';
-import { mean, stddev } from '../stats/summary.js';
+import { meanInterval95 } from '../stats/batch-means.js';
+import { mean } from '../stats/summary.js';
 
 /** A sample mean and its standard error; `count` gives its degrees of freedom (count - 1). */
 export interface MeanEstimate {
@@ -14,11 +15,18 @@ export interface MeanEstimate {
   count: number;
 }
 
+/**
+ * From per-trial figures: their mean, and the standard error and degrees of freedom of the same
+ * interval bench reports (batch means where they are the wider: back-to-back windows are not
+ * independent). `count` is then the number of batches.
+ */
 export function estimateFromTrials(values: readonly number[]): MeanEstimate {
+  const interval = meanInterval95(values);
+  if (interval === null) return { mean: mean(values), standardError: 0, count: values.length };
   return {
-    mean: mean(values),
-    standardError: stddev(values) / Math.sqrt(values.length),
-    count: values.length,
+    mean: interval.mean,
+    standardError: interval.standardError,
+    count: interval.degreesOfFreedom + 1,
   };
 }
 

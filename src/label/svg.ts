@@ -167,7 +167,17 @@ function energyBlock(result: ConfigResult): string[] {
   out.push(text(RIGHT_PX, 224, figure, { sizePx: size, weight: 500, anchor: 'end' }));
   out.push(
     e.status === 'estimated'
-      ? text(RIGHT_PX, 238, 'estimated', { sizePx: 10, weight: 700, anchor: 'end', fill: ESTIMATED })
+      ? text(
+          RIGHT_PX,
+          238,
+          e.modelBand ? `estimated ±${Math.round(e.modelBand.relative * 100)} %` : 'estimated',
+          {
+            sizePx: 10,
+            weight: 700,
+            anchor: 'end',
+            fill: ESTIMATED,
+          },
+        )
       : text(RIGHT_PX, 238, 'measured', { sizePx: 10, weight: 400, anchor: 'end', fill: MUTED }),
   );
   return out;

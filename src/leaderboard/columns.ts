@@ -23,6 +23,7 @@ export const LEADERBOARD_COLUMNS = [
   'size_class',
   'j_per_query',
   'ci95_relative',
+  'model_band_relative',
   'throughput_qps',
   'latency_p50_ms_per_query',
   'parameters',
@@ -36,3 +37,6 @@ export const LEADERBOARD_COLUMNS = [
 ] as const;
 
 export type LeaderboardColumn = (typeof LEADERBOARD_COLUMNS)[number];
+
+/** Columns a board written by an older version lacks: read as empty. */
+export const OPTIONAL_LEADERBOARD_COLUMNS: readonly LeaderboardColumn[] = ['model_band_relative'];

@@ -1,18 +1,32 @@
 /**
- * The estimate meter for machines without RAPL: CPU package power from the CPU's TDP (CodeCarbon's
- * table) and this process's CPU load, P = TDP × (IDLE_FRACTION + LOAD_FRACTION × load). The model
- * and its constants were chosen by fitting CodeCarbon's four RAPL load sweeps
- * (benchmarks/cpu-estimate-fit.ts; docs/cpu-estimate.md gives the fit and its error, ~27 % mean).
- * Because the model is linear in load, the energy over a window depends only on the CPU time spent
- * in it, not on how that time was spread: two marks are enough, nothing is sampled.
+ * The estimate meters for machines without RAPL, both named 'cpu-estimate'.
  *
- * The same factory with domain 'dram' gives a constant RAM estimate from the installed memory.
+ * CPU ('cpu'): the machine's package power P(U) at its load U comes from the power model
+ * (power-model.ts: a measured profile, else the fitted curve), and this process is charged its
+ * share of it by CPU time: with `own` its busy core-seconds in a window and `busy` the machine's
+ * (/proc/stat),
+ *
+ *     E = (own / busy) × P(U) × wall,   U = busy / (wall × logical CPUs)
+ *
+ * which is active power per busy core-second, (P(U) − P(0)) / (U × CPUs), times `own`, plus the
+ * static power P(0) × wall in proportion to the process's share of the machine's busy time. Other
+ * processes' load raises U but not the process's share of it, so a co-tenant no longer turns into
+ * this process's joules through wall time. Two marks per window are enough: nothing is sampled.
+ *
+ * RAM ('dram'): CodeCarbon's current model of the machine's RAM power (5 W per DIMM estimated from
+ * the installed memory on x86, 1.5 W on ARM, with a floor), charged to the process by its share of
+ * the installed memory that it keeps resident, or to nobody in particular (the whole machine's)
+ * where its resident memory is not followed (`measure`); info.details.attribution says which.
  */
 import os from 'node:os';
 import si from 'systeminformation';
 
-import { errorMessage, runError } from '../errors.js';
-import { loadCpuPowerTable, type CpuPowerTable, type CpuTdpMatch } from '../devices/cpu-power-table.js';
+import { runError } from '../errors.js';
+import type { CpuPowerTable } from '../devices/cpu-power-table.js';
+import type { PowerProfileTable } from '../devices/power-profiles.js';
+import { PROC_PATHS } from '../devices/proc-stat.js';
+import { clampLoad, resolvePowerModel, type CpuIdentity } from './power-model.js';
+import { cpuWindow, processCpuTimes, sampleCpu, type CpuSample, type CpuTimeSources } from './cpu-time.js';
 import { nowS } from '../util/clock.js';
 import {
   readingOf,
@@ -24,42 +38,54 @@ import {
   type MeterInfo,
 } from './types.js';
 
-/** Fraction of TDP drawn at zero load (fitted; see docs/cpu-estimate.md). */
-export const IDLE_FRACTION = 0.095;
-/** Fraction of TDP added between zero and full load (fitted). */
-export const LOAD_FRACTION = 0.67;
-/** CodeCarbon's TDP stand-in for a CPU missing from its table: 4 W per thread. */
-export const FALLBACK_W_PER_THREAD = 4;
-/** CodeCarbon's TDP stand-in when the CPU model cannot be read at all. */
-export const FALLBACK_TDP_W = 85;
-/** CodeCarbon's RAM heuristic before v3: 3 W per 8 GB (it cites Crucial's memory power FAQ). */
-export const RAM_W_PER_GIB = 3 / 8;
-
-export const ESTIMATE_WARNING = 'estimated from TDP and CPU load, not measured';
+export const ESTIMATE_WARNING = 'estimated from a CPU power model and CPU time, not measured';
 export const RAM_ESTIMATE_WARNING =
-  'estimated from installed RAM (3 W per 8 GB), not measured: it ignores load';
-export const MODEL_TEXT = `P = TDP × (${IDLE_FRACTION} + ${LOAD_FRACTION} × load)`;
+  "estimated from installed RAM (CodeCarbon's per-DIMM model), not measured: it ignores memory traffic";
 
-export function clampLoad(load: number): number {
-  return Number.isFinite(load) ? Math.min(1, Math.max(0, load)) : 0;
+export { clampLoad, type CpuIdentity } from './power-model.js';
+
+/** CodeCarbon's RAM power per DIMM: 5 W on x86, 1.5 W on ARM. */
+export const RAM_W_PER_DIMM_X86 = 5;
+export const RAM_W_PER_DIMM_ARM = 1.5;
+
+/**
+ * CodeCarbon's DIMM count for an installed memory size (GiB, as psutil's total / 1024³), from
+ * codecarbon/external/ram.py `_estimate_dimm_count`.
+ */
+export function estimateDimmCount(totalGiB: number): number {
+  if (totalGiB <= 2) return 1;
+  if (totalGiB <= 16) return 2;
+  if (totalGiB <= 32) return 4;
+  if (totalGiB <= 64) return 4;
+  if (totalGiB <= 128) return 8;
+  for (const size of [128, 64, 32, 16, 8, 4]) {
+    if (size <= totalGiB / 8) return Math.min(32, Math.ceil(totalGiB / size));
+  }
+  return 8;
 }
 
-/** This project's model: package power at a load in [0, 1] (clamped). */
-export function estimateCpuPowerW(tdpW: number, load: number): number {
-  return tdpW * (IDLE_FRACTION + LOAD_FRACTION * clampLoad(load));
-}
-
-/** CodeCarbon's machine-mode model, TDP × (0.1 + 0.9 × load³), kept for comparison. */
-export function codecarbonCpuPowerW(tdpW: number, load: number): number {
-  return tdpW * (0.1 + 0.9 * clampLoad(load) ** 3);
-}
-
-/** What systeminformation's `cpu()` tells about the CPU (the fields used). */
-export interface CpuIdentity {
-  manufacturer: string;
-  brand: string;
-  /** Physical sockets. */
-  processors: number;
+/**
+ * CodeCarbon's RAM power (`_calculate_ram_power`): full power for the first 4 DIMMs, 90 % for the
+ * next 4, 80 % for the next 8, 70 % beyond, at least 2 DIMMs' worth on x86 (10 W) or 3 W on ARM.
+ */
+export function ramPowerW(totalGiB: number, arm: boolean): number {
+  const perDimm = arm ? RAM_W_PER_DIMM_ARM : RAM_W_PER_DIMM_X86;
+  const minW = arm ? 3 : perDimm * 2;
+  const n = estimateDimmCount(totalGiB);
+  const tiers: [number, number][] = [
+    [4, 1],
+    [4, 0.9],
+    [8, 0.8],
+    [Infinity, 0.7],
+  ];
+  let left = n;
+  let powerW = 0;
+  for (const [count, factor] of tiers) {
+    const take = Math.min(left, count);
+    powerW += perDimm * factor * take;
+    left -= take;
+  }
+  return Math.max(minW, powerW);
 }
 
 export interface CpuUsageUs {
@@ -68,33 +94,37 @@ export interface CpuUsageUs {
 }
 
 export interface CpuEstimateOptions {
-  /** 'cpu' (default): package power from TDP and load. 'dram': a constant RAM estimate. */
+  /** 'cpu' (default): package power from the power model and CPU time. 'dram': the RAM estimate. */
   domain?: 'cpu' | 'dram';
   /** Defaults to systeminformation's `cpu()`. */
   cpuIdentity?: () => Promise<CpuIdentity>;
-  /** Logical CPUs of the machine (the TDP covers them all); defaults to os.cpus().length. */
+  /** Logical CPUs of the machine (the power model covers them all); defaults to os.cpus().length. */
   logicalCores?: number;
-  /** CPU time of this process in microseconds; defaults to process.cpuUsage. */
+  /** Whose CPU time is charged, and the machine's; defaults to this process's and /proc/stat. */
+  cpuTimes?: CpuTimeSources;
+  /** This process's CPU time in microseconds, instead of process.cpuUsage (with /proc/stat for the machine's). */
   cpuUsage?: () => CpuUsageUs;
-  /** Whose CPU time cpuUsage gives, for info.details.load, e.g. "the whole machine's CPU time". */
-  cpuUsageLabel?: string;
+  /** /proc/stat, for the machine's busy time when cpuTimes is not given. */
+  procStatPath?: string;
   /** Monotonic seconds; defaults to nowS. */
   clock?: () => number;
   /** The TDP table; defaults to the shipped one. */
   table?: () => Promise<CpuPowerTable>;
+  /** The measured power profiles; defaults to the shipped ones. */
+  profiles?: () => Promise<PowerProfileTable>;
+  /** /proc/cpuinfo (the microarchitecture). */
+  cpuinfoPath?: string;
+  /** /sys/class/dmi/id/product_name (an EC2 instance type). */
+  productNamePath?: string;
   /** Installed RAM in bytes, for domain 'dram'; defaults to os.totalmem(). */
   memTotalBytes?: number;
-}
-
-/** The TDP used for the whole machine, and how it was found. */
-export interface ResolvedTdp {
-  cpuModel: string;
-  match: CpuTdpMatch | null;
-  sockets: number;
-  /** TDP for all sockets, W. */
-  tdpTotalW: number;
-  source: string;
-  warnings: string[];
+  /** ARM memory (1.5 W per DIMM); defaults to os.arch(). */
+  arm?: boolean;
+  /**
+   * This process's resident memory in bytes, for domain 'dram' (default process.memoryUsage.rss);
+   * null charges the whole machine's RAM power (measure, whose command's memory is not followed).
+   */
+  rssBytes?: (() => number) | null;
 }
 
 async function defaultIdentity(): Promise<CpuIdentity> {
@@ -102,201 +132,222 @@ async function defaultIdentity(): Promise<CpuIdentity> {
   return { manufacturer: c.manufacturer, brand: c.brand, processors: c.processors };
 }
 
-/** Finds the machine's TDP: the table (× sockets), else CodeCarbon's fallbacks. Never throws. */
-export async function resolveTdp(options: CpuEstimateOptions = {}): Promise<ResolvedTdp> {
-  const logicalCores = options.logicalCores ?? os.cpus().length;
-  let identity: CpuIdentity | null = null;
-  const warnings: string[] = [];
-  try {
-    identity = await (options.cpuIdentity ?? defaultIdentity)();
-  } catch (err) {
-    warnings.push(`could not read the CPU model: ${errorMessage(err)}`);
-  }
-  const cpuModel = identity ? `${identity.manufacturer} ${identity.brand}`.replace(/\s+/g, ' ').trim() : '';
-  const sockets =
-    identity && Number.isInteger(identity.processors) && identity.processors > 0 ? identity.processors : 1;
-  if (cpuModel === '') {
-    warnings.push(`CPU model unknown: TDP taken as ${FALLBACK_TDP_W} W (CodeCarbon's default)`);
-    return {
-      cpuModel: 'unknown',
-      match: null,
-      sockets,
-      tdpTotalW: FALLBACK_TDP_W,
-      source: `fallback: ${FALLBACK_TDP_W} W for an unknown CPU (CodeCarbon's default)`,
-      warnings,
-    };
-  }
-  let match: CpuTdpMatch | null = null;
-  try {
-    const table = await (options.table ?? (() => loadCpuPowerTable()))();
-    match = table.match(cpuModel);
-  } catch (err) {
-    warnings.push(errorMessage(err));
-  }
-  if (match) {
-    return {
-      cpuModel,
-      match,
-      sockets,
-      tdpTotalW: match.tdpW * sockets,
-      source: `CodeCarbon cpu_power.csv: "${match.name}" ${match.tdpW} W (${match.how} match) × ${sockets} socket(s)`,
-      warnings,
-    };
-  }
-  const tdpTotalW = FALLBACK_W_PER_THREAD * logicalCores;
-  warnings.push(
-    `"${cpuModel}" is not in CodeCarbon's TDP table: TDP taken as ${FALLBACK_W_PER_THREAD} W × ${logicalCores} threads = ${tdpTotalW} W`,
-  );
+function cpuSources(options: CpuEstimateOptions): CpuTimeSources {
+  if (options.cpuTimes) return options.cpuTimes;
+  const base = processCpuTimes(options.procStatPath ?? PROC_PATHS.stat);
+  const usage = options.cpuUsage;
+  if (!usage) return base;
   return {
-    cpuModel,
-    match: null,
-    sockets,
-    tdpTotalW,
-    source: `fallback: ${FALLBACK_W_PER_THREAD} W per thread × ${logicalCores} threads (CodeCarbon's default for a CPU not in its table)`,
-    warnings,
+    ...base,
+    ownS: () => {
+      const u = usage();
+      return (u.user + u.system) / 1e6;
+    },
+    ownLabel: 'CPU time from the given source',
   };
 }
 
 class EstimateState {
   constructor(
-    readonly meter: EstimateMeter,
-    readonly cpuS: number,
+    readonly meter: EstimateMeter | RamMeter,
+    readonly cpu: CpuSample,
+    readonly rssBytes: number | null,
   ) {}
 }
 
-/** Two marks of CPU time and wall time; power is a function of the load between them. */
+function checkMarks(meter: EstimateMeter | RamMeter, from: Mark, to: Mark): [EstimateState, EstimateState] {
+  const a = from.state;
+  const b = to.state;
+  if (
+    !(a instanceof EstimateState) ||
+    !(b instanceof EstimateState) ||
+    a.meter !== meter ||
+    b.meter !== meter
+  ) {
+    throw runError('cpu-estimate: between() was given a mark this meter did not make');
+  }
+  if (to.timeS < from.timeS) throw runError('cpu-estimate: between() was given marks in reverse order');
+  return [a, b];
+}
+
+/** The CPU estimate: the machine's modelled power, charged by this process's share of the busy time. */
 class EstimateMeter implements EnergyMeter {
-  readonly info: MeterInfo;
-  private readonly powerW: (load: number) => number;
-  private readonly logicalCores: number;
-  private readonly clock: () => number;
-  private readonly cpuUsage: () => CpuUsageUs;
+  private noMachineTimeWarned = false;
 
   constructor(
-    info: MeterInfo,
-    powerW: (load: number) => number,
-    logicalCores: number,
-    clock: () => number,
-    cpuUsage: () => CpuUsageUs,
-  ) {
-    this.info = info;
-    this.powerW = powerW;
-    this.logicalCores = logicalCores;
-    this.clock = clock;
-    this.cpuUsage = cpuUsage;
-  }
+    readonly info: MeterInfo,
+    private readonly powerW: (load: number) => number,
+    private readonly logicalCores: number,
+    private readonly clock: () => number,
+    private readonly cpu: CpuTimeSources,
+  ) {}
 
   async start(): Promise<void> {}
 
   async mark(): Promise<Mark> {
-    const usage = this.cpuUsage();
-    const timeS = this.clock();
-    return { timeS, state: new EstimateState(this, (usage.user + usage.system) / 1e6) };
+    const sample = sampleCpu(this.cpu);
+    return { timeS: this.clock(), state: new EstimateState(this, sample, null) };
   }
 
   async between(from: Mark, to: Mark): Promise<EnergyReading> {
-    const a = from.state;
-    const b = to.state;
-    if (
-      !(a instanceof EstimateState) ||
-      !(b instanceof EstimateState) ||
-      a.meter !== this ||
-      b.meter !== this
-    ) {
-      throw runError('cpu-estimate: between() was given a mark this meter did not make');
-    }
+    const [a, b] = checkMarks(this, from, to);
     const durationS = to.timeS - from.timeS;
-    if (durationS < 0) throw runError('cpu-estimate: between() was given marks in reverse order');
     const warnings: string[] = [];
-    const cpuS = b.cpuS - a.cpuS;
-    const rawLoad = durationS > 0 ? cpuS / (durationS * this.logicalCores) : 0;
-    if (rawLoad > 1 + 1e-9) {
+    const w = cpuWindow(a.cpu, b.cpu, durationS);
+    // Without the machine's busy time the process is taken to be alone on it.
+    const busyS = w.busyS ?? w.ownS;
+    if (w.busyS === null && !this.noMachineTimeWarned) {
+      this.noMachineTimeWarned = true;
       warnings.push(
-        `process CPU time exceeds wall time × ${this.logicalCores} CPUs (load ${rawLoad.toFixed(3)}); clamped to 1`,
+        "the machine's CPU time (/proc/stat) could not be read: the process is taken to be alone on it",
       );
     }
-    const energyJ = this.powerW(clampLoad(rawLoad)) * durationS;
-    const device = this.info.devices[0] ?? 'cpu';
+    const capacityS = durationS * this.logicalCores;
+    const rawLoad = capacityS > 0 ? busyS / capacityS : 0;
+    // /proc/stat counts in 10 ms ticks, so a saturated machine reads slightly above full.
+    if (rawLoad > 1.05) {
+      warnings.push(
+        `busy CPU time exceeds wall time × ${this.logicalCores} CPUs (load ${rawLoad.toFixed(3)}); clamped to 1`,
+      );
+    }
+    const share = busyS > 0 ? Math.min(1, w.ownS / busyS) : 0;
+    const energyJ = share * this.powerW(clampLoad(rawLoad)) * durationS;
+    const reading = readingOf(
+      { meter: this.info.name, domain: this.info.domain, method: this.info.method },
+      durationS,
+      [{ device: this.info.devices[0] ?? 'cpu', energyJ, peakPowerW: null, samples: 2 }],
+      null,
+      warnings,
+    );
+    if (w.otherCores !== null) reading.otherCpuCores = w.otherCores;
+    return reading;
+  }
+
+  async stop(): Promise<void> {}
+}
+
+/** The RAM estimate: the machine's RAM power × the process's share of the installed memory. */
+class RamMeter implements EnergyMeter {
+  constructor(
+    readonly info: MeterInfo,
+    private readonly machineW: number,
+    private readonly totalBytes: number,
+    private readonly clock: () => number,
+    private readonly rssBytes: (() => number) | null,
+  ) {}
+
+  async start(): Promise<void> {}
+
+  async mark(): Promise<Mark> {
+    const rss = this.rssBytes ? this.rssBytes() : null;
+    return { timeS: this.clock(), state: new EstimateState(this, { ownS: 0, busyS: null }, rss) };
+  }
+
+  async between(from: Mark, to: Mark): Promise<EnergyReading> {
+    const [a, b] = checkMarks(this, from, to);
+    const durationS = to.timeS - from.timeS;
+    // The mean of the two marks' resident memory stands for the window's.
+    const share =
+      a.rssBytes === null || b.rssBytes === null
+        ? 1
+        : Math.min(1, Math.max(0, (a.rssBytes + b.rssBytes) / 2 / this.totalBytes));
+    const energyJ = this.machineW * share * durationS;
     return readingOf(
       { meter: this.info.name, domain: this.info.domain, method: this.info.method },
       durationS,
-      [{ device, energyJ, peakPowerW: null, samples: 2 }],
+      [{ device: this.info.devices[0] ?? 'ram', energyJ, peakPowerW: null, samples: 2 }],
       null,
-      warnings,
+      [],
     );
   }
 
   async stop(): Promise<void> {}
 }
 
-interface Built {
-  info: MeterInfo;
-  powerW: (load: number) => number;
-  logicalCores: number;
-}
+type Built =
+  | {
+      kind: 'cpu';
+      info: MeterInfo;
+      powerW: (load: number) => number;
+      logicalCores: number;
+      cpu: CpuTimeSources;
+    }
+  | { kind: 'dram'; info: MeterInfo; machineW: number; totalBytes: number; rssBytes: (() => number) | null };
 
-function cpuUsageLabel(options: CpuEstimateOptions): string {
-  return (
-    options.cpuUsageLabel ?? (options.cpuUsage ? 'CPU time from the given source' : "this process's CPU time")
-  );
+const GIB = 2 ** 30;
+
+function buildRam(options: CpuEstimateOptions): Built {
+  const totalBytes = options.memTotalBytes ?? os.totalmem();
+  const gib = totalBytes / GIB;
+  const arm = options.arm ?? (os.arch() === 'arm64' || os.arch() === 'arm');
+  const machineW = ramPowerW(gib, arm);
+  const rssBytes = options.rssBytes === undefined ? () => process.memoryUsage.rss() : options.rssBytes;
+  return {
+    kind: 'dram',
+    machineW,
+    totalBytes,
+    rssBytes,
+    info: {
+      name: 'cpu-estimate',
+      domain: 'dram',
+      method: 'estimated',
+      devices: ['ram'],
+      updatePeriodS: 0.001,
+      details: {
+        memTotalGiB: Number(gib.toFixed(3)),
+        dimms: estimateDimmCount(gib),
+        machinePowerW: Number(machineW.toFixed(3)),
+        model: `CodeCarbon's RAM model: ${arm ? RAM_W_PER_DIMM_ARM : RAM_W_PER_DIMM_X86} W per DIMM estimated from the installed memory (${arm ? 'ARM, at least 3 W' : 'x86, at least 10 W'})`,
+        attribution: rssBytes
+          ? "process: the machine's RAM power × this process's resident memory / installed memory"
+          : "machine: the whole machine's RAM power (the measured command's memory is not followed)",
+      },
+      warnings: [RAM_ESTIMATE_WARNING],
+    },
+  };
 }
 
 async function build(options: CpuEstimateOptions): Promise<Built> {
+  if (options.domain === 'dram') return buildRam(options);
   const logicalCores = options.logicalCores ?? os.cpus().length;
-  if (options.domain === 'dram') {
-    const bytes = options.memTotalBytes ?? os.totalmem();
-    const gib = bytes / 2 ** 30;
-    const powerW = gib * RAM_W_PER_GIB;
-    return {
-      logicalCores,
-      powerW: () => powerW,
-      info: {
-        name: 'cpu-estimate',
-        domain: 'dram',
-        method: 'estimated',
-        devices: ['ram'],
-        updatePeriodS: 0.001,
-        details: {
-          memTotalGiB: Number(gib.toFixed(3)),
-          powerW: Number(powerW.toFixed(3)),
-          model: 'P = 3 W per 8 GiB installed (CodeCarbon before v3, after Crucial), constant',
-        },
-        warnings: [RAM_ESTIMATE_WARNING],
-      },
-    };
-  }
-  const tdp = await resolveTdp({ ...options, logicalCores });
-  const details: Record<string, string | number> = {
-    cpuModel: tdp.cpuModel,
-    tdpSource: tdp.source,
-    tdpTotalW: tdp.tdpTotalW,
-    sockets: tdp.sockets,
-    model: MODEL_TEXT,
-    load: `${cpuUsageLabel(options)} / (wall time × ${logicalCores} logical CPUs), clamped to [0, 1]`,
-  };
-  if (tdp.match) {
-    details.tableName = tdp.match.name;
-    details.tdpW = tdp.match.tdpW;
-  }
-  return {
+  const cpu = cpuSources(options);
+  const model = await resolvePowerModel({
+    cpuIdentity: options.cpuIdentity ?? defaultIdentity,
     logicalCores,
-    powerW: (load) => estimateCpuPowerW(tdp.tdpTotalW, load),
+    ...(options.table ? { table: options.table } : {}),
+    ...(options.profiles ? { profiles: options.profiles } : {}),
+    ...(options.cpuinfoPath ? { cpuinfoPath: options.cpuinfoPath } : {}),
+    ...(options.productNamePath ? { productNamePath: options.productNamePath } : {}),
+  });
+  const details: Record<string, string | number> = {
+    ...model.details,
+    modelKind: model.kind,
+    modelBand: model.band,
+    modelBandSource: model.bandSource,
+    load: `the machine's busy CPU time (/proc/stat) / (wall time × ${logicalCores} logical CPUs), clamped to [0, 1]`,
+    attribution: `${cpu.ownLabel} / the machine's busy CPU time × the machine's power at its load: active power per busy core-second, plus static power by share of busy time`,
+  };
+  return {
+    kind: 'cpu',
+    logicalCores,
+    powerW: model.powerW,
+    cpu,
     info: {
       name: 'cpu-estimate',
       domain: 'cpu',
       method: 'estimated',
       devices: ['cpu'],
-      // getrusage's CPU time moves in scheduler ticks on some kernels (10 ms at HZ=100).
+      // CPU time moves in scheduler ticks (/proc/stat: 10 ms; getrusage at HZ=100 too).
       updatePeriodS: 0.01,
       details,
-      warnings: [ESTIMATE_WARNING, ...tdp.warnings],
+      warnings: [ESTIMATE_WARNING, ...model.warnings],
     },
   };
 }
 
 /**
  * The estimate meters, both named 'cpu-estimate': domain 'cpu' (default) and 'dram'. They work
- * anywhere, so probe() is always available; the info says which TDP was used and how it was found.
+ * anywhere, so probe() is always available; the info says which model was used and how it was found.
  */
 export function cpuEstimateMeterFactory(options: CpuEstimateOptions = {}): MeterFactory {
   const domain = options.domain ?? 'cpu';
@@ -311,14 +362,11 @@ export function cpuEstimateMeterFactory(options: CpuEstimateOptions = {}): Meter
       return { available: true, info };
     },
     async create(): Promise<EnergyMeter> {
-      const { info, powerW, logicalCores } = await get();
-      return new EstimateMeter(
-        info,
-        powerW,
-        logicalCores,
-        options.clock ?? nowS,
-        options.cpuUsage ?? (() => process.cpuUsage()),
-      );
+      const b = await get();
+      const clock = options.clock ?? nowS;
+      return b.kind === 'cpu'
+        ? new EstimateMeter(b.info, b.powerW, b.logicalCores, clock, b.cpu)
+        : new RamMeter(b.info, b.machineW, b.totalBytes, clock, b.rssBytes);
     },
   };
 }

@@ -11,7 +11,12 @@
  * broken figure across the window.
  */
 import { runError, usageError } from '../errors.js';
-import { nvidiaSmiExecutable, queryNvidiaSmiGpus, type NvidiaSmiGpus } from '../devices/nvidia-smi.js';
+import {
+  nvidiaSmiExecutable,
+  nvidiaSmiTimeoutS,
+  queryNvidiaSmiGpus,
+  type NvidiaSmiGpus,
+} from '../devices/nvidia-smi.js';
 import { CLOCK_SKEW_LIMIT_S, NvidiaSmiPowerStream, type PowerSample } from '../devices/nvidia-smi-stream.js';
 import { DeviceUnavailable } from '../devices/unavailable.js';
 import { nowS } from '../util/clock.js';
@@ -78,7 +83,11 @@ async function probeNvidiaSmi(options: NvidiaSmiMeterOptions): Promise<ProbeOutc
   const executable = nvidiaSmiExecutable(options);
   let found: NvidiaSmiGpus;
   try {
-    found = await queryNvidiaSmiGpus(executable, env, options.probeTimeoutS ?? PROBE_TIMEOUT_S);
+    found = await queryNvidiaSmiGpus(
+      executable,
+      env,
+      options.probeTimeoutS ?? nvidiaSmiTimeoutS(env, PROBE_TIMEOUT_S),
+    );
   } catch (err) {
     if (err instanceof DeviceUnavailable)
       return { ok: false, reason: err.reason, fix: err.fix, usage: false, faulty: err.faulty };

@@ -22,6 +22,7 @@ import {
 } from '../devices/rapl.js';
 import { DeviceUnavailable } from '../devices/unavailable.js';
 import { nowS } from '../util/clock.js';
+import { cpuWindow, sampleCpu, type CpuSample, type CpuTimeSources } from './cpu-time.js';
 import { ceilingsDetail, implausibleEnergyStep, raplZoneCeiling } from './plausibility.js';
 import {
   readingOf,
@@ -43,6 +44,11 @@ export interface RaplOptions {
   readText?: ReadText;
   /** Monotonic seconds; defaults to nowS. */
   clock?: () => number;
+  /**
+   * This run's and the machine's CPU time: each reading then records other processes' CPU use,
+   * which the package counter includes (domain 'cpu' only).
+   */
+  cpuTimes?: CpuTimeSources;
 }
 
 function buildInfo(domain: RaplDomain, root: string, scan: RaplScan): MeterInfo {
@@ -76,6 +82,7 @@ class RaplState {
   constructor(
     readonly meter: RaplMeter,
     readonly energyUj: readonly number[],
+    readonly cpu: CpuSample | null,
   ) {}
 }
 
@@ -85,7 +92,13 @@ class RaplMeter implements EnergyMeter {
   private readonly readText: ReadText;
   private readonly clock: () => number;
 
-  constructor(info: MeterInfo, zones: readonly RaplZone[], readText: ReadText, clock: () => number) {
+  constructor(
+    info: MeterInfo,
+    zones: readonly RaplZone[],
+    readText: ReadText,
+    clock: () => number,
+    private readonly cpuTimes: CpuTimeSources | null = null,
+  ) {
     this.info = info;
     this.zones = zones;
     this.readText = readText;
@@ -98,8 +111,9 @@ class RaplMeter implements EnergyMeter {
     const t0 = this.clock();
     const values = await readRaplCounters(this.zones, this.readText);
     const t1 = this.clock();
+    const cpu = this.cpuTimes ? sampleCpu(this.cpuTimes) : null;
     // The counters were read between t0 and t1: the midpoint is the best single time for them.
-    return { timeS: (t0 + t1) / 2, state: new RaplState(this, values) };
+    return { timeS: (t0 + t1) / 2, state: new RaplState(this, values, cpu) };
   }
 
   async between(from: Mark, to: Mark): Promise<EnergyReading> {
@@ -143,13 +157,16 @@ class RaplMeter implements EnergyMeter {
         'a counter reset or a broken powercap driver: check /sys/class/powercap, or use --meter cpu-estimate',
       );
     }
-    return readingOf(
+    const reading = readingOf(
       { meter: 'rapl', domain: this.info.domain, method: 'counter' },
       durationS,
       devices,
       null,
       warnings,
     );
+    const other = a.cpu && b.cpu ? cpuWindow(a.cpu, b.cpu, durationS).otherCores : null;
+    if (other !== null) reading.otherCpuCores = other;
+    return reading;
   }
 
   async stop(): Promise<void> {}
@@ -186,7 +203,8 @@ export function raplMeterFactory(options: RaplOptions = {}): MeterFactory {
       const { availability, zones } = await probeNow();
       if (!availability.available)
         throw runError(`rapl (${domain}): ${availability.reason}`, availability.fix);
-      return new RaplMeter(availability.info, zones, readText, options.clock ?? nowS);
+      const cpuTimes = domain === 'cpu' ? (options.cpuTimes ?? null) : null;
+      return new RaplMeter(availability.info, zones, readText, options.clock ?? nowS, cpuTimes);
     },
   };
 }

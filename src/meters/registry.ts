@@ -3,9 +3,9 @@
  * (GPU: NVML counter, then the nvidia-smi stream; CPU and DRAM: RAPL, then the estimate), or
  * exactly the ones the user named, which must work.
  */
-import os from 'node:os';
 import { usageError } from '../errors.js';
-import { cpuEstimateMeterFactory, type CpuUsageUs } from './cpu-estimate.js';
+import { cpuEstimateMeterFactory } from './cpu-estimate.js';
+import { processCpuTimes, processTreeCpuTimes } from './cpu-time.js';
 import { nvidiaSmiMeterFactory } from './nvidia-smi.js';
 import { nvmlMeterFactory } from './nvml.js';
 import { raplMeterFactory } from './rapl.js';
@@ -16,34 +16,25 @@ export { METER_NAMES, parseMeterList } from './names.js';
 export interface MeterOptions {
   /** GPU indices (--gpus); all when absent. */
   gpus?: number[];
-  /** Whose CPU time the estimate follows: this process (bench) or the whole machine (measure). */
+  /**
+   * Whose CPU time is this run's: this process (bench) or this process with the command it runs
+   * (`system`: measure). The estimate charges it its share of the machine; RAPL records the rest.
+   */
   cpuLoad?: 'process' | 'system';
-}
-
-/** CPU time of the whole machine, in the shape process.cpuUsage() gives for one process. */
-export function systemCpuUsage(): CpuUsageUs {
-  let userMs = 0;
-  let systemMs = 0;
-  for (const cpu of os.cpus()) {
-    userMs += cpu.times.user + cpu.times.nice;
-    systemMs += cpu.times.sys + cpu.times.irq;
-  }
-  return { user: userMs * 1000, system: systemMs * 1000 };
 }
 
 /** Every factory, best first within each domain. */
 export function meterFactories(options: MeterOptions = {}): MeterFactory[] {
-  const cpuUsage = options.cpuLoad === 'system' ? systemCpuUsage : undefined;
+  const tree = options.cpuLoad === 'system';
+  const cpuTimes = tree ? processTreeCpuTimes() : processCpuTimes();
   return [
     nvmlMeterFactory({ gpus: options.gpus }),
     nvidiaSmiMeterFactory({ gpus: options.gpus }),
-    raplMeterFactory({ domain: 'cpu' }),
+    raplMeterFactory({ domain: 'cpu', cpuTimes }),
     raplMeterFactory({ domain: 'dram' }),
-    cpuEstimateMeterFactory({
-      domain: 'cpu',
-      ...(cpuUsage ? { cpuUsage, cpuUsageLabel: "the whole machine's CPU time" } : {}),
-    }),
-    cpuEstimateMeterFactory({ domain: 'dram' }),
+    cpuEstimateMeterFactory({ domain: 'cpu', cpuTimes }),
+    // measure does not follow the command's memory: the machine's RAM power, said so.
+    cpuEstimateMeterFactory({ domain: 'dram', ...(tree ? { rssBytes: null } : {}) }),
   ];
 }
 

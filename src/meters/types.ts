@@ -60,6 +60,11 @@ export interface EnergyReading {
   devices: DeviceEnergy[];
   /** Things that went wrong in this window (a counter that did not advance, missing samples). */
   warnings: string[];
+  /**
+   * Other processes' CPU use over the window, in cores (the machine's busy time less this
+   * process's, over the wall time), where the meter reads it (the CPU meters, from /proc/stat).
+   */
+  otherCpuCores?: number;
 }
 
 /**

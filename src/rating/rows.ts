@@ -84,6 +84,8 @@ export interface EnergyRow {
   parameters: number | null;
   perQueryJ: number | null;
   ci95Relative: number | null;
+  /** Estimated energy: the power model's held-out mean abs error, a fraction; null or absent otherwise. */
+  modelBandRelative?: number | null;
   throughputQps: number | null;
   latencyP50MsPerQuery: number | null;
   /** When the run was made (ISO 8601); empty where unknown. */
@@ -132,6 +134,7 @@ export function rowOfResult(
     parameters: result.model.parameters,
     perQueryJ: energy.perQueryJ,
     ci95Relative: energy.ci95Relative,
+    ...(energy.modelBand ? { modelBandRelative: energy.modelBand.relative } : {}),
     throughputQps: result.throughputQps,
     latencyP50MsPerQuery: result.latencyPerQueryMs?.p50 ?? null,
     createdAt: document.createdAt,

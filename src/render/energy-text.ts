@@ -52,7 +52,37 @@ export function energyCell(
   return result.energy.status === 'estimated' ? `${formatSig(v, digits)} est.` : formatSig(v, digits);
 }
 
-/** Energy figures never appear without saying when they are estimated. */
+/** The model band of an estimated figure as a percentage, "±36 %"; null when measured or unknown. */
+export function modelBandPct(result: ConfigResult): string | null {
+  const e = result.energy;
+  if (e.status !== 'estimated' || !e.modelBand) return null;
+  return `±${Math.round(e.modelBand.relative * 100)} %`;
+}
+
+/** The 95 % interval as a percentage, "±2.1 %"; null without one. */
+export function ci95Pct(result: ConfigResult): string | null {
+  const e = result.energy;
+  if (e.status === 'not-measured' || e.ci95Relative === null) return null;
+  return `±${(e.ci95Relative * 100).toFixed(1)} %`;
+}
+
+/** Energy figures never appear without saying when they are estimated, and with what model band. */
 export function estimatedSuffix(result: ConfigResult): string {
-  return result.energy.status === 'estimated' ? ' (estimated)' : '';
+  if (result.energy.status !== 'estimated') return '';
+  const band = modelBandPct(result);
+  return band ? ` (estimated, ${band} model)` : ' (estimated)';
+}
+
+/**
+ * A figure with both its uncertainties: "0.0123 J/query est. ±36 % (model), ±2.1 % (95 % CI)";
+ * measured, "0.0123 J/query ±2.1 % (95 % CI)".
+ */
+export function figureWithBands(result: ConfigResult, value: number, unit: string, digits = 3): string {
+  const parts: string[] = [];
+  const band = modelBandPct(result);
+  if (band) parts.push(`${band} (model)`);
+  const ci = ci95Pct(result);
+  if (ci) parts.push(`${ci} (95 % CI)`);
+  const est = result.energy.status === 'estimated' ? ' est.' : '';
+  return `${formatSig(value, digits)} ${unit}${est}${parts.length ? ` ${parts.join(', ')}` : ''}`;
 }

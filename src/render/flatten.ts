@@ -24,6 +24,11 @@ export interface FlatRow {
   energy_wh_per_1k: number | null;
   queries_per_j: number | null;
   energy_ci95_relative: number | null;
+  /** Estimated rows: the power model's held-out mean abs error (a fraction) and its method. */
+  energy_model_band_relative: number | null;
+  energy_model_method: string;
+  /** Other processes' CPU use during the trials, the highest, in cores. */
+  other_cpu_max_cores: number | null;
   energy_net_per_query_j: number | null;
   gpu_j_per_query: number | null;
   cpu_j_per_query: number | null;
@@ -80,6 +85,9 @@ export function flatten(result: ConfigResult): FlatRow {
     energy_wh_per_1k: result.energy.whPer1k,
     queries_per_j: result.energy.queriesPerJ,
     energy_ci95_relative: measured ? round(measured.ci95Relative, 6) : null,
+    energy_model_band_relative: measured?.modelBand ? measured.modelBand.relative : null,
+    energy_model_method: measured?.modelBand ? measured.modelBand.method : '',
+    other_cpu_max_cores: measured?.otherCpu ? round(measured.otherCpu.maxCores, 3) : null,
     energy_net_per_query_j: measured ? measured.net.perQueryJ : null,
     gpu_j_per_query: measured?.domains.gpu?.perQueryJ ?? null,
     cpu_j_per_query: measured?.domains.cpu?.perQueryJ ?? null,
@@ -132,6 +140,9 @@ export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
   'energy_wh_per_1k',
   'queries_per_j',
   'energy_ci95_relative',
+  'energy_model_band_relative',
+  'energy_model_method',
+  'other_cpu_max_cores',
   'energy_net_per_query_j',
   'gpu_j_per_query',
   'cpu_j_per_query',

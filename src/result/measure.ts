@@ -15,6 +15,8 @@ export interface MeasuredDomain {
   peakPowerW: number | null;
   idlePowerW: number | null;
   estimated: boolean;
+  /** An estimated domain's model band (held-out mean abs error, a fraction); absent when measured or unknown. */
+  modelBand?: number;
 }
 
 export interface MeasureDocument {

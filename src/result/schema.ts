@@ -79,6 +79,30 @@ export interface DomainEnergy {
   idlePowerW: number | null;
 }
 
+/** An estimate's model uncertainty, reported beside its 95 % interval (which is only the trials' noise). */
+export interface ModelBand {
+  /** Held-out mean absolute error of the power-model method, as a fraction (0.36: ±36 %). */
+  relative: number;
+  /** The method: instance-profile, cpu-profile, curve-tdp or curve-w-per-thread. */
+  method: string;
+  /** What the band is, in words. */
+  source: string;
+}
+
+/** Other processes' CPU use while the trials ran (the machine's busy time less this process's). */
+export interface OtherCpuLoad {
+  /** Mean and highest over the trials, in cores (1 = one core busy all the time). */
+  meanCores: number;
+  maxCores: number;
+  /** The load above which a measured whole-package figure is not trusted: 0.1 of a core. */
+  limitCores: number;
+  /**
+   * True when a meter that measures the whole package (RAPL) ran while others used more than the
+   * limit: their energy is in the figure, so compare and check do not call a difference real.
+   */
+  loaded: boolean;
+}
+
 /** Energy of a configuration; `status` says whether its headline figure was measured or estimated. */
 export interface EnergyMeasured {
   status: 'measured' | 'estimated';
@@ -100,6 +124,10 @@ export interface EnergyMeasured {
   windowSeconds: number;
   idleSeconds: number;
   domains: Partial<Record<'gpu' | 'cpu' | 'dram', DomainEnergy>>;
+  /** Estimated headlines: the CPU power model's band. Null when measured; absent in older files. */
+  modelBand?: ModelBand | null;
+  /** Other processes' CPU use during the trials; null where /proc/stat could not be read; absent in older files. */
+  otherCpu?: OtherCpuLoad | null;
   meters: {
     name: string;
     domain: string;
@@ -277,6 +305,8 @@ export interface Environment {
   cpuCores: number;
   /** Physical cores, as systeminformation reads them; absent in older files. */
   cpuPhysicalCores?: number;
+  /** The CPU's microarchitecture from CPUID family and model (or its flags), and how it was found; absent where unknown. */
+  cpuMicroarchitecture?: string;
   memoryGB: number;
   nodeVersion: string;
   onnxruntimeVersion: string;
@@ -301,14 +331,18 @@ export interface RunDocument {
   settings: {
     queries: number | null;
     warmup: number;
-    /** --threads as given; null left ONNX Runtime's default. */
+    /** --threads as given; null left ONNX Runtime's default, or gave several (then `threadCounts`). */
     threads: number | null;
+    /** --threads with several counts, each a configuration (each result's `threads`). */
+    threadCounts?: number[];
     seed: number;
     batchSizes: number[];
     devices: string[];
     precisions: string[] | null;
-    /** The intra-op threads ONNX Runtime ran with: --threads, else its default of one per physical core. */
+    /** The intra-op threads ONNX Runtime ran with: --threads, else its default of one per physical core; absent with several. */
     threadsUsed?: { count: number; source: 'given' | 'onnxruntime default: one per physical core' };
+    /** ONNX Runtime's intra-op spinning, and why (--spin, or the default rule). Absent in older files. */
+    spin?: { value: 'on' | 'off'; source: string };
     /** --task as given; null inferred it per model (each result says how). */
     task?: string | null;
     /** The models as given on the command line; empty ran the embedded demo. */

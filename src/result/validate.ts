@@ -22,6 +22,8 @@ import {
   type GenerationFigures,
   type LatencyQuantiles,
   type LatencyFigures,
+  type ModelBand,
+  type OtherCpuLoad,
   type ProtocolSettings,
   type RatingCohort,
   type RatingRated,
@@ -226,6 +228,10 @@ const energyMeasured = object<EnergyMeasured>({
       else domainEnergy(domain, `${p}.${key}`, out);
     }
   },
+  modelBand: optional(nullable(object<ModelBand>({ relative: num, method: str, source: str }))),
+  otherCpu: optional(
+    nullable(object<OtherCpuLoad>({ meanCores: num, maxCores: num, limitCores: num, loaded: bool })),
+  ),
   meters: list(
     object<EnergyMeasured['meters'][number]>({
       name: str,
@@ -430,6 +436,7 @@ const settings = object<Settings>({
   queries: nullable(int(1)),
   warmup: int(0),
   threads: nullable(int(1)),
+  threadCounts: optional(list(int(1))),
   seed: num,
   batchSizes: list(int(1)),
   devices: list(str),
@@ -438,6 +445,12 @@ const settings = object<Settings>({
     object<NonNullable<Settings['threadsUsed']>>({
       count: int(1),
       source: oneOf(['given', 'onnxruntime default: one per physical core']),
+    }),
+  ),
+  spin: optional(
+    object<NonNullable<Settings['spin']>>({
+      value: oneOf(['on', 'off']),
+      source: str,
     }),
   ),
   task: optional(nullable(str)),
@@ -467,6 +480,7 @@ const environment = object<Environment>({
   cpu: str,
   cpuCores: int(1),
   cpuPhysicalCores: optional(int(1)),
+  cpuMicroarchitecture: optional(str),
   memoryGB: num,
   nodeVersion: str,
   onnxruntimeVersion: str,

@@ -16,6 +16,7 @@ import { batchBytes, checkBatchFits } from '../workload/memory-fit.js';
 import { buildBatch, type Batch } from '../workload/tensors.js';
 import type { TaskDefinition } from '../workload/tasks.js';
 import { executionProviders, type Device } from './providers.js';
+import { spinSessionOptions, type Spin } from './spin.js';
 import { systemClock, type BatchRun, type Clock, type Preparation, type Workload } from './workload.js';
 
 export interface OrtWorkloadSpec {
@@ -33,6 +34,8 @@ export interface OrtWorkloadSpec {
   overrides: InputOverrides;
   /** Let ONNX Runtime print its own log lines (warnings and errors) on stderr, as --verbose does. */
   onnxRuntimeLogs?: boolean;
+  /** Intra-op spinning (src/runner/spin.ts); undefined leaves ONNX Runtime's default (on). */
+  spin?: Spin;
 }
 
 /**
@@ -110,6 +113,7 @@ export class OrtWorkload implements Workload {
         graphOptimizationLevel: 'all',
         logSeverityLevel,
         ...(spec.threads !== undefined ? { intraOpNumThreads: spec.threads, interOpNumThreads: 1 } : {}),
+        ...(spec.spin !== undefined ? spinSessionOptions(spec.spin) : {}),
       });
     } catch (err) {
       const message = onnxRuntimeMessage(errorMessage(err));

@@ -9,19 +9,23 @@ import {
   type DomainEnergy,
   type EnergyMeasured,
   type EnergyNotMeasured,
+  type ModelBand,
+  type OtherCpuLoad,
   type ProtocolSettings,
 } from '../result/schema.js';
-import { ci95HalfWidth, mean } from '../stats/summary.js';
+import { meanInterval95 } from '../stats/batch-means.js';
 import type { EnergyDomain, EnergyMeter, EnergyReading, Mark } from '../meters/types.js';
 
 export type { ProtocolSettings } from '../result/schema.js';
 
 export const DEFAULT_PROTOCOL: ProtocolSettings = {
   idleS: 3,
-  minWindowS: 1,
+  // Windows are as short as the headline meters allow (20 update periods); this floor keeps
+  // the marks' own cost small beside a window.
+  minWindowS: 0.1,
   targetCi: 0.02,
-  minTrials: 3,
-  maxTrials: 10,
+  minTrials: 10,
+  maxTrials: 1000,
   maxSeconds: 30,
 };
 
@@ -62,26 +66,44 @@ export function trialPerQueryJ(trial: Trial, headline: readonly number[]): numbe
   return headline.reduce((s, i) => s + (trial.readings[i]?.energyJ ?? 0), 0) / trial.queries;
 }
 
-/** Relative half-width of the 95 % interval; NaN until there are two values. */
+/**
+ * Relative half-width of the 95 % interval of the windows' mean, allowing for windows that are
+ * not independent (batch means: src/stats/batch-means.ts); NaN until there are two values.
+ */
 export function relativeCi(values: readonly number[]): number {
-  const m = mean(values);
-  return values.length < 2 || m === 0 ? NaN : ci95HalfWidth(values) / Math.abs(m);
+  const interval = meanInterval95(values);
+  return interval === null || interval.mean === 0 ? NaN : interval.halfWidth / Math.abs(interval.mean);
+}
+
+/** Why the trials of a configuration ended. */
+export type StopReason = 'target' | 'budget' | 'max-trials' | 'meters-failed';
+
+/** Where the trials stand after a window, for the stopping rule. */
+export interface TrialState {
+  /** Energy per query of the windows read so far (the last window may still be being read). */
+  perQueryJ: readonly number[];
+  /** Windows run, the one still being read included. */
+  trialsRun: number;
+  /** Seconds since the trials started. */
+  elapsedS: number;
+  /** How long the next window is expected to take, seconds. */
+  nextWindowS: number;
+  /** Whether every batch of the suite has run at least once. */
+  suiteCovered: boolean;
 }
 
 /**
- * Whether to stop repeating trials. `trialsRun` counts a trial whose reading is still being
- * read (the runner reads a window while the next one runs), so it can exceed the values given.
+ * Whether to stop repeating trials, and why; null to run another window. The budget is a hard
+ * cap: no window starts that would end after it, whatever the minimum or the suite's coverage
+ * (the result then warns). Otherwise the trials run until every batch of the suite has run once
+ * and the minimum number of windows is reached, then until the interval is tight or the window
+ * cap is reached.
  */
-export function trialsDone(
-  perQueryJ: readonly number[],
-  elapsedS: number,
-  settings: ProtocolSettings,
-  trialsRun: number = perQueryJ.length,
-): boolean {
-  if (trialsRun >= settings.maxTrials) return true;
-  // The time budget never cuts a configuration below the minimum: an interval needs trials.
-  if (trialsRun < settings.minTrials) return false;
-  return elapsedS >= settings.maxSeconds || relativeCi(perQueryJ) <= settings.targetCi;
+export function stopReason(state: TrialState, settings: ProtocolSettings): StopReason | null {
+  if (state.trialsRun >= settings.maxTrials) return 'max-trials';
+  if (state.elapsedS + state.nextWindowS > settings.maxSeconds) return 'budget';
+  if (!state.suiteCovered || state.trialsRun < settings.minTrials) return null;
+  return relativeCi(state.perQueryJ) <= settings.targetCi ? 'target' : null;
 }
 
 /** Marks every meter; a meter whose mark fails shows as rejected, and the others still mark. */
@@ -156,6 +178,52 @@ export interface Trial {
 
 const J_PER_WH = 3600;
 
+/** Other processes may use this much CPU (cores) while a whole-package meter measures, and no more. */
+export const OTHER_CPU_LIMIT_CORES = 0.1;
+
+/** The band of the estimated CPU meter among the headline's, from its details; null when there is none. */
+export function modelBandOf(meters: readonly EnergyMeter[], headline: readonly number[]): ModelBand | null {
+  for (const i of headline) {
+    const info = meters[i]?.info;
+    if (!info || info.method !== 'estimated' || info.domain !== 'cpu') continue;
+    const { modelBand, modelKind, modelBandSource } = info.details;
+    if (typeof modelBand !== 'number') return null;
+    return {
+      relative: modelBand,
+      method: String(modelKind ?? 'unknown'),
+      source: String(modelBandSource ?? ''),
+    };
+  }
+  return null;
+}
+
+/**
+ * Other processes' CPU use per trial, from the first headline meter that reads it; `loaded` when
+ * a measured (not estimated) CPU meter ran beside more than the limit. Null where no meter reads it.
+ */
+export function otherCpuOf(
+  meters: readonly EnergyMeter[],
+  headline: readonly number[],
+  trials: readonly Trial[],
+): OtherCpuLoad | null {
+  const source = headline.find((i) => trials.some((t) => t.readings[i]?.otherCpuCores !== undefined));
+  if (source === undefined) return null;
+  const cores = trials
+    .map((t) => t.readings[source]?.otherCpuCores)
+    .filter((c): c is number => c !== undefined && Number.isFinite(c));
+  if (cores.length === 0) return null;
+  const maxCores = Math.max(...cores);
+  const measuredPackage = headline.some(
+    (i) => meters[i]?.info.domain === 'cpu' && meters[i]?.info.method !== 'estimated',
+  );
+  return {
+    meanCores: cores.reduce((a, c) => a + c, 0) / cores.length,
+    maxCores,
+    limitCores: OTHER_CPU_LIMIT_CORES,
+    loaded: measuredPackage && maxCores > OTHER_CPU_LIMIT_CORES,
+  };
+}
+
 /** Turns trials into the result's energy object. Meters and idle powers are index-aligned with readings. */
 export function energyResult(
   device: string,
@@ -208,10 +276,21 @@ export function energyResult(
   const perQueryJ = basis.reduce((s, d) => s + domains[d]!.perQueryJ, 0);
   const netPerQueryJ = basis.reduce((s, d) => s + domains[d]!.netPerQueryJ, 0);
   const estimated = basis.some((d) => domains[d]!.method === 'estimated');
-  const ciHalf = perTrial.length >= 2 ? ci95HalfWidth(perTrial) : null;
+  const ciHalf = meanInterval95(perTrial)?.halfWidth ?? null;
   const peaks = basis.map((d) => domains[d]!.peakPowerW).filter((p): p is number => p !== null);
 
-  if (estimated) warnings.add('estimated: the headline energy comes from a model of power, not a meter');
+  const modelBand = estimated ? modelBandOf(meters, headline) : null;
+  const otherCpu = otherCpuOf(meters, headline, trials);
+  if (estimated) {
+    warnings.add(
+      `estimated: the headline energy comes from a model of power, not a meter${modelBand ? `; model uncertainty ±${Math.round(modelBand.relative * 100)} % (${modelBand.source})` : ''}`,
+    );
+  }
+  if (otherCpu?.loaded) {
+    warnings.add(
+      `other processes used up to ${otherCpu.maxCores.toFixed(2)} cores while the package was measured (limit ${OTHER_CPU_LIMIT_CORES}): their energy is in the figure, so compare and check will not call a difference real`,
+    );
+  }
   if (idleSeconds <= 0) warnings.add('no idle measurement (--idle 0): net figures equal gross');
   const ciRelative = ciHalf !== null && perQueryJ > 0 ? ciHalf / perQueryJ : null;
   if (ciRelative === null) warnings.add('one trial only: no confidence interval');
@@ -237,6 +316,8 @@ export function energyResult(
     windowSeconds: trials.length ? totalSeconds / trials.length : 0,
     idleSeconds,
     domains,
+    modelBand,
+    otherCpu,
     meters: meters.map((m) => ({
       name: m.info.name,
       domain: m.info.domain,

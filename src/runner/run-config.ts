@@ -18,7 +18,7 @@ import { DEFAULT_PROTOCOL, type ProtocolSettings } from './protocol.js';
 import { OrtWorkload, type OrtWorkloadSpec } from './ort-workload.js';
 import { GenerationWorkload, type GenerationSpec } from './generation-workload.js';
 import { generationFigures } from './generation-figures.js';
-import { runTrials, trialsEnergy, type TrialsOutcome } from './trials.js';
+import { budgetWarnings, runTrials, trialsEnergy, type TrialsOutcome } from './trials.js';
 
 export interface ConfigSpec extends OrtWorkloadSpec {
   taskSource: string;
@@ -26,6 +26,8 @@ export interface ConfigSpec extends OrtWorkloadSpec {
   energy?: EnergySetup;
   /** Why there is no `energy`, for the result (default: --meter none). */
   unmeteredReason?: string;
+  /** The run has several thread counts (--threads 1,2,4): the id names this one's. */
+  threadsInId?: boolean;
   /** What planning found worth saying about this configuration, for the result's warnings. */
   planWarnings?: string[];
   /** A generative layout and its budget: each batch is one generate call instead of one pass. */
@@ -43,21 +45,26 @@ export interface EnergySetup {
 }
 
 export interface RunHooks {
-  /** Called with the queries done so far in the current window: at most every 50 ms, and as it ends. */
+  /** Called with the queries done so far in the trials: at most every 50 ms, and as each window ends. */
   onProgress?: (queriesDone: number, queriesTotal: number) => void;
   /** Aborting stops the measured loop after the batch in flight. */
   signal?: AbortSignal;
 }
 
+/**
+ * `model/precision/bBATCH/device`, `/tTHREADS` where threads are a dimension of the run, and
+ * `/nTOKENS` for a generation.
+ */
 export function configId(
   modelName: string,
   precision: string,
   batchSize: number,
   device: string,
+  threads?: number,
   maxNewTokens?: number,
 ): string {
   const budget = maxNewTokens !== undefined ? `/n${maxNewTokens}` : '';
-  return `${modelName}/${precision}/b${batchSize}/${device}${budget}`;
+  return `${modelName}/${precision}/b${batchSize}/${device}${threads !== undefined ? `/t${threads}` : ''}${budget}`;
 }
 
 /** The energy of a configuration that has none: why there was no meter, or why its trials gave none. */
@@ -68,7 +75,14 @@ function unmeasured(spec: ConfigSpec, why: string): EnergyNotMeasured {
 
 function emptyResult(spec: ConfigSpec): ConfigResult {
   const result = blankResult({
-    id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device, spec.generation?.maxNewTokens),
+    id: configId(
+      spec.modelName,
+      spec.precision,
+      spec.batchSize,
+      spec.device,
+      spec.threadsInId ? spec.threads : undefined,
+      spec.generation?.maxNewTokens,
+    ),
     model: {
       name: spec.modelName,
       path: spec.model.path,
@@ -176,6 +190,7 @@ async function measure(
   let resultEnergy = result.energy;
   if (energy && meters.length) {
     const warnings = [
+      ...budgetWarnings(outcome, passBatches, energy.protocol),
       ...outcome.meterWarnings,
       ...thermalDriftWarnings(temperaturesBefore, (await energy.gpuTemperaturesC?.()) ?? null),
     ];

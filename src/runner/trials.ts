@@ -1,7 +1,9 @@
 /**
- * The trial loop over a Workload: meter windows back to back, each read while the next runs,
- * repeated until the 95 % interval of energy per query is tight or the budget is spent. It knows
- * nothing of what a batch runs, and takes its clock, so tests drive it with fakes.
+ * The trial loop over a Workload: meter windows back to back, each as short as the headline
+ * meters allow and read while the next runs, cycling through the suite's batches, until every
+ * batch has run once, the minimum number of windows is reached and the 95 % interval of energy
+ * per query is tight, or until the time budget or the window cap says stop. It knows nothing of
+ * what a batch runs, and takes its clock, so tests drive it with fakes.
  */
 import { errorMessage } from '../errors.js';
 import type { EnergyMeter } from '../meters/types.js';
@@ -12,11 +14,12 @@ import {
   headlineMeterIndexes,
   markEach,
   readEach,
+  stopReason,
   trialPerQueryJ,
-  trialsDone,
   windowSeconds,
   type Marks,
   type ProtocolSettings,
+  type StopReason,
   type Trial,
 } from './protocol.js';
 import { systemClock, type Clock, type Workload } from './workload.js';
@@ -26,7 +29,7 @@ export const PROGRESS_EVERY_MS = 50;
 
 export interface TrialRun {
   workload: Pick<Workload, 'runBatch'>;
-  /** Batches in one pass of the suite, from the workload's preparation. */
+  /** Batches in one pass of the suite, from the workload's preparation: each runs at least once. */
   passBatches: number;
   device: string;
   /** Without meters the suite runs once and only time is measured. */
@@ -36,10 +39,10 @@ export interface TrialRun {
   /** Aborting stops the loop after the batch in flight. */
   signal?: AbortSignal;
   /**
-   * Queries done so far in the current window: after a batch at most every 50 ms, and once more
-   * when the window ends.
+   * Queries done so far in the trials (the pass without meters): after a batch at most every
+   * 50 ms, and once more as each window ends.
    */
-  onProgress?: (queriesInWindow: number) => void;
+  onProgress?: (queriesDone: number) => void;
 }
 
 export interface TrialsOutcome {
@@ -55,47 +58,55 @@ export interface TrialsOutcome {
   /** Queries and loop seconds of the completed windows. */
   queries: number;
   seconds: number;
+  /** Batches run in completed windows; at least passBatches when the whole suite ran. */
+  batchesRun: number;
+  /** The length every window had to reach, seconds; 0 without meters. */
+  windowS: number;
+  /** Why the trials ended; null without meters or when interrupted. */
+  stoppedBy: StopReason | null;
   interrupted: boolean;
 }
 
 export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
   const { workload, passBatches, device, meters, protocol, signal, onProgress } = run;
   const clock = run.clock ?? systemClock;
-  // Whole passes end when the batch count is a multiple of the pass: a pass of 0 never would.
+  // Coverage is counted in batches: a pass of 0 batches would be covered before it ran.
   if (!(Number.isInteger(passBatches) && passBatches >= 1)) {
     throw new RangeError(`a pass must hold at least one batch, not ${passBatches}`);
   }
   const latenciesMs: number[] = [];
   const batchQueries: number[] = [];
-  let cursor = 0;
+  let queriesDone = 0;
 
-  /** Runs whole passes of the suite for at least `minSeconds`; times each batch. */
-  const runWindow = async (minSeconds: number) => {
+  /**
+   * Runs batches for at least `minMs` and at least `minBatches` batches, continuing the suite
+   * where the last window stopped; times each batch.
+   */
+  const runWindow = async (minMs: number, minBatches: number) => {
     let queries = 0;
     let count = 0;
     const start = clock.nowMs();
-    const minMs = minSeconds * 1000;
     let now = start;
     let lastProgress = start;
     // The loop does as little as it can besides the batch: one clock read after each serves
     // the latency, the window and the progress throttle.
-    while (count < passBatches || now - start < minMs || cursor % passBatches !== 0) {
-      if (signal?.aborted) return { queries, seconds: (now - start) / 1000, completed: false };
+    while (count < minBatches || now - start < minMs) {
+      if (signal?.aborted) return { queries, batches: count, ms: now - start, completed: false };
       const t0 = clock.nowMs();
       const batch = await workload.runBatch();
       now = clock.nowMs();
       latenciesMs.push(now - t0);
       batchQueries.push(batch.queries);
       queries += batch.queries;
-      cursor++;
       count++;
       if (now - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = now;
-        onProgress?.(queries);
+        onProgress?.(queriesDone + queries);
       }
     }
-    onProgress?.(queries);
-    return { queries, seconds: (now - start) / 1000, completed: true };
+    queriesDone += queries;
+    onProgress?.(queriesDone);
+    return { queries, batches: count, ms: now - start, completed: true };
   };
 
   const outcome: TrialsOutcome = {
@@ -106,14 +117,18 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
     batchQueries,
     queries: 0,
     seconds: 0,
+    batchesRun: 0,
+    windowS: 0,
+    stoppedBy: null,
     interrupted: false,
   };
 
   if (meters.length === 0) {
-    const pass = await runWindow(0);
+    const pass = await runWindow(0, passBatches);
     if (pass.completed) {
       outcome.queries = pass.queries;
-      outcome.seconds = pass.seconds;
+      outcome.seconds = pass.ms / 1000;
+      outcome.batchesRun = pass.batches;
     } else outcome.interrupted = true;
     return outcome;
   }
@@ -132,6 +147,7 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
     headlineNow().map((i) => meters[i]!),
     protocol.minWindowS,
   );
+  outcome.windowS = windowS;
   let perTrialJ: number[] = [];
   // A meter that fails drops out of this configuration; the others carry on.
   const readWindow = (from: Marks, to: Marks) =>
@@ -161,24 +177,73 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
     perTrialJ = trials.map((t) => trialPerQueryJ(t, headline));
   };
   const trialsStart = clock.nowMs();
+  let longestWindowMs = 0;
   let from = await markEach(meters);
   for (;;) {
-    const pass = await runWindow(windowS);
+    const window = await runWindow(windowS * 1000, 1);
     const to = await markEach(meters);
     await collect();
-    if (!pass.completed) break;
-    outcome.queries += pass.queries;
-    outcome.seconds += pass.seconds;
-    pending = { queries: pass.queries, readings: readWindow(from, to) };
+    if (!window.completed) break;
+    outcome.queries += window.queries;
+    outcome.seconds += window.ms / 1000;
+    outcome.batchesRun += window.batches;
+    longestWindowMs = Math.max(longestWindowMs, window.ms);
+    pending = { queries: window.queries, readings: readWindow(from, to) };
     from = to;
-    const elapsedS = (clock.nowMs() - trialsStart) / 1000;
-    if (trialsDone(perTrialJ, elapsedS, protocol, trials.length + 1)) break;
+    const reason = stopReason(
+      {
+        perQueryJ: perTrialJ,
+        trialsRun: trials.length + 1,
+        elapsedS: (clock.nowMs() - trialsStart) / 1000,
+        // The next window would last about as long as the longest so far: a budget it would
+        // overrun is spent.
+        nextWindowS: longestWindowMs / 1000,
+        suiteCovered: outcome.batchesRun >= passBatches,
+      },
+      protocol,
+    );
+    if (reason) {
+      outcome.stoppedBy = reason;
+      break;
+    }
     // Every meter has failed: further windows would measure nothing, only take time.
-    if (dropped.size === meters.length) break;
+    if (dropped.size === meters.length) {
+      outcome.stoppedBy = 'meters-failed';
+      break;
+    }
   }
   await collect();
   outcome.interrupted = signal?.aborted ?? false;
+  if (outcome.interrupted) outcome.stoppedBy = null;
   return outcome;
+}
+
+/**
+ * What the result should say about how the trials ended when the budget cut them short: fewer
+ * windows than the minimum, or a suite not yet run whole. Empty otherwise.
+ */
+export function budgetWarnings(
+  outcome: Pick<TrialsOutcome, 'trials' | 'batchesRun' | 'stoppedBy'>,
+  passBatches: number,
+  protocol: Pick<ProtocolSettings, 'maxSeconds' | 'minTrials'>,
+): string[] {
+  if (outcome.stoppedBy !== 'budget' && outcome.stoppedBy !== 'max-trials') return [];
+  const limit =
+    outcome.stoppedBy === 'budget'
+      ? `the ${protocol.maxSeconds} s budget (--max-seconds)`
+      : 'the window cap (--max-trials)';
+  const warnings: string[] = [];
+  if (outcome.batchesRun < passBatches) {
+    warnings.push(
+      `${limit} ended the trials after ${outcome.batchesRun} of the suite's ${passBatches} batches: the figure covers part of the suite`,
+    );
+  }
+  if (outcome.trials.length < protocol.minTrials) {
+    warnings.push(
+      `${limit} left ${outcome.trials.length} window${outcome.trials.length === 1 ? '' : 's'}, fewer than the ${protocol.minTrials} asked for (--min-trials)`,
+    );
+  }
+  return warnings;
 }
 
 export interface TrialsEnergySetup {

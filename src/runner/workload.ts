@@ -16,8 +16,8 @@ export type Preparation =
   | {
       status: 'ready';
       /**
-       * Batches in one pass of the suite. Windows hold whole passes only, so every window has
-       * the suite's mix of query sizes.
+       * Batches in one pass of the suite. The trials cycle through them window after window
+       * (a window may end anywhere in the pass) until each has run at least once.
        */
       passBatches: number;
     }
@@ -34,7 +34,10 @@ export interface BatchRun {
 export interface Workload {
   /** Loads the model, builds the inputs, warms up and checks the outputs; nothing in it is timed. */
   prepare(): Promise<Preparation>;
-  /** Runs the suite's next batch, back to the first after the last. Throws when the batch fails. */
+  /**
+   * Runs the suite's next batch, back to the first after the last; the first call after prepare
+   * runs the first batch. Throws when the batch fails.
+   */
   runBatch(): Promise<BatchRun>;
   /** Frees what prepare took; safe to call whether or not prepare ran or succeeded. */
   release(): Promise<void>;

@@ -1,6 +1,10 @@
 /** Reading our leaderboard CSV back into rows, so a board can be merged with new runs. */
 import { usageError } from '../errors.js';
-import { LEADERBOARD_COLUMNS, type LeaderboardColumn } from '../leaderboard/columns.js';
+import {
+  LEADERBOARD_COLUMNS,
+  OPTIONAL_LEADERBOARD_COLUMNS,
+  type LeaderboardColumn,
+} from '../leaderboard/columns.js';
 import { SIZE_CLASSES, type SizeClass } from '../rating/cohort.js';
 import { isRowProtocol, type EnergyRow } from '../rating/rows.js';
 import { undefuseFormula } from '../util/text-safety.js';
@@ -21,7 +25,9 @@ export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
   const [header, ...records] = parseCsv(text, file);
   if (header === undefined) throw usageError(`${file}: the file is empty`, EMPTY_CSV_HINT);
   const names = header.fields.map((f) => f.trim());
-  const missing = LEADERBOARD_COLUMNS.filter((c) => !names.includes(c));
+  const missing = LEADERBOARD_COLUMNS.filter(
+    (c) => !names.includes(c) && !OPTIONAL_LEADERBOARD_COLUMNS.includes(c),
+  );
   if (missing.length) {
     const known: readonly string[] = LEADERBOARD_COLUMNS;
     const unknown = names.filter((n) => !known.includes(n));
@@ -80,6 +86,7 @@ export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
       parameters: num('parameters'),
       perQueryJ: num('j_per_query'),
       ci95Relative: num('ci95_relative'),
+      ...(num('model_band_relative') === null ? {} : { modelBandRelative: num('model_band_relative') }),
       throughputQps: num('throughput_qps'),
       latencyP50MsPerQuery: num('latency_p50_ms_per_query'),
       createdAt: get('created_at'),

@@ -30,9 +30,15 @@ export interface RunOutput {
   stderr: string;
 }
 
+/**
+ * A generous limit for each call of the fake nvidia-smi (a Node script): on a loaded 2-core
+ * machine its start alone can take longer than the 5 s a real nvidia-smi gets.
+ */
+export const PATIENT_NVIDIA_SMI = { ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S: '60' };
+
 /** The test's environment without colour forcing, plus `vars`. */
 export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...vars };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...PATIENT_NVIDIA_SMI, ...vars };
   delete env.FORCE_COLOR;
   return env;
 }
