@@ -21,6 +21,7 @@ import {
   detectLayout,
   filesFor,
   generativeMainFile,
+  generativeSource,
   readGenerativeFiles,
   type GenerativeFiles,
 } from '../workload/generation-layout.js';
@@ -301,20 +302,6 @@ export const DEFAULT_MAX_NEW_TOKENS = 10;
 const GENERATIVE_TASKS: string[] = ['text-generation', 'summarization', 'automatic-speech-recognition'];
 
 type GenerationPlan = Awaited<ReturnType<typeof detectLayout>>;
-
-/**
- * A folder whose files make one generative model (a decoder pair, a merged decoder, an
- * encoder-decoder, a genai export), which the variant discovery would refuse as several models.
- */
-function generativeSource(argument: string, files: GenerativeFiles): ModelSource | null {
-  const main = generativeMainFile(files);
-  if (!main || path.resolve(files.folder) !== path.resolve(argument)) return null;
-  const variants = PRECISIONS.flatMap((precision) => {
-    const file = generativeMainFile(filesFor(files, precision));
-    return file?.kind === main.kind ? [{ precision, path: file.path }] : [];
-  });
-  return { name: path.basename(path.resolve(argument)), argument, variants };
-}
 
 /** The thread counts to run, each a configuration; [undefined] leaves ONNX Runtime's default. */
 export function threadCountsOf(options: Pick<BenchOptions, 'threads'>): (number | undefined)[] {
