@@ -10,20 +10,13 @@ import { suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches } from '../workload/batches.js';
 import { checkBatchFits } from '../workload/memory-fit.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
-import {
-  discoverModel,
-  PRECISIONS,
-  selectVariants,
-  type ModelSource,
-  type Precision,
-} from '../model/variants.js';
+import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
 import {
   detectLayout,
   filesFor,
   generativeMainFile,
   generativeSource,
   readGenerativeFiles,
-  type GenerativeFiles,
 } from '../workload/generation-layout.js';
 import {
   SCHEMA_VERSION,
