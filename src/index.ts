@@ -42,6 +42,9 @@ export { parseOverrides, type InputOverrides } from './workload/overrides.js';
 export { planInputs, type SynthesisPlan } from './workload/input-plan.js';
 export { planBatches } from './workload/batches.js';
 export { buildBatch } from './workload/tensors.js';
+export { checkTaskFits, inputKinds } from './workload/modality.js';
+export { prepareData, type DataChoice, type PreparedData } from './inputs/prepare.js';
+export { loadTokenizer, type TextTokenizer } from './inputs/tokenizer.js';
 export {
   planBench,
   runBench,
@@ -78,6 +81,7 @@ export {
   type RunDocument,
   type ConfigResult,
   type GenerationFigures,
+  type InputData,
 } from './result/schema.js';
 export {
   meterFactories,
@@ -92,6 +96,9 @@ export { nvmlMeterFactory } from './meters/nvml.js';
 export { nvidiaSmiMeterFactory } from './meters/nvidia-smi.js';
 export { raplMeterFactory } from './meters/rapl.js';
 export { cpuEstimateMeterFactory } from './meters/cpu-estimate.js';
+export { resolvePowerModel, type PowerModel, type PowerModelKind } from './meters/power-model.js';
+export { processCpuTimes, processTreeCpuTimes, type CpuTimeSources } from './meters/cpu-time.js';
+export { loadPowerProfiles, type PowerProfile, type PowerProfileTable } from './devices/power-profiles.js';
 export { readGpuInventory } from './devices/gpu-inventory.js';
 export type {
   EnergyMeter,
@@ -138,4 +145,11 @@ export {
 export { renderHtmlReport } from './export/html.js';
 export { labelSvg } from './label/svg.js';
 export { labelPng } from './label/png.js';
-export type { Rating, RatingRated, RatingUnrated, RatingCohort } from './result/schema.js';
+export type {
+  Rating,
+  RatingRated,
+  RatingUnrated,
+  RatingCohort,
+  ModelBand,
+  OtherCpuLoad,
+} from './result/schema.js';

@@ -14,6 +14,7 @@ import { Chalk } from 'chalk';
 import type { EnergyMeasured } from '../src/result/schema.js';
 import { measuredEnergy, recordedDocument, setEnergy } from './helpers/documents.js';
 import { labelSvg } from '../src/label/svg.js';
+import { runCheck } from '../src/gate/check.js';
 import { rowOfResult, isRow } from '../src/rating/rows.js';
 import { buildBoard } from '../src/leaderboard/merge.js';
 import { toLeaderboardCsv, toLeaderboardMarkdown } from '../src/export/leaderboard.js';
@@ -87,6 +88,14 @@ describe('model bands', () => {
     assert.equal(cells[cols.indexOf('energy_model_band_relative')], '0.35');
     assert.equal(cells[cols.indexOf('energy_model_method')], 'curve-tdp');
     assert.deepEqual(documentProblems(doc), []);
+    const limit = runCheck({
+      result: { name: 'r.json', document: doc },
+      limits: { maxJPerQuery: 0.01 },
+    }).outcomes.find((o) => o.config === r.id);
+    assert.equal(
+      limit?.message,
+      '0.0123 J/query est. ±35 % (model), ±2.1 % (95 % CI) is above --max-j-per-query 0.01 by 23 %',
+    );
     measuredEnergy(doc.results[1]!).modelBand = { relative: 'x' } as never;
     assert.match(documentProblems(doc).join('\n'), /modelBand.relative/);
   });

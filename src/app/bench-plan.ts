@@ -28,10 +28,12 @@ import {
 import { inferTask } from '../workload/infer-task.js';
 import type { InputOverrides } from '../workload/overrides.js';
 import { getTask, type TaskDefinition } from '../workload/tasks.js';
+import { checkTaskFits } from '../workload/modality.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { requireDevice, type Device } from '../runner/providers.js';
 import type { Spin } from '../runner/spin.js';
 import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from '../runner/run-config.js';
+import { prepareData, type DataChoice } from '../inputs/prepare.js';
 
 export interface BenchOptions {
   /** Model files or folders; empty runs the embedded demo. */
@@ -63,6 +65,8 @@ export interface BenchOptions {
   onnxRuntimeLogs?: boolean;
   /** Intra-op spinning; undefined picks the default once the meters are known (src/runner/spin.ts). */
   spin?: Spin;
+  /** Where input values come from (--data); by default the bundled set the model can take. */
+  data?: DataChoice;
 }
 
 export interface BenchHooks {
@@ -130,6 +134,9 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       }
     }
 
+    const firstModel = selected[0] ? infos.get(selected[0].path) : undefined;
+    if (fixedTask && firstModel) checkTaskFits(firstModel, source.name, task);
+
     // Generative tasks run the generation loop where a layout is found, one pass where none is.
     const generative = new Map<string, GenerationPlan>();
     if (generativeFiles && GENERATIVE_TASKS.includes(task.name)) {
@@ -170,41 +177,36 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       if (detection === undefined || detection.status === 'none') continue;
       for (const batchSize of options.batchSizes ?? [DEFAULT_BATCH]) {
         for (const device of options.devices) {
-          for (const [threads, maxNewTokens] of threadCounts.flatMap((t) =>
-            budgets.map((n) => [t, n] as const),
-          )) {
-            if (detection.status === 'unsupported') {
-              const skipped = skippedResult(
-                source.name,
-                argument,
-                variant.precision,
-                batchSize,
-                device,
-                task,
-                '',
-              );
-              planned.push({
-                skipped: {
-                  ...skipped,
-                  id: configId(
-                    source.name,
-                    variant.precision,
-                    batchSize,
-                    device,
-                    threadsInId ? threads : undefined,
-                    maxNewTokens,
-                  ),
-                  ...(threadsInId && threads !== undefined ? { threads } : {}),
-                  reason: `no generation loop for this layout: ${detection.reason}`,
-                },
-              });
-            } else {
-              planned.push({
-                spec: {
-                  ...base(variant, batchSize, device, threads),
-                  generation: { layout: detection.layout, maxNewTokens },
-                },
-              });
+          for (const maxNewTokens of budgets) {
+            for (const threads of threadCounts) {
+              if (detection.status === 'unsupported') {
+                const skipped = skippedResult(
+                  source.name,
+                  argument,
+                  variant.precision,
+                  batchSize,
+                  device,
+                  task,
+                  '',
+                );
+                planned.push({
+                  skipped: {
+                    ...skipped,
+                    id: configId(source.name, variant.precision, batchSize, device, {
+                      maxNewTokens,
+                      threads: threadsInId ? threads : undefined,
+                    }),
+                    reason: `no generation loop for this layout: ${detection.reason}`,
+                  },
+                });
+              } else {
+                planned.push({
+                  spec: {
+                    ...base(variant, batchSize, device, threads),
+                    generation: { layout: detection.layout, maxNewTokens },
+                  },
+                });
+              }
             }
           }
         }
@@ -222,6 +224,19 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       const batches = checkInputs(source.name, variant.precision, infos.get(variant.path)!, task, options);
       batchesOf.set(variant.path, batches);
     }
+    // Data is read and preprocessed once per model, for the inputs of its first one-pass variant
+    // (a generation builds its own prompts).
+    const firstInfo = onePass[0] ? infos.get(onePass[0].path) : undefined;
+    const data = firstInfo
+      ? await prepareData({
+          choice: options.data ?? { kind: 'default' },
+          model: firstInfo,
+          plan: planInputs(firstInfo, task, options.overrides, `${source.name} (${onePass[0]!.precision})`),
+          task,
+          queries: options.queries ?? task.queries,
+          seed: options.seed,
+        })
+      : undefined;
 
     for (const variant of onePass) {
       const detection = generative.get(variant.path);
@@ -234,21 +249,9 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
           for (const threads of threadCounts) {
             planned.push({
               spec: {
-                modelName: source.name,
-                precision: variant.precision,
-                model: infos.get(variant.path)!,
-                task,
-                taskSource,
-                device,
-                batchSize,
-                threads,
-                threadsInId,
-                queries: options.queries ?? task.queries,
-                warmup: options.warmup,
-                seed: options.seed,
-                overrides: options.overrides,
-                onnxRuntimeLogs: options.onnxRuntimeLogs ?? false,
+                ...base(variant, batchSize, device, threads),
                 ...(planWarnings ? { planWarnings } : {}),
+                ...(data ? { data } : {}),
               },
             });
           }
@@ -269,7 +272,7 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
               gap.reason,
             );
             if (threadsInId && threads !== undefined) {
-              skipped.id = configId(source.name, gap.precision, batchSize, device, threads);
+              skipped.id = configId(source.name, gap.precision, batchSize, device, { threads });
               skipped.threads = threads;
             }
             planned.push({ skipped });
@@ -288,14 +291,6 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
   return planned;
 }
 
-/** AI Energy Score's budget of new tokens per query for text generation (min = max). */
-export const DEFAULT_MAX_NEW_TOKENS = 10;
-
-/** Tasks that generate: run through the generation loop where the model has a layout for it. */
-const GENERATIVE_TASKS: string[] = ['text-generation', 'summarization', 'automatic-speech-recognition'];
-
-type GenerationPlan = Awaited<ReturnType<typeof detectLayout>>;
-
 /** The thread counts to run, each a configuration; [undefined] leaves ONNX Runtime's default. */
 export function threadCountsOf(options: Pick<BenchOptions, 'threads'>): (number | undefined)[] {
   const { threads } = options;
@@ -303,6 +298,14 @@ export function threadCountsOf(options: Pick<BenchOptions, 'threads'>): (number 
   if (typeof threads === 'number') return [threads];
   return threads.length > 0 ? [...new Set(threads)] : [undefined];
 }
+
+/** AI Energy Score's budget of new tokens per query for text generation (min = max). */
+export const DEFAULT_MAX_NEW_TOKENS = 10;
+
+/** Tasks that generate: run through the generation loop where the model has a layout for it. */
+const GENERATIVE_TASKS: string[] = ['text-generation', 'summarization', 'automatic-speech-recognition'];
+
+type GenerationPlan = Awaited<ReturnType<typeof detectLayout>>;
 
 /** AI Energy Score's batch size, used unless --batch or the model says otherwise. */
 export const DEFAULT_BATCH = 1;

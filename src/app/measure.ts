@@ -11,7 +11,7 @@ import os from 'node:os';
 import { EnergyScoreError, errorMessage, runError, usageError } from '../errors.js';
 import { collectEnvironment } from '../env/environment.js';
 import { stopMeters } from '../meters/registry.js';
-import { markEach, netEnergyJ, readEach } from '../runner/protocol.js';
+import { markEach, netEnergyJ, OTHER_CPU_LIMIT_CORES, readEach } from '../runner/protocol.js';
 import { startMeters, type MeterRequest } from './meters.js';
 import type { Environment } from '../result/schema.js';
 import type { MeasuredDomain, MeasureDocument } from '../result/measure.js';
@@ -106,6 +106,13 @@ export async function measureCommand(options: MeasureCommandOptions): Promise<Me
     };
     const band = meter.info.details.modelBand;
     if (entry.estimated && typeof band === 'number') entry.modelBand = band;
+    if (reading.otherCpuCores !== undefined) entry.otherCpuCores = reading.otherCpuCores;
+    // A package counter counts every process: say so when others were busy beside the command.
+    if (!entry.estimated && entry.domain === 'cpu' && (reading.otherCpuCores ?? 0) > OTHER_CPU_LIMIT_CORES) {
+      warnings.add(
+        `${label(meter)}: other processes used ${reading.otherCpuCores!.toFixed(2)} cores beside the command (more than ${OTHER_CPU_LIMIT_CORES} of a core): the package figure includes their energy`,
+      );
+    }
     domains.push(entry);
     const first = counted.get(entry.domain);
     if (first) {

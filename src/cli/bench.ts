@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { parsePrecision, type Precision } from '../model/variants.js';
+import type { DataChoice } from '../inputs/prepare.js';
 import type { RunDocument } from '../result/schema.js';
 import { parseDevice, type Device } from '../runner/providers.js';
 import { DEMO_MAX_SECONDS } from '../runner/protocol.js';
@@ -33,6 +34,8 @@ interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags 
   dim?: string[];
   shape?: string[];
   fill?: string[];
+  data?: string;
+  dataColumn?: string;
   verbose?: boolean;
   spin?: Spin;
 }
@@ -94,7 +97,12 @@ export function registerBench(program: Command): void {
       '--fill <input=value>',
       'constant value for an input, e.g. attention_mask=1 (repeatable)',
       collect,
-    );
+    )
+    .option(
+      '--data <file|dir>',
+      'inputs: a .txt (a query a line), .jsonl, .csv, a folder of images or WAV files, or synthetic (default: the bundled set the model can take)',
+    )
+    .option('--data-column <name>', 'the column of a --data .csv that holds the queries (default: text)');
   addOutputOptions(command, ['json', 'csv', 'markdown', 'html'], {
     json: 'write the result JSON (the full record) to a file, or to stdout (bare --json or -)',
     csv: 'write one CSV row per configuration, to a file or stdout',
@@ -145,6 +153,24 @@ question answering, image classification, object detection); anything else needs
       flags.verbose = Boolean(cmd.optsWithGlobals<{ verbose?: boolean }>().verbose);
       process.exitCode = await runBenchCommand(models, flags);
     });
+}
+
+function dataChoice(flags: BenchFlags): DataChoice {
+  if (flags.data === undefined) {
+    if (flags.dataColumn !== undefined) {
+      throw usageError(
+        '--data-column names a column of a --data .csv file',
+        'for example --data queries.csv --data-column review',
+      );
+    }
+    return { kind: 'default' };
+  }
+  if (flags.data === 'synthetic') return { kind: 'synthetic' };
+  return {
+    kind: 'path',
+    path: flags.data,
+    ...(flags.dataColumn !== undefined ? { column: flags.dataColumn } : {}),
+  };
 }
 
 async function runBenchCommand(models: string[], flags: BenchFlags): Promise<number> {
@@ -205,6 +231,7 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
           overrides: parseOverrides(flags),
           onnxRuntimeLogs: Boolean(flags.verbose),
           ...(flags.spin ? { spin: flags.spin } : {}),
+          data: dataChoice(flags),
         },
         meters: meterRequest(flags),
         protocol: protocolFrom(flags),

@@ -8,7 +8,7 @@ import { anyGeneration, budgetVerdict } from '../render/generation.js';
 import { carbonFigures, carbonText } from '../carbon/carbon.js';
 import type { RunDocument } from '../result/schema.js';
 import { defuseFormula, displayName, escapeMarkdown, jsonText } from '../util/text-safety.js';
-import { documentCarbon, ratingSummary, verdict } from './table.js';
+import { documentCarbon, ratingSummary, runTasks, verdicts } from './table.js';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown';
 
@@ -88,10 +88,16 @@ export function toMarkdown(document: RunDocument): string {
       ? '–'
       : `${formatSig(value, 3)}${status.energy_status === 'estimated' ? estimatedNote(status) : ''}`;
   };
-  const stars = MARKDOWN_COLUMNS.length - 1;
+  const mixed = runTasks(document.results).length > 1;
+  const withTask: typeof MARKDOWN_COLUMNS = [
+    ...MARKDOWN_COLUMNS.slice(0, 1),
+    ...(mixed ? ([['task', (r) => r.task]] as typeof MARKDOWN_COLUMNS) : []),
+    ...MARKDOWN_COLUMNS.slice(1),
+  ];
+  const stars = withTask.length - 1;
   const base = anyGeneration(document.results)
-    ? [...MARKDOWN_COLUMNS.slice(0, stars), ...GENERATION_MARKDOWN_COLUMNS, ...MARKDOWN_COLUMNS.slice(stars)]
-    : MARKDOWN_COLUMNS;
+    ? [...withTask.slice(0, stars), ...GENERATION_MARKDOWN_COLUMNS, ...withTask.slice(stars)]
+    : withTask;
   const columns: typeof MARKDOWN_COLUMNS = [
     ...base,
     ['gCO2e/1M queries', (r) => perMillion(r.energy_wh_per_1k, r, 'gCo2ePerMillion')],
@@ -122,8 +128,7 @@ export function toMarkdown(document: RunDocument): string {
   for (const [id, w] of energyNotes.byRow)
     notes.push(`- ${escapeMarkdown(displayName(id))}: energy: ${escapeMarkdown(w)}`);
   if (notes.length) lines.push('', ...notes);
-  const best = verdict(document.results);
-  if (best) lines.push('', `**${escapeMarkdown(best)}**`);
+  for (const best of verdicts(document.results)) lines.push('', `**${escapeMarkdown(best)}**`);
   const budgets = budgetVerdict(document.results);
   if (budgets) lines.push('', `**${escapeMarkdown(budgets)}**`);
   const ratings = ratingSummary(document.results);

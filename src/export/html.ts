@@ -17,7 +17,7 @@ import {
 import { formatSig } from '../render/numbers.js';
 import { renderPlots, type LeftOut, type RenderedPlots } from './plots.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
-import { verdict } from './table.js';
+import { runTasks, verdicts } from './table.js';
 import {
   anyGeneration,
   budgetVerdict,
@@ -86,9 +86,9 @@ function generationCells(r: ConfigResult): string[] {
 }
 
 function resultsTable(document: RunDocument): string {
-  const generative = anyGeneration(document.results);
   // The model band's column only where an estimated row has one.
   const withBand = document.results.some((r) => modelBandPct(r) !== null);
+  const generative = anyGeneration(document.results);
   const head = [
     'model',
     'precision',
@@ -105,7 +105,9 @@ function resultsTable(document: RunDocument): string {
     'p50 ms/query',
     ...(generative ? GENERATION_HEAD : []),
     'energy',
+    ...(runTasks(document.results).length > 1 ? ['task'] : []),
   ];
+  const mixed = head.length > 13;
   const rows = document.results.map((r) => {
     const ok = r.status === 'ok';
     const e = r.energy;
@@ -122,14 +124,14 @@ function resultsTable(document: RunDocument): string {
           fixed(r.latencyPerQueryMs?.p50, 3),
           ...(generative ? generationCells(r) : []),
         ]
-      : Array<string>((withBand ? 7 : 6) + (generative ? GENERATION_HEAD.length : 0)).fill('');
+      : Array<string>(6 + (withBand ? 1 : 0) + (generative ? GENERATION_HEAD.length : 0)).fill('');
     const method = !ok ? '' : e.status === 'not-measured' ? 'not measured' : e.status;
     return (
       `<tr class="${ok ? (e.status === 'estimated' ? 'estimated' : '') : 'not-ok'}">` +
       identityCells(r) +
       `<td>${esc(r.status)}</td><td>${starsCell(r)}</td>` +
       cells.map((c) => `<td class="n">${esc(c)}</td>`).join('') +
-      `<td>${esc(method)}</td></tr>`
+      `<td>${esc(method)}</td>${mixed ? `<td>${esc(r.task)}</td>` : ''}</tr>`
     );
   });
   return table(head, rows, 6);
@@ -342,12 +344,12 @@ export async function renderHtmlReport(document: RunDocument, options: HtmlRepor
   const models = [...new Set(document.results.map((r) => displayName(r.model.name)))];
   const title = options.title ?? `energy-score report: ${models.join(', ') || 'no results'}`;
   const plots = await renderPlots(document);
-  const line = verdict(document.results);
+  const lines = verdicts(document.results);
   const budgets = budgetVerdict(document.results);
   const body = [
     `<h1>${esc(title)}</h1>`,
     environmentLine(document),
-    line ? `<p class="verdict">${esc(line)}</p>` : '',
+    ...lines.map((line) => `<p class="verdict">${esc(line)}</p>`),
     budgets ? `<p class="verdict">${esc(budgets)}</p>` : '',
     '<h2>Results</h2>',
     document.results.length ? resultsTable(document) : '<p>The run has no results.</p>',

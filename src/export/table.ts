@@ -9,6 +9,7 @@ import type { ConfigResult, RunDocument } from '../result/schema.js';
 import {
   anyGeneration,
   budgetVerdict,
+  configLabel,
   generationEnergyCell,
   generationNumberCell,
 } from '../render/generation.js';
@@ -129,28 +130,57 @@ const BUDGET_COLUMN: Column = {
   cell: (r) => (r.generation ? String(r.generation.newTokensPerQuery) : '–'),
 };
 
-/** The per-token columns, before throughput, when the run generated tokens. */
-function withGeneration(columns: Column[], results: readonly ConfigResult[]): Column[] {
-  if (!anyGeneration(results)) return columns;
-  const at = columns.findIndex((c) => c.title === 'queries/s');
-  return [...columns.slice(0, at), ...GENERATION_COLUMNS, ...columns.slice(at)];
+/** The tasks of a run's results, in order of first appearance. */
+export function runTasks(results: readonly ConfigResult[]): string[] {
+  return [...new Set(results.map((r) => r.task))];
+}
+
+const TASK_COLUMN: Column = { title: 'task', align: 'left', cell: (r) => r.task };
+
+/** Where a configuration's input values came from, in a few words, for the report's footer. */
+export function dataText(data: NonNullable<ConfigResult['inputs']>['data']): string | undefined {
+  if (!data) return undefined;
+  const through = [data.tokenizer, data.preprocessing].filter((f): f is string => f !== null);
+  const parts = [data.source === 'synthetic' ? 'synthetic values' : `${data.source} (${data.queries} items)`];
+  if (through.length) parts.push(`through ${through.join(' and ')}`);
+  if (data.preprocessMsPerItem !== null) {
+    parts.push(`preprocessing ${data.preprocessMsPerItem.toFixed(2)} ms per item before the measured loop`);
+  }
+  if (data.note) parts.push(data.note);
+  return parts.join(', ');
 }
 
 export function renderTable(document: RunDocument, chalk: ChalkInstance): string {
   const carbon = documentCarbon(document);
-  const base = withGeneration(tableColumns(document.results), document.results);
-  // Threads get a column when the run made them a dimension (--threads 1,2,4), budgets when it generated.
+  const base = tableColumns(document.results);
+  const tasks = runTasks(document.results);
+  // The identity a row that did not run keeps: the task where a run covers several (their figures
+  // are not comparable), threads where the run made them a dimension (--threads 1,2,4), the budget
+  // where it generated.
   const threadsVary = new Set(document.results.map((r) => r.threads)).size > 1;
+  const generative = anyGeneration(document.results);
   const identity = [
-    ...base.slice(0, 4),
+    ...base.slice(0, 1),
+    ...(tasks.length > 1 ? [TASK_COLUMN] : []),
+    ...base.slice(1, 4),
     ...(threadsVary ? [THREADS_COLUMN] : []),
-    ...(anyGeneration(document.results) ? [BUDGET_COLUMN] : []),
+    ...(generative ? [BUDGET_COLUMN] : []),
   ];
-  const COLUMNS = [...identity, ...base.slice(4), ...carbonColumns(carbon)];
+  const figures = base.slice(4);
+  // Per-token figures follow the intervals (the model band's included).
+  const after = Math.max(...['±95%', '±model'].map((t) => figures.findIndex((c) => c.title === t)));
+  const COLUMNS = [
+    ...identity,
+    ...(generative
+      ? [...figures.slice(0, after + 1), ...GENERATION_COLUMNS, ...figures.slice(after + 1)]
+      : figures),
+    ...carbonColumns(carbon),
+  ];
   const rows = document.results.map((r) =>
     COLUMNS.map((c) =>
       r.status === 'ok' ||
       c.title === 'model' ||
+      c.title === 'task' ||
       c.title === 'precision' ||
       c.title === 'batch' ||
       c.title === 'device'
@@ -192,17 +222,27 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
     if (note) lines.push(`${chalk.yellow('!')} ${displayName(r.id)}: rating: ${printable(note)}`);
   }
 
-  const first = document.results.find((r) => r.inputs);
-  if (first?.inputs && Object.keys(first.inputs.dims).length > 0) {
+  const footer: string[] = [];
+  for (const task of tasks) {
+    const first = document.results.find((r) => r.task === task && r.inputs);
+    if (!first?.inputs) continue;
     const dims = Object.entries(first.inputs.dims)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ');
-    lines.push('', chalk.dim(printable(`task ${first.task} (${first.taskSource}); inputs: ${dims}`)));
+    const data = dataText(first.inputs.data);
+    footer.push(
+      chalk.dim(
+        printable(
+          `task ${first.task} (${first.taskSource}); inputs: ${dims || 'no dynamic dims'}${data ? `; data: ${data}` : ''}`,
+        ),
+      ),
+    );
   }
-  const line = verdict(document.results);
-  if (line) lines.push('', line);
+  if (footer.length) lines.push('', ...footer);
+  const lineList = verdicts(document.results);
+  if (lineList.length) lines.push('', ...lineList);
   const budgets = budgetVerdict(document.results);
-  if (budgets) lines.push(line ? budgets : `\n${budgets}`);
+  if (budgets) lines.push(lineList.length ? budgets : `\n${budgets}`);
   const ratings = ratingSummary(document.results);
   if (ratings) lines.push(chalk.dim(`ratings: ${printable(ratings)}`));
   lines.push(chalk.dim(`energy: ${printable(energySummary(document))}`));
@@ -218,14 +258,20 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   return lines.join('\n') + '\n';
 }
 
-/** Names the threads where they are part of the configuration (its id names them, /tN). */
-const threadsWords = (r: ConfigResult) =>
-  r.threads !== null && (r.id.endsWith(`/t${r.threads}`) || r.id.includes(`/t${r.threads}/n`))
-    ? ` with ${r.threads} thread${r.threads === 1 ? '' : 's'}`
-    : '';
+const label = configLabel;
 
-const label = (r: ConfigResult) =>
-  `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${threadsWords(r)}${r.device === 'cpu' ? '' : ` on ${r.device}`}${r.generation ? `, ${r.generation.newTokensPerQuery} new tokens` : ''}`;
+/** One verdict per task (configurations of different tasks are never compared), each named by its task when there are several. */
+export function verdicts(results: ConfigResult[]): string[] {
+  const tasks = runTasks(results.filter((r) => r.status === 'ok'));
+  if (tasks.length <= 1) {
+    const line = verdict(results);
+    return line ? [line] : [];
+  }
+  return tasks.flatMap((task) => {
+    const line = verdict(results.filter((r) => r.task === task));
+    return line ? [`${task}: ${line}`] : [];
+  });
+}
 
 /**
  * The most and least efficient configurations by energy per query when energy was measured

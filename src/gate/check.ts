@@ -7,7 +7,7 @@
 import { usageError } from '../errors.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
 import { energyFigures, errorSources } from './energy.js';
-import { estimatedSuffix } from '../render/energy-text.js';
+import { estimatedSuffix, figureWithBands, modelBandPct } from '../render/energy-text.js';
 import { formatP, formatPct, formatSig } from '../render/numbers.js';
 import { matchConfigurations, type ConfigPair } from './match.js';
 import { testRegression, type RegressionSide, type RegressionVerdict } from './regression.js';
@@ -313,7 +313,11 @@ function checkMax(
   }
   const figure = figureOf(config.energy);
   const excess = (figure / limit - 1) * 100;
-  const shown = `${formatSig(figure, 3)} ${unit}${estimatedSuffix(config)}`;
+  // An estimate with a model band shows both its uncertainties: the band dwarfs the interval.
+  const shown =
+    modelBandPct(config) !== null
+      ? figureWithBands(config, figure, unit)
+      : `${formatSig(figure, 3)} ${unit}${estimatedSuffix(config)}`;
   const passed = figure <= limit;
   return {
     ...base,

@@ -38,9 +38,9 @@ function sameSetting(a: ConfigResult, b: ConfigResult): boolean {
     a.precision === b.precision &&
     a.batchSize === b.batchSize &&
     a.device === b.device &&
-    budgetOf(a) === budgetOf(b) &&
     // Threads are a dimension when both sides name them; ONNX Runtime's default (null) matches any.
-    (a.threads === null || b.threads === null || a.threads === b.threads)
+    (a.threads === null || b.threads === null || a.threads === b.threads) &&
+    budgetOf(a) === budgetOf(b)
   );
 }
 

@@ -38,7 +38,12 @@ export function generationNumberCell(
 /** The identity of a configuration in a sentence, its budget included where it has one. */
 export function configLabel(r: ConfigResult): string {
   const budget = r.generation ? `, ${r.generation.newTokensPerQuery} new tokens` : '';
-  return `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${r.device === 'cpu' ? '' : ` on ${r.device}`}${budget}`;
+  // Threads are named where they are part of the configuration (its id ends in /tN).
+  const threads =
+    r.threads !== null && r.id.endsWith(`/t${r.threads}`)
+      ? ` with ${r.threads} thread${r.threads === 1 ? '' : 's'}`
+      : '';
+  return `${displayName(r.model.name)} ${r.precision} at batch ${r.batchSize}${threads}${r.device === 'cpu' ? '' : ` on ${r.device}`}${budget}`;
 }
 
 const thousands = (n: number) => n.toLocaleString('en-US');
@@ -53,7 +58,7 @@ export function budgetVerdict(results: readonly ConfigResult[]): string | undefi
   for (const r of results) {
     if (r.status !== 'ok' || !r.generation || r.energy.status === 'not-measured' || !(r.energy.perQueryJ > 0))
       continue;
-    const key = `${r.model.name}|${r.model.sha256}|${r.precision}|${r.batchSize}|${r.device}|${r.task}`;
+    const key = `${r.model.name}|${r.model.sha256}|${r.precision}|${r.batchSize}|${r.threads}|${r.device}|${r.task}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   const parts: string[] = [];

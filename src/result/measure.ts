@@ -17,6 +17,8 @@ export interface MeasuredDomain {
   estimated: boolean;
   /** An estimated domain's model band (held-out mean abs error, a fraction); absent when measured or unknown. */
   modelBand?: number;
+  /** CPU meters: other processes' CPU use beside the command, in cores (from /proc/stat). */
+  otherCpuCores?: number;
 }
 
 export interface MeasureDocument {

@@ -55,6 +55,26 @@ export interface CarbonSettings {
   pricePerKwh: number | null;
 }
 
+/** Where a configuration's input values came from, and what turning them into tensors cost. */
+export interface InputData {
+  /** `synthetic`, `bundled:<name>` (shipped with the tool) or `file:<path>` (--data). */
+  source: string;
+  /** The tokenizer.json the text went through; null when there was no text. */
+  tokenizer: string | null;
+  /** The preprocessor_config.json images or audio went through; null when none did. */
+  preprocessing: string | null;
+  /** Distinct data items (texts, images, clips) the queries were made from; 0 for synthetic. */
+  queries: number;
+  /** Of the data read (the file, or every file of a folder); null for synthetic. */
+  sha256: string | null;
+  /** Decoding, tokenizing and preprocessing, before the measured loop (not in its figures). */
+  preprocessMs: number;
+  /** preprocessMs per distinct item; null when there were none. */
+  preprocessMsPerItem: number | null;
+  /** Why the inputs are what they are where that is not the obvious (a fallback to synthetic). */
+  note: string | null;
+}
+
 export type ConfigStatus = 'ok' | 'skipped' | 'failed' | 'interrupted';
 
 export interface EnergyNotMeasured {
@@ -277,6 +297,8 @@ export interface ConfigResult {
     distinctBatches: number;
     tokensPerQueryMean: number | null;
     bytesPerBatchMax: number;
+    /** Where the values came from; absent in results written before real inputs existed. */
+    data?: InputData;
   } | null;
   sessionLoadMs: number | null;
   /** Per session.run call (one batch). */

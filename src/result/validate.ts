@@ -21,6 +21,7 @@ import {
   type GridRegion,
   type GenerationFigures,
   type LatencyQuantiles,
+  type InputData,
   type LatencyFigures,
   type ModelBand,
   type OtherCpuLoad,
@@ -395,6 +396,22 @@ const configResult = object<ConfigResult>({
       distinctBatches: int(0),
       tokensPerQueryMean: nullable(num),
       bytesPerBatchMax: num,
+      data: optional(
+        object<InputData>({
+          source: (v, p, out) => {
+            if (typeof v !== 'string' || !/^(synthetic$|bundled:.|file:.)/.test(v)) {
+              out.bad(p, v, '"synthetic", "bundled:<name>" or "file:<path>"');
+            }
+          },
+          tokenizer: nullable(str),
+          preprocessing: nullable(str),
+          queries: int(0),
+          sha256: nullable(str),
+          preprocessMs: num,
+          preprocessMsPerItem: nullable(num),
+          note: nullable(str),
+        }),
+      ),
     }),
   ),
   sessionLoadMs: nullable(num),

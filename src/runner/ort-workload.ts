@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { EnergyScoreError, errorMessage } from '../errors.js';
 import type { ModelInfo } from '../model/inspect.js';
-import type { ConfigResult } from '../result/schema.js';
+import type { ConfigResult, InputData } from '../result/schema.js';
 import { onnxRuntimeMessage } from '../util/first-line.js';
 import type { InputOverrides } from '../workload/overrides.js';
 import { planInputs, type SynthesisPlan } from '../workload/input-plan.js';
@@ -14,7 +14,7 @@ import { suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches, type BatchShape } from '../workload/batches.js';
 import { batchBytes, checkBatchFits } from '../workload/memory-fit.js';
 import { buildBatch, type Batch } from '../workload/tensors.js';
-import type { TaskDefinition } from '../workload/tasks.js';
+import type { QuerySize, TaskDefinition } from '../workload/tasks.js';
 import { executionProviders, type Device } from './providers.js';
 import { spinSessionOptions, type Spin } from './spin.js';
 import { systemClock, type BatchRun, type Clock, type Preparation, type Workload } from './workload.js';
@@ -36,6 +36,8 @@ export interface OrtWorkloadSpec {
   onnxRuntimeLogs?: boolean;
   /** Intra-op spinning (src/runner/spin.ts); undefined leaves ONNX Runtime's default (on). */
   spin?: Spin;
+  /** Real input values, prepared before the run (one size and row per query), and where they came from. */
+  data?: { sizes: QuerySize[] | null; info: InputData };
 }
 
 /**
@@ -84,7 +86,7 @@ export class OrtWorkload implements Workload {
         reason: `the model's inputs have no dynamic batch dim (batch is fixed at ${plan.fixedBatch}): run it with --batch ${plan.fixedBatch}, or leave --batch out`,
       };
     }
-    const querySizes = suiteQuerySizes(plan, spec.task, spec.queries, spec.seed);
+    const querySizes = spec.data?.sizes ?? suiteQuerySizes(plan, spec.task, spec.queries, spec.seed);
     const shapes = planBatches(plan, querySizes, spec.batchSize);
     const largestBatchBytes = checkBatchFits(plan, shapes);
 
@@ -101,6 +103,7 @@ export class OrtWorkload implements Workload {
         ? tokenCounts.reduce((a, b) => a + b, 0) / tokenCounts.length
         : null,
       bytesPerBatchMax: largestBatchBytes,
+      ...(spec.data ? { data: spec.data.info } : {}),
     };
 
     const logSeverityLevel = spec.onnxRuntimeLogs ? ORT_LOG_VERBOSE : ORT_LOG_QUIET;
@@ -200,7 +203,7 @@ export function buildInputPool(
   seed: number,
 ): { pool: Batch[]; poolIndex: number[]; cycled: boolean } {
   const key = (s: BatchShape) =>
-    `${s.queries}|${s.tokens}|${s.audioSamples}|${s.queryTokens.join(',')}|${s.queryAudioSamples.join(',')}`;
+    `${s.queries}|${s.tokens}|${s.audioSamples}|${s.queryTokens.join(',')}|${s.queryAudioSamples.join(',')}|${s.queryRows?.map((r) => r?.key).join(',') ?? ''}`;
   const uniqueIndex = new Map<string, number>();
   const uniqueShapes: BatchShape[] = [];
   const poolIndex = shapes.map((shape) => {

@@ -52,19 +52,19 @@ export interface RunHooks {
 }
 
 /**
- * `model/precision/bBATCH/device`, `/tTHREADS` where threads are a dimension of the run, and
- * `/nTOKENS` for a generation.
+ * `model/precision/bBATCH/device`, then `/nTOKENS` for a generation budget and `/tTHREADS` where
+ * threads are a dimension of the run.
  */
 export function configId(
   modelName: string,
   precision: string,
   batchSize: number,
   device: string,
-  threads?: number,
-  maxNewTokens?: number,
+  extra: { threads?: number; maxNewTokens?: number } = {},
 ): string {
-  const budget = maxNewTokens !== undefined ? `/n${maxNewTokens}` : '';
-  return `${modelName}/${precision}/b${batchSize}/${device}${threads !== undefined ? `/t${threads}` : ''}${budget}`;
+  const budget = extra.maxNewTokens !== undefined ? `/n${extra.maxNewTokens}` : '';
+  const threads = extra.threads !== undefined ? `/t${extra.threads}` : '';
+  return `${modelName}/${precision}/b${batchSize}/${device}${budget}${threads}`;
 }
 
 /** The energy of a configuration that has none: why there was no meter, or why its trials gave none. */
@@ -75,14 +75,10 @@ function unmeasured(spec: ConfigSpec, why: string): EnergyNotMeasured {
 
 function emptyResult(spec: ConfigSpec): ConfigResult {
   const result = blankResult({
-    id: configId(
-      spec.modelName,
-      spec.precision,
-      spec.batchSize,
-      spec.device,
-      spec.threadsInId ? spec.threads : undefined,
-      spec.generation?.maxNewTokens,
-    ),
+    id: configId(spec.modelName, spec.precision, spec.batchSize, spec.device, {
+      threads: spec.threadsInId ? spec.threads : undefined,
+      maxNewTokens: spec.generation?.maxNewTokens,
+    }),
     model: {
       name: spec.modelName,
       path: spec.model.path,

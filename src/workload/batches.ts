@@ -1,7 +1,7 @@
 /** Groups the suite's queries into batches and gives each input's shape in a batch. */
 import { usageError } from '../errors.js';
 import { DEFAULT_OTHER_DIM, type InputPlan, type SynthesisPlan } from './input-plan.js';
-import type { QuerySize } from './tasks.js';
+import type { QueryRow, QuerySize } from './tasks.js';
 
 /** The sizes of each batch's varying dims. */
 export interface BatchShape {
@@ -11,6 +11,8 @@ export interface BatchShape {
   /** Per query: real tokens (the rest is padding). */
   queryTokens: number[];
   queryAudioSamples: number[];
+  /** Per query: its real values from data; absent for synthetic inputs. */
+  queryRows?: (QueryRow | undefined)[];
 }
 
 /** Groups the suite's queries into batches and sizes each batch's varying dims. */
@@ -30,6 +32,7 @@ export function planBatches(plan: SynthesisPlan, querySizes: QuerySize[], batchS
       audioSamples: plan.fixedAudioSamples ?? Math.max(...queryAudioSamples),
       queryTokens: maxTokens !== undefined ? queryTokens.map((t) => Math.min(t, maxTokens)) : queryTokens,
       queryAudioSamples,
+      ...(group.some((q) => q.row) ? { queryRows: group.map((q) => q.row) } : {}),
     });
   }
   return shapes;

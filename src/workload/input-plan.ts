@@ -79,6 +79,7 @@ const DEFAULT_VOCAB = 100;
 const TOKEN_DIM = /seq|token|length|len$|^n_ctx$/i;
 const IMAGE_DIM = /height|width|^h$|^w$|size/i;
 const PAST_DIM = /past|cache/i;
+const CHANNEL_DIM = /channels?$/i;
 const IDS_INPUT = /ids$|^tokens?$|^input$/i;
 const MASK_INPUT = /mask/i;
 
@@ -334,6 +335,10 @@ function draftInput(
     }
     if (typeof dim === 'number') return { role: 'fixed', value: dim, name };
     if (name !== null && PAST_DIM.test(name)) return { role: 'past', value: 0, name };
+    // An image's channel dim left dynamic (num_channels in Hugging Face exports) is RGB.
+    if (name !== null && CHANNEL_DIM.test(name) && shape.length === 4 && dtype.startsWith('float')) {
+      return { role: 'default', value: 3, name };
+    }
     const imageNamed = name !== null && IMAGE_DIM.test(name);
     // Dim 1 of a text-like input is its sequence, unless its name says it is an image's.
     const tokenish = (name !== null && TOKEN_DIM.test(name)) || (isTextInput && index === 1 && !imageNamed);

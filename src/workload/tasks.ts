@@ -51,6 +51,18 @@ export interface TaskDefinition {
 export interface QuerySize {
   tokens?: number;
   audioSamples?: number;
+  /** Real values from data (token ids, pixels, features) in place of synthetic ones. */
+  row?: QueryRow;
+}
+
+/**
+ * One query's real values, per input name: its row (every dim after the batch, row-major), and
+ * what fills the row past them (the pad token id, silence). `key` names the data item, so that
+ * queries on the same item share one tensor row.
+ */
+export interface QueryRow {
+  key: string;
+  values: Readonly<Record<string, { data: ArrayLike<number>; pad: number }>>;
 }
 
 const AIES_TOKENS = 'mean input tokens per query of AI Energy Score v1 datasets';

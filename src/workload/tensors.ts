@@ -9,7 +9,8 @@ import { SeededRandom, seedFrom } from '../util/random.js';
 import { inputShape, type BatchShape } from './batches.js';
 import { parseConstant } from './fill-constant.js';
 import type { InputPlan, SynthesisPlan } from './input-plan.js';
-import { sinkFor } from './tensor-sink.js';
+import { sinkFor, type Sink } from './tensor-sink.js';
+import type { QueryRow } from './tasks.js';
 
 /** One batch of queries and the tensors that feed it. */
 export interface Batch {
@@ -60,6 +61,10 @@ function buildTensor(
   const realEnd = (r: number): number =>
     r * rowLength + (lengths ? Math.min(seqLength, lengths[r] ?? seqLength) * innerLength : rowLength);
 
+  if (batch.queryRows?.some((row) => row?.values[input.name])) {
+    fillRows(sink, input.name, batch.queryRows, rows, rowLength);
+    return sink.tensor(shape);
+  }
   switch (fill.kind) {
     case 'constant':
       sink.fillConstant(parseConstant(fill.text, input.dtype, input.name));
@@ -149,4 +154,22 @@ function buildTensor(
       break;
   }
   return sink.tensor(shape);
+}
+
+/** Each query's real values from data, cut at the row's length and padded after them. */
+function fillRows(
+  sink: Sink,
+  name: string,
+  queryRows: readonly (QueryRow | undefined)[],
+  rows: number,
+  rowLength: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const value = queryRows[r]?.values[name];
+    if (!value) continue;
+    const start = r * rowLength;
+    const n = Math.min(value.data.length, rowLength);
+    for (let i = 0; i < n; i++) sink.set(start + i, value.data[i]!);
+    if (value.pad !== 0) sink.fill(value.pad, start + n, start + rowLength);
+  }
 }
