@@ -107,5 +107,9 @@ describe('ratings of generative results', () => {
     );
     assert.notEqual(cohortKey(rows[0]!), cohortKey(rows[1]!));
     assert.notEqual(identityKey(rows[0]!), identityKey(rows[1]!));
+    // Batch sizes share a cohort, as in every suite; they stay separate identities.
+    const batch8 = { ...rows[0]!, batchSize: 8 };
+    assert.equal(cohortKey(batch8), cohortKey(rows[0]!));
+    assert.notEqual(identityKey(batch8), identityKey(rows[0]!));
   });
 });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { planBench, type BenchOptions } from '../src/app/bench-plan.js';
+import { inspect } from '../src/app/inspect.js';
 import { inspectModel } from '../src/model/inspect.js';
 import type { RunDocument } from '../src/result/schema.js';
 import { documentProblems } from '../src/result/validate.js';
@@ -263,5 +264,22 @@ describe('bench of generative folders, as a user runs it', () => {
     }
     assert.match(run.stderr, /J\/token/);
     assert.match(run.stderr, /est\./);
+  });
+});
+
+describe('inspect of generative folders', () => {
+  test('a legacy decoder pair is inspected by its first file and says how bench generates with it', async () => {
+    const report = await inspect(path.join(zoo, 'gpt-tiny-legacy'));
+    assert.equal(path.basename(report.path), 'decoder_model.onnx');
+    assert.deepEqual(report.generation, {
+      status: 'found',
+      layout: 'pair',
+      description: 'decoder pair (decoder_model.onnx + decoder_with_past_model.onnx)',
+      cacheInputs: 4,
+      contextTokens: 256,
+      contextSource: 'config.json n_positions',
+      assumptions: [],
+    });
+    assert.equal((await inspect(path.join(zoo, 'encoder-tiny'))).generation, null);
   });
 });

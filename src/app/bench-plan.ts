@@ -10,19 +10,13 @@ import { suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches } from '../workload/batches.js';
 import { checkBatchFits } from '../workload/memory-fit.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
-import {
-  discoverModel,
-  PRECISIONS,
-  selectVariants,
-  type ModelSource,
-  type Precision,
-} from '../model/variants.js';
+import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
 import {
   detectLayout,
   filesFor,
   generativeMainFile,
+  generativeSource,
   readGenerativeFiles,
-  type GenerativeFiles,
 } from '../workload/generation-layout.js';
 import {
   SCHEMA_VERSION,
@@ -312,20 +306,6 @@ export const DEFAULT_MAX_NEW_TOKENS = 10;
 const GENERATIVE_TASKS: string[] = ['text-generation', 'summarization', 'automatic-speech-recognition'];
 
 type GenerationPlan = Awaited<ReturnType<typeof detectLayout>>;
-
-/**
- * A folder whose files make one generative model (a decoder pair, a merged decoder, an
- * encoder-decoder, a genai export), which the variant discovery would refuse as several models.
- */
-function generativeSource(argument: string, files: GenerativeFiles): ModelSource | null {
-  const main = generativeMainFile(files);
-  if (!main || path.resolve(files.folder) !== path.resolve(argument)) return null;
-  const variants = PRECISIONS.flatMap((precision) => {
-    const file = generativeMainFile(filesFor(files, precision));
-    return file?.kind === main.kind ? [{ precision, path: file.path }] : [];
-  });
-  return { name: path.basename(path.resolve(argument)), argument, variants };
-}
 
 /** AI Energy Score's batch size, used unless --batch or the model says otherwise. */
 export const DEFAULT_BATCH = 1;

@@ -32,9 +32,15 @@ Examples:
       if (sink.stdoutFormat === 'json') await sink.write('json', json);
       else {
         await sink.writeFile('json', json);
-        const { variants, inferredTask, ...info } = report;
+        const { variants, inferredTask, generation, ...info } = report;
         const task = `${inferredTask.task} (${inferredTask.reason})`;
-        await sink.text(renderInspectText(info, variants, task, makeChalk(sink.textStream)));
+        const generates =
+          generation === null
+            ? undefined
+            : generation.status === 'found'
+              ? `${generation.description}; ${generation.cacheInputs} cache inputs; context ${generation.contextTokens} tokens (${generation.contextSource})${generation.assumptions.map((a) => `; assumed: ${a}`).join('')}`
+              : `cannot be driven: ${generation.reason}`;
+        await sink.text(renderInspectText(info, variants, task, makeChalk(sink.textStream), generates));
       }
     });
 }

@@ -9,6 +9,8 @@ export function renderInspectText(
   variants: { precision: string; path: string }[],
   task: string,
   chalk: ChalkInstance,
+  /** How bench generates with it, in words; absent for a one-pass model. */
+  generation?: string,
 ): string {
   const lines: string[] = [];
   const heading = (text: string) => lines.push('', chalk.bold(text));
@@ -32,6 +34,7 @@ export function renderInspectText(
       .join(', ')})`,
   );
   lines.push(`  task        ${printable(task)}`);
+  if (generation !== undefined) lines.push(`  generation  ${printable(generation)}`);
   if (variants.length > 1) lines.push(`  variants    ${variants.map((v) => v.precision).join(', ')}`);
   heading('inputs');
   for (const i of info.inputs) {

@@ -57,7 +57,11 @@ function unrated(reason: string): RatingUnrated {
 function referenceMismatch(row: EnergyRow): string | null {
   if (!Object.values(AIES_V1_FILES).includes(row.task as never))
     return `the shipped reference (AI Energy Score v1) has no ${row.task} cohort`;
-  if (ONE_PASS_TASKS.includes(row.task) && comparableProtocol(row) !== 'ai-energy-score') {
+  const generation = row.protocol.startsWith('generation-');
+  if (
+    ONE_PASS_TASKS.includes(row.task) &&
+    (comparableProtocol(row) !== 'ai-energy-score' || (generation && row.batchSize !== 1))
+  ) {
     if (row.protocol === 'energy-score')
       return `the ${row.task} suite runs one forward pass per query where AI Energy Score measured whole generations, so the shipped reference does not compare`;
     if (row.task !== 'text-generation')

@@ -35,16 +35,13 @@ export function protocolOfResult(result: Pick<ConfigResult, 'generation'>): RowP
 }
 
 /**
- * The protocol class a cohort is keyed by: a generation of 10 new tokens at batch 1 with a cache
- * measures what AI Energy Score measured, so it shares AI Energy Score's cohorts; every other
- * budget (or batch, or a run without a cache) keeps its own.
+ * The protocol class a cohort is keyed by: a text generation of 10 new tokens with a cache
+ * measures a query as AI Energy Score did, so it shares AI Energy Score's cohorts (batch sizes
+ * share cohorts, as in every suite; the shipped reference itself takes batch 1 only); every other
+ * budget, or a run without a cache, keeps its own.
  */
-export function comparableProtocol(row: Pick<EnergyRow, 'protocol' | 'batchSize' | 'task'>): string {
-  if (
-    row.protocol === `generation-${AIES_GENERATION_TOKENS}` &&
-    row.batchSize === 1 &&
-    row.task === 'text-generation'
-  )
+export function comparableProtocol(row: Pick<EnergyRow, 'protocol' | 'task'>): string {
+  if (row.protocol === `generation-${AIES_GENERATION_TOKENS}` && row.task === 'text-generation')
     return 'ai-energy-score';
   return row.protocol;
 }
@@ -166,10 +163,7 @@ export function hardwareKey(hardware: string): string {
  * generation also by size class.
  */
 export function cohortKey(
-  row: Pick<
-    EnergyRow,
-    'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass' | 'protocol' | 'batchSize'
-  >,
+  row: Pick<EnergyRow, 'task' | 'hardware' | 'energyBasis' | 'energyStatus' | 'sizeClass' | 'protocol'>,
 ): string {
   const protocol = ONE_PASS_TASKS.includes(row.task) ? comparableProtocol(row) : '';
   const parts = [row.task, hardwareKey(row.hardware), row.energyBasis, row.energyStatus, row.sizeClass ?? ''];

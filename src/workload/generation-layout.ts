@@ -8,7 +8,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dim, ModelInfo, TensorInfo } from '../model/inspect.js';
-import { parseVariantFileName } from '../model/variants.js';
+import { parseVariantFileName, PRECISIONS, type ModelSource } from '../model/variants.js';
 import type { InputOverrides } from './overrides.js';
 
 export type LayoutKind = 'genai' | 'single' | 'merged' | 'pair' | 'seq2seq' | 'no-cache';
@@ -235,6 +235,21 @@ export function generativeMainFile(found: GenerativeFiles): { path: string; kind
   if (f.merged) return { path: f.merged, kind: 'merged' };
   if (f.decoder && f.withPast) return { path: f.decoder, kind: 'pair' };
   return null;
+}
+
+/**
+ * A folder whose files make one generative model (a decoder pair, a merged decoder, an
+ * encoder-decoder, a genai export), which the variant discovery would refuse as several models:
+ * one variant per precision suffix its main file has. Null for anything else.
+ */
+export function generativeSource(argument: string, files: GenerativeFiles): ModelSource | null {
+  const main = generativeMainFile(files);
+  if (!main || path.resolve(files.folder) !== path.resolve(argument)) return null;
+  const variants = PRECISIONS.flatMap((precision) => {
+    const file = generativeMainFile(filesFor(files, precision));
+    return file?.kind === main.kind ? [{ precision, path: file.path }] : [];
+  });
+  return { name: path.basename(path.resolve(argument)), argument, variants };
 }
 
 // ---------------------------------------------------------------------------------------------
