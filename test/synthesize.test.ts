@@ -12,7 +12,7 @@ import { inspectModel, type ModelInfo } from '../src/model/inspect.js';
 import { NO_OVERRIDES, parseOverrides, type InputOverrides } from '../src/workload/overrides.js';
 import { planInputs, type SynthesisPlan } from '../src/workload/input-plan.js';
 import { parseConstant } from '../src/workload/fill-constant.js';
-import { suiteQuerySizes } from '../src/workload/query-sizes.js';
+import { dimsForQueries, suiteQuerySizes } from '../src/workload/query-sizes.js';
 import { planBatches, type BatchShape } from '../src/workload/batches.js';
 import { batchBytes, checkBatchFits, formatBytes } from '../src/workload/memory-fit.js';
 import { buildBatch } from '../src/workload/tensors.js';
@@ -917,5 +917,24 @@ describe('buildBatch memory', () => {
       grown < batch.bytes / 4,
       `heap grew ${formatBytes(grown)} for a ${formatBytes(batch.bytes)} batch`,
     );
+  });
+});
+
+describe('dimsForQueries', () => {
+  const planned = {
+    batch_size: '<batch>',
+    sequence_length: 'per batch: longest query (8-512 tokens, mean 157)',
+    channels: 3,
+  };
+  test('queries from data: their token range and mean replace the suite’s', () => {
+    const sizes: QuerySize[] = [{ tokens: 7 }, { tokens: 22 }, { tokens: 14 }, { tokens: 15 }];
+    assert.deepEqual(dimsForQueries(planned, sizes), {
+      batch_size: '<batch>',
+      sequence_length: 'per batch: longest query (7-22 tokens, mean 14.5, from the data)',
+      channels: 3,
+    });
+  });
+  test('queries without token counts (images, audio) leave the dims as planned', () => {
+    assert.deepEqual(dimsForQueries(planned, [{ audioSamples: 16000 }]), planned);
   });
 });

@@ -10,7 +10,7 @@ import { onnxRuntimeMessage } from '../util/first-line.js';
 import type { InputOverrides } from '../workload/overrides.js';
 import { planInputs, type SynthesisPlan } from '../workload/input-plan.js';
 import { fillHint, outsideDomain } from '../workload/input-roles.js';
-import { suiteQuerySizes } from '../workload/query-sizes.js';
+import { dimsForQueries, suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches, type BatchShape } from '../workload/batches.js';
 import { batchBytes, checkBatchFits } from '../workload/memory-fit.js';
 import { buildBatch, type Batch } from '../workload/tensors.js';
@@ -97,7 +97,7 @@ export class OrtWorkload implements Workload {
     this.cycled = cycled;
     const tokenCounts = querySizes.flatMap((q) => (q.tokens !== undefined ? [q.tokens] : []));
     this.inputs = {
-      dims: plan.dimsUsed,
+      dims: spec.data?.sizes ? dimsForQueries(plan.dimsUsed, querySizes) : plan.dimsUsed,
       distinctBatches: pool.length,
       tokensPerQueryMean: tokenCounts.length
         ? tokenCounts.reduce((a, b) => a + b, 0) / tokenCounts.length
