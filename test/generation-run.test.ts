@@ -185,6 +185,23 @@ describe('planBench for generative models', () => {
     assert.deepEqual(result.inputs!.dims, { batch_size: 1, input_features: '80x3000' });
   });
 
+  test('a vision encoder-decoder is benched as image captioning, generating --max-new-tokens from pixels', async () => {
+    const planned = await planBench(
+      options([path.join(zoo, 'vit-gpt-tiny')], { batchSizes: [2], maxNewTokens: [4] }),
+    );
+    assert.equal(planned.length, 1);
+    const spec = planned[0]!.spec!;
+    assert.equal(spec.task.name, 'image-captioning');
+    assert.equal(spec.taskSource, 'inferred: an image encoder (pixel_values) and a text decoder');
+    assert.equal(spec.generation?.layout.kind, 'seq2seq');
+    assert.equal(spec.generation?.maxNewTokens, 4);
+    const result = await runConfiguration({ ...spec, queries: 4 });
+    assert.equal(result.status, 'ok', result.reason);
+    assert.equal(result.generation!.newTokensPerQuery, 4);
+    assert.equal(result.generation!.promptTokensPerQueryMean, 0);
+    assert.deepEqual(result.inputs!.dims, { batch_size: 2, pixel_values: '3x32x32' });
+  });
+
   test('precision variants of a folder layout each use their own files', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-gen-'));
     try {

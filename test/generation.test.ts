@@ -7,12 +7,19 @@ import { fileURLToPath } from 'node:url';
 
 import * as ort from 'onnxruntime-node';
 
-import { GENAI_CONTEXT, GPT_TINY, WHISPER_FRAMES, WHISPER_MELS } from '../fixtures/build-generative.js';
+import {
+  GENAI_CONTEXT,
+  GPT_TINY,
+  VIT_TINY,
+  WHISPER_FRAMES,
+  WHISPER_MELS,
+} from '../fixtures/build-generative.js';
 import { inspectModel } from '../src/model/inspect.js';
 import { generate, type GenerationSessions } from '../src/runner/generate.js';
 import {
   detectLayout,
   generativeMainFile,
+  readEncoder,
   readGenerativeFiles,
   readSignature,
   type GenerationLayout,
@@ -317,5 +324,73 @@ describe('speech: a Whisper-like encoder-decoder', () => {
     } finally {
       await close();
     }
+  });
+});
+
+describe('captioning: a ViT-like encoder with a text decoder', () => {
+  test('pixel_values are found with their fixed dims, and the cached loop matches recomputing', async () => {
+    const layout = await layoutOf('vit-gpt-tiny');
+    assert.equal(layout.kind, 'seq2seq');
+    assert.equal(path.basename(layout.encoder!.path), 'encoder_model.onnx');
+    const { channels, imageSize } = VIT_TINY;
+    assert.deepEqual(layout.encoder!.features, {
+      name: 'pixel_values',
+      dtype: 'float32',
+      dims: [channels, imageSize, imageSize],
+    });
+    assert.equal(layout.encoder!.inputIds, null);
+    assert.equal(layout.first.encoderHiddenStates, 'encoder_hidden_states');
+    assert.equal(layout.first.encoderAttentionMask, null);
+    assert.equal(layout.decoderStartTokenId, GPT_TINY.bosTokenId);
+    assert.equal(layout.contextTokens, GPT_TINY.positions);
+    assert.equal(layout.contextSource, 'config.json decoder.n_positions');
+    assert.equal(layout.modelType, 'vision-encoder-decoder');
+    const { sessions, close } = await open(layout);
+    try {
+      const batch = 3;
+      const count = batch * channels * imageSize * imageSize;
+      const values = Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011));
+      const features = new ort.Tensor('float32', values, [batch, channels, imageSize, imageSize]);
+      const placeholders = [[1], [1], [1]];
+      const cached = await generate(layout, sessions, placeholders, { maxNewTokens: 8, features });
+      const recomputed = await generate(layout, sessions, placeholders, {
+        maxNewTokens: 8,
+        features,
+        recompute: true,
+      });
+      assert.deepEqual(cached.tokens, recomputed.tokens);
+      assert.ok(cached.tokens.every((row) => row.length === 8 && !row.includes(GPT_TINY.eosTokenId)));
+      assert.notDeepEqual(cached.tokens[0], cached.tokens[1], 'different images, different tokens');
+      await assert.rejects(
+        generate(layout, sessions, placeholders, { maxNewTokens: 2 }),
+        /the encoder needs pixel_values for a batch of 3/,
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  test('an image encoder with a free height is refused, naming the --dim to pin', () => {
+    const encoder = {
+      path: 'encoder_model.onnx',
+      inputs: [
+        {
+          name: 'pixel_values',
+          kind: 'tensor' as const,
+          dtype: 'float32',
+          shape: ['batch_size', 3, 'height', 224],
+        },
+      ],
+      outputs: [
+        { name: 'last_hidden_state', kind: 'tensor' as const, dtype: 'float32', shape: ['b', 'p', 32] },
+      ],
+    };
+    assert.deepEqual(readEncoder(encoder, NO_OVERRIDES), {
+      unsupported:
+        "the encoder's pixel_values has a dim 'height' that is not fixed: pin it with --dim height=N (ViT takes 3 × 224 × 224)",
+    });
+    const pinned = readEncoder(encoder, { ...NO_OVERRIDES, dims: { height: 224 } });
+    assert.ok('encoder' in pinned);
+    assert.deepEqual(pinned.encoder.features?.dims, [3, 224, 224]);
   });
 });

@@ -123,13 +123,16 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
         : { task: 'custom' as const, reason: 'no variant to inspect' };
       task = getTask(inferred.task);
       taskSource = `inferred: ${inferred.reason}`;
-      // The decoder of a speech encoder-decoder looks like a summarizer's; its encoder says otherwise.
+      // The decoder of a speech or vision encoder-decoder looks like a summarizer's; its encoder says otherwise.
       const encoderFile = generativeFiles?.files.encoder;
       if (encoderFile && source.variants.some((v) => v.path === generativeMainFile(generativeFiles)?.path)) {
         const encoder = await inspectModel(encoderFile);
         if (encoder.inputs.some((i) => i.name === 'input_features')) {
           task = getTask('automatic-speech-recognition');
           taskSource = 'inferred: a speech encoder (input_features) and a text decoder';
+        } else if (encoder.inputs.some((i) => i.name === 'pixel_values')) {
+          task = getTask('image-captioning');
+          taskSource = 'inferred: an image encoder (pixel_values) and a text decoder';
         }
       }
     }
@@ -303,7 +306,12 @@ export function threadCountsOf(options: Pick<BenchOptions, 'threads'>): (number 
 export const DEFAULT_MAX_NEW_TOKENS = 10;
 
 /** Tasks that generate: run through the generation loop where the model has a layout for it. */
-const GENERATIVE_TASKS: string[] = ['text-generation', 'summarization', 'automatic-speech-recognition'];
+const GENERATIVE_TASKS: string[] = [
+  'text-generation',
+  'summarization',
+  'automatic-speech-recognition',
+  'image-captioning',
+];
 
 type GenerationPlan = Awaited<ReturnType<typeof detectLayout>>;
 

@@ -32,7 +32,10 @@ export interface GenerateOptions {
    */
   recompute?: boolean;
   clock?: Clock;
-  /** A speech encoder's input_features for the batch ([batch, mels, frames]); the prompts then only count the queries. */
+  /**
+   * A speech or image encoder's input for the batch (input_features [batch, mels, frames] or
+   * pixel_values [batch, channels, height, width]); the prompts then only count the queries.
+   */
   features?: ort.Tensor;
 }
 
@@ -179,7 +182,7 @@ export async function generate(
     let encoderMask: number[][] = [];
     if (enc.features) {
       if (!options.features || options.features.dims[0] !== batch) {
-        throw new RangeError(`a speech encoder needs input_features for a batch of ${batch}`);
+        throw new RangeError(`the encoder needs ${enc.features.name} for a batch of ${batch}`);
       }
       feeds[enc.features.name] = options.features;
     } else if (enc.inputIds) {

@@ -54,7 +54,10 @@ export class GenerationWorkload implements Workload {
   private cursor = 0;
   private prefillCursor = 0;
   private readonly notes: string[] = [];
-  /** A speech encoder's input_features, one tensor per batch size (the suite's clips are all 30 s). */
+  /**
+   * A speech or image encoder's input, one tensor per batch size (the suite's clips are all 30 s;
+   * an image encoder's size is fixed by the model).
+   */
   private readonly features = new Map<number, ort.Tensor>();
 
   constructor(spec: OrtWorkloadSpec, generation: GenerationSpec, clock: Clock = systemClock) {
@@ -154,8 +157,8 @@ export class GenerationWorkload implements Workload {
     const { spec } = this;
     const { layout } = this.generation;
     const sizes = sampleQuerySizes(spec.task, spec.queries, spec.seed);
-    // A speech encoder hears the audio; the decoder starts from its start token alone.
-    const speech = layout.encoder?.features !== null && layout.encoder?.features !== undefined;
+    // A speech or image encoder takes the query; the decoder starts from its start token alone.
+    const encoded = layout.encoder?.features ?? null;
     const vocab = layout.vocabSize ?? FALLBACK_VOCAB;
     if (layout.vocabSize === null)
       this.notes.push(`the vocabulary is unknown: prompt ids drawn from 0-${vocab - 1}`);
@@ -164,7 +167,7 @@ export class GenerationWorkload implements Workload {
     const prompts: number[][] = [];
     let clipped = 0;
     for (const size of sizes) {
-      const wanted = speech ? 1 : Math.max(1, size.tokens ?? spec.task.promptTokens ?? 16);
+      const wanted = encoded ? 1 : Math.max(1, size.tokens ?? spec.task.promptTokens ?? 16);
       const length = Math.min(wanted, room);
       if (length < wanted) clipped++;
       const ids: number[] = [];
@@ -175,14 +178,14 @@ export class GenerationWorkload implements Workload {
       prompts.push(ids);
     }
     this.promptsClipped = clipped;
-    this.promptTokensPerQueryMean = speech ? 0 : prompts.reduce((s, p) => s + p.length, 0) / prompts.length;
+    this.promptTokensPerQueryMean = encoded ? 0 : prompts.reduce((s, p) => s + p.length, 0) / prompts.length;
     this.batches = [];
     for (let i = 0; i < prompts.length; i += spec.batchSize)
       this.batches.push(prompts.slice(i, i + spec.batchSize));
     this.runs = this.batches.map((b) => ({ queries: b.length }));
     this.inputs = {
-      dims: speech
-        ? { batch_size: spec.batchSize, input_features: layout.encoder!.features!.dims.join('x') }
+      dims: encoded
+        ? { batch_size: spec.batchSize, [encoded.name]: encoded.dims.join('x') }
         : {
             batch_size: spec.batchSize,
             sequence_length: `per batch: longest prompt (1-${room} tokens, mean ${Math.round(this.promptTokensPerQueryMean)})`,
@@ -225,7 +228,10 @@ export class GenerationWorkload implements Workload {
     };
   }
 
-  /** The batch's input_features where the encoder is a speech encoder: made once per batch size. */
+  /**
+   * The batch's input_features or pixel_values where the encoder takes one (standard normal, as
+   * the one-pass image models get): made once per batch size.
+   */
   private featuresOf(batch: readonly number[][]): { features?: ort.Tensor } {
     const spec = this.generation.layout.encoder?.features;
     if (!spec) return {};
@@ -233,7 +239,7 @@ export class GenerationWorkload implements Workload {
     if (!tensor) {
       const dims = [batch.length, ...spec.dims];
       const count = dims.reduce((a, b) => a * b, 1);
-      const rng = new SeededRandom(seedFrom('input_features', this.spec.seed));
+      const rng = new SeededRandom(seedFrom(spec.name, this.spec.seed));
       const values = new Float32Array(count);
       for (let i = 0; i < count; i++) values[i] = rng.normal();
       tensor =

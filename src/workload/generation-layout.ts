@@ -45,16 +45,22 @@ export interface DecoderSignature {
   cache: CacheSlot[];
 }
 
-/** An encoder run once per query: of token ids (text) or of log-mel features (speech). */
+/** An encoder run once per query: of token ids (text), log-mel features (speech) or pixels (image). */
 export interface EncoderSignature {
   path: string;
   /** Text encoders: the prompt's ids and mask. */
   inputIds: NamedInput | null;
   attentionMask: NamedInput | null;
-  /** Speech encoders (Whisper): `input_features` and its shape past the batch, [mels, frames]. */
+  /**
+   * Speech encoders (Whisper's `input_features`, [mels, frames] past the batch) and image encoders
+   * (ViT's `pixel_values`, [channels, height, width]): the input and its shape past the batch.
+   */
   features: (NamedInput & { dims: number[] }) | null;
   output: string;
 }
+
+/** The encoder inputs that take one fixed-shape float tensor per query. */
+export const ENCODER_TENSOR_INPUTS: readonly string[] = ['input_features', 'pixel_values'];
 
 /** The encoder's signature, or why it cannot be driven. */
 export function readEncoder(
@@ -77,20 +83,23 @@ export function readEncoder(
         output,
       },
     };
-  const features = encoder.inputs.find((i) => i.name === 'input_features');
+  // Speech (Whisper's log-mel input_features) or image (ViT's pixel_values): one fixed-shape tensor.
+  const features = encoder.inputs.find((i) => ENCODER_TENSOR_INPUTS.includes(i.name));
   const others = encoder.inputs.filter((i) => i !== features).map((i) => i.name);
   if (!features || others.length > 0 || !['float32', 'float16'].includes(features.dtype)) {
     const names = encoder.inputs.map((i) => i.name).join(', ');
     return {
-      unsupported: `the encoder takes ${names}: text encoders (input_ids) and speech encoders (input_features alone) are driven; image encoders run one forward pass (--task custom)`,
+      unsupported: `the encoder takes ${names}: text encoders (input_ids), speech encoders (input_features alone) and image encoders (pixel_values alone) are driven`,
     };
   }
+  const example =
+    features.name === 'pixel_values' ? 'ViT takes 3 × 224 × 224' : 'Whisper takes 80 or 128 × 3000';
   const dims: number[] = [];
   for (const d of (features.shape ?? []).slice(1)) {
     const size = typeof d === 'number' ? d : d ? overrides.dims[d] : undefined;
     if (size === undefined || size < 1) {
       return {
-        unsupported: `the encoder's input_features has a dim ${d ? `'${d}'` : 'without a name'} that is not fixed: pin it with --dim ${d ?? 'NAME'}=N (Whisper takes 80 or 128 × 3000)`,
+        unsupported: `the encoder's ${features.name} has a dim ${d ? `'${d}'` : 'without a name'} that is not fixed: pin it with --dim ${d ?? 'NAME'}=N (${example})`,
       };
     }
     dims.push(size);
@@ -602,6 +611,9 @@ export async function detectLayout(request: LayoutRequest): Promise<LayoutDetect
     [config, ['max_position_embeddings'], 'config.json max_position_embeddings'],
     [config, ['n_positions'], 'config.json n_positions'],
     [config, ['max_target_positions'], 'config.json max_target_positions'],
+    // A VisionEncoderDecoder's config nests its decoder's.
+    [config, ['decoder', 'max_position_embeddings'], 'config.json decoder.max_position_embeddings'],
+    [config, ['decoder', 'n_positions'], 'config.json decoder.n_positions'],
   ];
   for (const [obj, keys, source] of fromConfig) {
     const value = numberAt(obj, keys);

@@ -141,7 +141,8 @@ const TASKS: Record<TaskName, TaskDefinition> = {
   },
   'image-captioning': {
     name: 'image-captioning',
-    description: 'describe an image (COCO 2014, Red Caps, New Yorker Caption Contest); one pass per query',
+    description:
+      'describe an image (COCO 2014, Red Caps, New Yorker Caption Contest); a generation through a vision encoder-decoder, one pass per query otherwise',
     modality: 'image',
     queries: 1000,
     distribution: {
