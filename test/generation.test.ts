@@ -59,7 +59,14 @@ const PROMPTS = [
   [7, 7, 200, 13, 61, 99, 150, 42, 11, 180, 77],
 ];
 
-const DECODERS = ['gpt-tiny', 'gpt-tiny-legacy', 'gpt-tiny-merged', 'gpt-tiny-nocache', 'gpt-tiny-genai'];
+const DECODERS = [
+  'gpt-tiny',
+  'gpt-tiny-legacy',
+  'gpt-tiny-merged',
+  'gpt-tiny-nocache',
+  'gpt-tiny-genai',
+  'gpt-tiny-genai-combined',
+];
 
 describe('generation layouts of the fixtures', () => {
   test('each decoder folder is detected with its files, names and dtypes', async () => {
@@ -109,6 +116,16 @@ describe('generation layouts of the fixtures', () => {
     assert.equal(genai.first.positionIds, null);
     assert.equal(genai.contextTokens, GENAI_CONTEXT);
     assert.equal(genai.contextSource, 'genai_config.json model.context_length');
+
+    const combined = await layoutOf('gpt-tiny-genai-combined');
+    assert.equal(combined.kind, 'genai');
+    assert.deepEqual(combined.first.inputIds, { name: 'input_ids', dtype: 'int32' });
+    assert.equal(combined.first.positionIds, null);
+    assert.deepEqual(
+      combined.first.cache.map((c) => [c.past, c.present, c.dtype, c.emptyShape.join('x'), c.batchAxis]),
+      [0, 1].map((l) => [`past_${l}`, `present_${l}`, 'float32', '2x1x2x0x16', 1]),
+    );
+    assert.equal(combined.contextTokens, GENAI_CONTEXT);
 
     const bart = await layoutOf('bart-tiny');
     assert.equal(bart.kind, 'seq2seq');
