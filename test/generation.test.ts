@@ -179,6 +179,42 @@ describe('greedy generation', () => {
   }
 });
 
+describe('float16: gpt-tiny/model_fp16.onnx', () => {
+  test('the loop drives float16 pasts and logits and gives the fp32 tokens', async () => {
+    const folder = path.join(zoo, 'gpt-tiny');
+    const files = await readGenerativeFiles(folder);
+    const detect = async (file: string) => {
+      const detection = await detectLayout({
+        model: await inspectModel(path.join(folder, file)),
+        files,
+        overrides: NO_OVERRIDES,
+        inspect: inspectModel,
+      });
+      assert.equal(detection.status, 'found', JSON.stringify(detection));
+      if (detection.status !== 'found') throw new Error('unreachable');
+      return detection.layout;
+    };
+    const half = await detect('model_fp16.onnx');
+    assert.equal(half.kind, 'single');
+    assert.deepEqual(
+      half.first.cache.map((c) => [c.past, c.dtype]),
+      [0, 1].flatMap((l) => ['key', 'value'].map((k) => [`past_key_values.${l}.${k}`, 'float16'])),
+    );
+    const generations: number[][][] = [];
+    for (const layout of [await detect('model.onnx'), half]) {
+      const { sessions, close } = await open(layout);
+      try {
+        const batched = await generate(layout, sessions, PROMPTS, { maxNewTokens: 10 });
+        assert.ok(batched.finite);
+        generations.push(batched.tokens);
+      } finally {
+        await close();
+      }
+    }
+    assert.deepEqual(generations[1], generations[0]);
+  });
+});
+
 describe('layouts it cannot drive, and what it assumes', () => {
   const context = { genaiPatterns: [], dimSizes: {}, headSize: undefined, kvHeads: undefined };
   const tensor = (name: string, dtype: string, shape: (number | string)[]) => ({
