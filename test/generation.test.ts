@@ -66,7 +66,14 @@ const PROMPTS = [
   [7, 7, 200, 13, 61, 99, 150, 42, 11, 180, 77],
 ];
 
-const DECODERS = ['gpt-tiny', 'gpt-tiny-legacy', 'gpt-tiny-merged', 'gpt-tiny-nocache', 'gpt-tiny-genai'];
+const DECODERS = [
+  'gpt-tiny',
+  'gpt-tiny-legacy',
+  'gpt-tiny-merged',
+  'gpt-tiny-nocache',
+  'gpt-tiny-genai',
+  'gpt-tiny-genai-combined',
+];
 
 describe('generation layouts of the fixtures', () => {
   test('each decoder folder is detected with its files, names and dtypes', async () => {
@@ -116,6 +123,16 @@ describe('generation layouts of the fixtures', () => {
     assert.equal(genai.first.positionIds, null);
     assert.equal(genai.contextTokens, GENAI_CONTEXT);
     assert.equal(genai.contextSource, 'genai_config.json model.context_length');
+
+    const combined = await layoutOf('gpt-tiny-genai-combined');
+    assert.equal(combined.kind, 'genai');
+    assert.deepEqual(combined.first.inputIds, { name: 'input_ids', dtype: 'int32' });
+    assert.equal(combined.first.positionIds, null);
+    assert.deepEqual(
+      combined.first.cache.map((c) => [c.past, c.present, c.dtype, c.emptyShape.join('x'), c.batchAxis]),
+      [0, 1].map((l) => [`past_${l}`, `present_${l}`, 'float32', '2x1x2x0x16', 1]),
+    );
+    assert.equal(combined.contextTokens, GENAI_CONTEXT);
 
     const bart = await layoutOf('bart-tiny');
     assert.equal(bart.kind, 'seq2seq');
@@ -167,6 +184,42 @@ describe('greedy generation', () => {
       }
     });
   }
+});
+
+describe('float16: gpt-tiny/model_fp16.onnx', () => {
+  test('the loop drives float16 pasts and logits and gives the fp32 tokens', async () => {
+    const folder = path.join(zoo, 'gpt-tiny');
+    const files = await readGenerativeFiles(folder);
+    const detect = async (file: string) => {
+      const detection = await detectLayout({
+        model: await inspectModel(path.join(folder, file)),
+        files,
+        overrides: NO_OVERRIDES,
+        inspect: inspectModel,
+      });
+      assert.equal(detection.status, 'found', JSON.stringify(detection));
+      if (detection.status !== 'found') throw new Error('unreachable');
+      return detection.layout;
+    };
+    const half = await detect('model_fp16.onnx');
+    assert.equal(half.kind, 'single');
+    assert.deepEqual(
+      half.first.cache.map((c) => [c.past, c.dtype]),
+      [0, 1].flatMap((l) => ['key', 'value'].map((k) => [`past_key_values.${l}.${k}`, 'float16'])),
+    );
+    const generations: number[][][] = [];
+    for (const layout of [await detect('model.onnx'), half]) {
+      const { sessions, close } = await open(layout);
+      try {
+        const batched = await generate(layout, sessions, PROMPTS, { maxNewTokens: 10 });
+        assert.ok(batched.finite);
+        generations.push(batched.tokens);
+      } finally {
+        await close();
+      }
+    }
+    assert.deepEqual(generations[1], generations[0]);
+  });
 });
 
 describe('layouts it cannot drive, and what it assumes', () => {

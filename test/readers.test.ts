@@ -604,7 +604,7 @@ describe('models', () => {
   test('a folder of model folders lists them and says to pass them', async () => {
     assertUsage(
       await cli(['bench', 'fixtures/zoo']),
-      'no .onnx model in fixtures/zoo itself, but it holds 14 model folders: bart-tiny, cnn-small, encoder-medium, encoder-small, encoder-tiny, gpt-tiny, gpt-tiny-genai, gpt-tiny-legacy, gpt-tiny-merged, gpt-tiny-nocache, mlp-small, speech-encoder, vit-gpt-tiny, whisper-tiny',
+      'no .onnx model in fixtures/zoo itself, but it holds 15 model folders: bart-tiny, cnn-small, encoder-medium, encoder-small, encoder-tiny, gpt-tiny, gpt-tiny-genai, gpt-tiny-genai-combined, gpt-tiny-legacy, gpt-tiny-merged, gpt-tiny-nocache, mlp-small, speech-encoder, vit-gpt-tiny, whisper-tiny',
       '  hint: pass the models to measure: energy-score bench fixtures/zoo/bart-tiny fixtures/zoo/cnn-small fixtures/zoo/encoder-medium fixtures/zoo/encoder-small … (bench takes several; inspect takes one)\n',
     );
   });

@@ -131,7 +131,7 @@ describe('committed models', () => {
   const onnxFiles = listFiles(fixturesDir).filter((f) => f.endsWith('.onnx') && f !== 'bad/not-onnx.onnx');
 
   test('carry the IR version, opset and producer ORT 1.30 expects', () => {
-    assert.equal(onnxFiles.length, 37);
+    assert.equal(onnxFiles.length, 39);
     for (const relative of onnxFiles) {
       const model = decodeModel(fs.readFileSync(fixture(relative)));
       assert.equal(toNumber(model.irVersion), 10, relative);
