@@ -129,9 +129,12 @@ Examples:
   energy-score bench a.onnx b.onnx --rate-within-run   star ratings among this run's configurations
   energy-score bench model.onnx --cohort earlier/*.json --scale log
   energy-score bench model.onnx --batch 1,8,32 --html report.html --region FRA --price 0.25
+  energy-score bench ./gpt2-onnx --max-new-tokens 10,100   a generative folder: J/token, prefill/decode
+  energy-score bench ./bert --data reviews.csv --data-column text   your own text, through its tokenizer
+  energy-score bench model.onnx --threads 1,2 --spin off   threads and spinning are energy levers too
 
-Energy: the best meter per domain is picked (NVML, nvidia-smi, RAPL, else an estimate from
-the CPU's TDP and load, labelled estimated). Idle power is measured first; each configuration
+Energy: the best meter per domain is picked (NVML, nvidia-smi, RAPL, else an estimate from a
+CPU power model and this process's CPU time, labelled estimated, with its model band). Idle power is measured first; each configuration
 runs windows as short as its meters allow (at least --min-window seconds), cycling through the
 suite's batches until every query has run once and the 95 % interval of energy per query is
 within --target-ci percent, or until --max-seconds, a hard cap, is spent.
