@@ -117,9 +117,7 @@ export async function prepareData(request: DataRequest): Promise<PreparedData> {
   const prepared =
     target.modality === 'text'
       ? await textData(request, target.input, user)
-      : target.modality === 'image'
-        ? await imageData(request, target.input, user)
-        : await audioData(request, target.input, user);
+      : await mediaData(target.modality, request, target.input, user);
   if (prepared.sizes) {
     prepared.info.preprocessMs = performance.now() - started;
     prepared.info.preprocessMsPerItem =
@@ -214,21 +212,45 @@ function bundledFiles(dir: string, extensions: string[]): { files: MediaFile[]; 
   return { files, sha256: hash.digest('hex') };
 }
 
-async function imageData(
+/** What differs between the two media the model's own preprocessing reads. */
+const MEDIA = {
+  image: {
+    bundledDir: BUNDLED_IMAGES,
+    extensions: IMAGE_EXTENSIONS,
+    bundledName: 'bundled:images',
+    unfit: (why: string) => `the bundled images do not fit this model (${why}): synthetic pixel values`,
+    queries: imageQueries,
+  },
+  audio: {
+    bundledDir: BUNDLED_SPEECH,
+    extensions: AUDIO_EXTENSIONS,
+    bundledName: 'bundled:speech',
+    unfit: (why: string) => `the bundled speech does not fit this model (${why}): synthetic audio`,
+    queries: async (...args: Parameters<typeof audioQueries>) => {
+      const out = await audioQueries(...args);
+      return { ...out, note: out.notes.length ? out.notes.join('; ') : null };
+    },
+  },
+} as const;
+
+/** Images or audio, the user's or the bundled set, through the model's preprocessor config. */
+async function mediaData(
+  kind: 'image' | 'audio',
   request: DataRequest,
   inputName: string,
   user: UserData | null,
 ): Promise<PreparedData> {
+  const medium = MEDIA[kind];
   const input = request.plan.inputs.find((i) => i.name === inputName)!;
   const source =
-    user && user.kind === 'image'
-      ? user
-      : { ...bundledFiles(BUNDLED_IMAGES, IMAGE_EXTENSIONS), kind: 'image' as const };
+    user && user.kind === kind ? user : { ...bundledFiles(medium.bundledDir, medium.extensions), kind };
   try {
-    const out = await imageQueries(request.model.path, input, source.files, request.queries);
+    const out = await medium.queries(request.model.path, input, source.files, request.queries);
     return {
       info: {
-        source: user ? `file:${request.choice.kind === 'path' ? request.choice.path : ''}` : 'bundled:images',
+        source: user
+          ? `file:${request.choice.kind === 'path' ? request.choice.path : ''}`
+          : medium.bundledName,
         tokenizer: null,
         preprocessing: out.preprocessing,
         queries: out.distinct,
@@ -240,50 +262,14 @@ async function imageData(
       sizes: out.sizes,
     };
   } catch (err) {
-    // The bundled images are a default: a model that cannot take them runs on synthetic ones.
+    // The bundled set is a default: a model that cannot take it runs on synthetic values. A
+    // broken preprocessor config, or the user's own files, are errors.
     if (
       user ||
       !(err instanceof EnergyScoreError) ||
       /preprocessor_config\.json(:| is| could)/.test(err.message)
     )
       throw err;
-    return syntheticData(`the bundled images do not fit this model (${err.message}): synthetic pixel values`);
-  }
-}
-
-async function audioData(
-  request: DataRequest,
-  inputName: string,
-  user: UserData | null,
-): Promise<PreparedData> {
-  const input = request.plan.inputs.find((i) => i.name === inputName)!;
-  const source =
-    user && user.kind === 'audio'
-      ? user
-      : { ...bundledFiles(BUNDLED_SPEECH, AUDIO_EXTENSIONS), kind: 'audio' as const };
-  try {
-    const out = await audioQueries(request.model.path, input, source.files, request.queries);
-    return {
-      info: {
-        source: user ? `file:${request.choice.kind === 'path' ? request.choice.path : ''}` : 'bundled:speech',
-        tokenizer: null,
-        preprocessing: out.preprocessing,
-        queries: out.distinct,
-        sha256: source.sha256,
-        preprocessMs: 0,
-        preprocessMsPerItem: null,
-        note: out.notes.length ? out.notes.join('; ') : null,
-      },
-      sizes: out.sizes,
-    };
-  } catch (err) {
-    // The bundled speech is a default: a model that cannot take it runs on synthetic audio.
-    if (
-      user ||
-      !(err instanceof EnergyScoreError) ||
-      /preprocessor_config\.json(:| is| could)/.test(err.message)
-    )
-      throw err;
-    return syntheticData(`the bundled speech does not fit this model (${err.message}): synthetic audio`);
+    return syntheticData(medium.unfit(err.message));
   }
 }
