@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import si from 'systeminformation';
+import { systemCpu } from '../devices/system-cpu.js';
 import { microarchitecture, readCpuInfo } from '../devices/cpuid.js';
 import { readGpuInventory } from '../devices/gpu-inventory.js';
 import type { Environment } from '../result/schema.js';
@@ -26,7 +26,7 @@ export function onnxruntimeVersion(): string {
 
 export async function collectEnvironment(): Promise<Environment> {
   // systeminformation reads the CPU's marketing name, which os.cpus() often truncates.
-  const cpu = await si.cpu().catch(() => undefined);
+  const cpu = await systemCpu().catch(() => undefined);
   const inventory = await readGpuInventory();
   // From CPUID family and model, which a VM keeps when it hides the brand ("Intel Xeon Processor").
   const cpuInfo = await readCpuInfo();

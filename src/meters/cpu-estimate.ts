@@ -19,12 +19,12 @@
  * where its resident memory is not followed (`measure`); info.details.attribution says which.
  */
 import os from 'node:os';
-import si from 'systeminformation';
 
 import { runError } from '../errors.js';
 import type { CpuPowerTable } from '../devices/cpu-power-table.js';
 import type { PowerProfileTable } from '../devices/power-profiles.js';
 import { PROC_PATHS } from '../devices/proc-stat.js';
+import { systemCpu } from '../devices/system-cpu.js';
 import { clampLoad, resolvePowerModel, type CpuIdentity } from './power-model.js';
 import { cpuWindow, processCpuTimes, sampleCpu, type CpuSample, type CpuTimeSources } from './cpu-time.js';
 import { nowS } from '../util/clock.js';
@@ -128,7 +128,7 @@ export interface CpuEstimateOptions {
 }
 
 async function defaultIdentity(): Promise<CpuIdentity> {
-  const c = await si.cpu();
+  const c = await systemCpu();
   return { manufacturer: c.manufacturer, brand: c.brand, processors: c.processors };
 }
 
