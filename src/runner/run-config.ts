@@ -17,6 +17,7 @@ import type { EnergyMeter } from '../meters/types.js';
 import { DEFAULT_PROTOCOL, type ProtocolSettings } from './protocol.js';
 import { OrtWorkload, type OrtWorkloadSpec } from './ort-workload.js';
 import { GenerationWorkload, type GenerationSpec } from './generation-workload.js';
+import type { Workload } from './workload.js';
 import { generationFigures } from './generation-figures.js';
 import { budgetWarnings, runTrials, trialsEnergy, type TrialsOutcome } from './trials.js';
 
@@ -153,10 +154,9 @@ async function measure(
   const temperaturesBefore = meters.length ? ((await energy?.gpuTemperaturesC?.()) ?? null) : null;
   // A generative configuration first runs the prefill-only pass on its own windows, as
   // optimum-benchmark does, so that decode energy is generate − prefill.
-  let prefill: TrialsOutcome | null = null;
-  if (workload instanceof GenerationWorkload) {
-    prefill = await runTrials({
-      workload: workload.prefillPass(),
+  const trialsOf = (w: Pick<Workload, 'runBatch'>) =>
+    runTrials({
+      workload: w,
       passBatches,
       device: spec.device,
       meters,
@@ -164,16 +164,9 @@ async function measure(
       signal: hooks.signal,
       onProgress,
     });
-  }
-  const outcome = await runTrials({
-    workload,
-    passBatches,
-    device: spec.device,
-    meters,
-    protocol: energy?.protocol ?? DEFAULT_PROTOCOL,
-    signal: hooks.signal,
-    onProgress,
-  });
+  const prefill: TrialsOutcome | null =
+    workload instanceof GenerationWorkload ? await trialsOf(workload.prefillPass()) : null;
+  const outcome = await trialsOf(workload);
   if (outcome.interrupted || prefill?.interrupted) {
     const unfinished = meters.length ? 'the trials' : 'the suite';
     return {
