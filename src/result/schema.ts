@@ -267,6 +267,64 @@ export interface GenerationFigures {
   assumptions: string[];
 }
 
+/** One figure comparing a configuration's outputs with its reference's on the same queries. */
+export interface FidelityFigure {
+  /**
+   * What is compared: `top1-agreement`, `max-abs-logit-delta`, `cosine-mean`, `cosine-min`,
+   * `token-agreement`, `kl-mean`, `span-agreement`, `relative-error-max`, `relative-error-mean`.
+   */
+  metric: string;
+  value: number;
+  /** The limit the figure is held to; null for a figure that is only reported. */
+  threshold: number | null;
+  /** Whether a passing value is at least (`min`) or at most (`max`) the threshold. */
+  bound: 'min' | 'max';
+  /** null where there is no threshold. */
+  pass: boolean | null;
+}
+
+/**
+ * How far a configuration's answers hold against its reference: label-free agreement on the
+ * same inputs, computed outside the measured windows.
+ */
+export interface Fidelity {
+  /** The reference configuration's id. */
+  reference: string;
+  /**
+   * `same-model`: the reference is this model's fp32 at batch 1 (or a --reference of the same
+   * model). `other-model`: agreement with another model named by --reference, not accuracy.
+   */
+  relation: 'same-model' | 'other-model';
+  /** The headline figure: the first of `figures` that has a threshold. */
+  metric: string;
+  value: number;
+  threshold: number;
+  /** Every figure with a threshold passes. */
+  pass: boolean;
+  /** Queries compared. */
+  queries: number;
+  /** Every figure, the headline first. */
+  figures: FidelityFigure[];
+  /** Where the compared inputs came from (as `inputs.data.source`). */
+  inputs: string;
+}
+
+/** How a precision variant the folder lacked was made from its fp32 model. */
+export interface Conversion {
+  converted: true;
+  /** The fp32 file it was made from, and its sha256 (the cache key with the converter version). */
+  sourceFile: string;
+  sourceSha256: string;
+  /** What the converter did, in words (e.g. "fp16 (onnxruntime float16.py rules), keep_io_types, 3 ops kept fp32"). */
+  recipe: string;
+  converterVersion: string;
+  /** The converted file in the cache. */
+  cachedFile: string;
+  /** Nodes by op type before and after, subgraphs included. */
+  opCountsBefore: Record<string, number>;
+  opCountsAfter: Record<string, number>;
+}
+
 export interface ConfigResult {
   /** model/precision/batch/device: unique within a run, stable across runs. */
   id: string;
@@ -318,6 +376,10 @@ export interface ConfigResult {
   rating: Rating;
   /** Generative configurations only (protocol: generation); absent for one-pass ones and in older files. */
   generation?: GenerationFigures;
+  /** Present when the variant was converted in the tool; absent for the user's own files. */
+  conversion?: Conversion;
+  /** Agreement with the reference configuration; absent for the reference itself and in older files. */
+  fidelity?: Fidelity;
 }
 
 export interface Environment {

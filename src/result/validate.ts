@@ -14,6 +14,9 @@ import {
   SIZE_CLASSES,
   type CarbonSettings,
   type ConfigResult,
+  type Conversion,
+  type Fidelity,
+  type FidelityFigure,
   type DomainEnergy,
   type EnergyMeasured,
   type EnergyNotMeasured,
@@ -375,6 +378,39 @@ const generation = object<GenerationFigures>({
   assumptions: list(str),
 });
 
+const fidelityFigure = object<FidelityFigure>({
+  metric: str,
+  value: num,
+  threshold: nullable(num),
+  bound: oneOf(['min', 'max']),
+  pass: nullable(bool),
+});
+
+const fidelity = object<Fidelity>({
+  reference: str,
+  relation: oneOf(['same-model', 'other-model']),
+  metric: str,
+  value: num,
+  threshold: num,
+  pass: bool,
+  queries: int(1),
+  figures: list(fidelityFigure),
+  inputs: str,
+});
+
+const conversion = object<Conversion>({
+  converted: (v, p, out) => {
+    if (v !== true) out.bad(p, v, 'true');
+  },
+  sourceFile: str,
+  sourceSha256: str,
+  recipe: str,
+  converterVersion: str,
+  cachedFile: str,
+  opCountsBefore: record(int(0)),
+  opCountsAfter: record(int(0)),
+});
+
 const configResult = object<ConfigResult>({
   id: str,
   status: oneOf(['ok', 'skipped', 'failed', 'interrupted']),
@@ -433,6 +469,8 @@ const configResult = object<ConfigResult>({
   energy,
   rating,
   generation: optional(generation),
+  conversion: optional(conversion),
+  fidelity: optional(fidelity),
 });
 
 const gpuEntry = object<GpuInventoryEntry>({
