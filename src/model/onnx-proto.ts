@@ -75,6 +75,8 @@ export interface AttributeProto {
   s?: Uint8Array;
   t?: TensorProto;
   g?: GraphProto;
+  graphs?: GraphProto[];
+  tensors?: TensorProto[];
   floats?: number[];
   ints?: Int64[];
   strings?: Uint8Array[];

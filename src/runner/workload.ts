@@ -42,3 +42,40 @@ export interface Workload {
   /** Frees what prepare took; safe to call whether or not prepare ran or succeeded. */
   release(): Promise<void>;
 }
+
+/** One output of one query, the batch axis taken away; float outputs as float32 whatever their type. */
+export interface SampledTensor {
+  dims: number[];
+  data: Float32Array;
+}
+
+/**
+ * What a sample of queries gave, outside the measured windows, to compare a configuration's
+ * answers with its reference's. Queries are the suite's first ones, in order, whatever the batch.
+ */
+export type OutputSample =
+  /** One-pass tasks: each query's outputs by name. */
+  | { kind: 'tensors'; queries: Record<string, SampledTensor>[] }
+  /** Generation: each query's own greedy continuation, and next-token log-probabilities. */
+  | {
+      kind: 'generation';
+      queries: {
+        /** The new tokens of the free-running greedy loop. */
+        tokens: number[];
+        /**
+         * Log-softmax of the next-token logits at each step along the forced continuation (the
+         * reference's tokens when given, else this query's own), one row of vocab size per step.
+         */
+        logProbs: Float32Array[];
+      }[];
+    };
+
+/** A workload that can give its answers for comparison (the fidelity check). */
+export interface SampledWorkload extends Workload {
+  /**
+   * Runs the first `count` queries (after prepare, never inside a window) and returns their
+   * outputs. For generation, `forcedTokens[i]` is the continuation the log-probabilities of
+   * query i are taken along (teacher forcing on the reference's tokens).
+   */
+  sampleOutputs(count: number, forcedTokens?: readonly (readonly number[])[]): Promise<OutputSample>;
+}
