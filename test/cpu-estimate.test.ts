@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   cpuEstimateMeterFactories,
   cpuEstimateMeterFactory,
+  demandEnergyJ,
   estimateDimmCount,
   ESTIMATE_WARNING,
   RAM_ESTIMATE_WARNING,
@@ -222,6 +223,54 @@ describe('cpu-estimate meter: attribution by CPU time', () => {
     const r = await meter.between(m0, await step(1, 5, 5));
     close(r.energyJ, 95 * 0.87, 1e-9);
     assert.match(r.warnings[0] ?? '', /clamped to 1/);
+  });
+
+  /** A fake /proc/self/task with one thread whose run + wait seconds are `runnableS()`. */
+  async function taskDir(runnableS: () => number) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'es-task-'));
+    mkdirSync(path.join(dir, '7'));
+    const write = () =>
+      writeFileSync(path.join(dir, '7', 'schedstat'), `${Math.round(runnableS() * 1e9)} 0 1\n`);
+    write();
+    return { dir, write };
+  }
+
+  test('with schedstat: charged at the load the process asks for, alone or beside two busy loops', async () => {
+    const demand = { s: 0 };
+    const task = await taskDir(() => demand.s);
+    const { meter, step } = await fixture({ taskDir: task.dir });
+    const m0 = await step(0, 0, 0);
+    // Alone: 10 s, 20 s of CPU asked for and given on 4 CPUs: u = 0.5, P(0.5) per 2 CPU-seconds.
+    demand.s += 20;
+    task.write();
+    const alone = await meter.between(m0, await step(10, 20, 20));
+    close(alone.energyJ, P(0.5) * 10, 1e-9, 'alone');
+    // Beside two busy loops: the same 20 s of CPU take 20 s of wall, its threads asked for 40 s
+    // (run + wait): still u = 0.5, and the same energy, though the machine was full.
+    const m1 = await step(0, 0, 0);
+    demand.s += 40;
+    task.write();
+    const loaded = await meter.between(m1, await step(20, 20, 80));
+    close(loaded.energyJ, alone.energyJ, 1e-9, 'loaded');
+    assert.equal(loaded.otherCpuCores, 3);
+    assert.match(String(meter.info.details.attribution), /as if it ran alone/);
+  });
+
+  test('with schedstat: more threads than CPUs ask for more than the machine, clamped to full load', async () => {
+    const demand = { s: 0 };
+    const task = await taskDir(() => demand.s);
+    const { meter, step } = await fixture({ taskDir: task.dir });
+    const m0 = await step(0, 0, 0);
+    demand.s += 60;
+    task.write();
+    const r = await meter.between(m0, await step(10, 40, 40));
+    close(r.energyJ, (40 * P(1)) / 4, 1e-9);
+  });
+
+  test('demand energy: P(u) / (u × CPUs) per CPU second; nothing for no CPU or no demand', () => {
+    close(demandEnergyJ(3, 0.25, 4, P), (3 * P(0.25)) / 1, 1e-12);
+    assert.equal(demandEnergyJ(0, 0.5, 4, P), 0);
+    assert.equal(demandEnergyJ(2, 0, 4, P), 0);
   });
 
   test('marks of another meter, or reversed, are refused', async () => {

@@ -1,9 +1,10 @@
 /**
  * CPU time from Linux's /proc: the machine's busy and idle time (/proc/stat), a
- * process's own and its waited-for children's CPU time (/proc/self/stat). Paths are injectable so
+ * process's own and its waited-for children's CPU time (/proc/self/stat), and its threads' run
+ * and run-queue wait time (/proc/self/task/<tid>/schedstat). Paths are injectable so
  * tests give fixed sequences.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc's times (USER_HZ): 100 on every Linux architecture Node runs on. */
 export const USER_HZ = 100;
@@ -64,11 +65,14 @@ export function parseProcessStat(text: string): ProcessCpuTime {
 export interface ProcPaths {
   stat: string;
   selfStat: string;
+  /** This process's threads, each with its schedstat. */
+  selfTask: string;
 }
 
 export const PROC_PATHS: ProcPaths = {
   stat: '/proc/stat',
   selfStat: '/proc/self/stat',
+  selfTask: '/proc/self/task',
 };
 
 /** Synchronous reads: a mark must not yield to the event loop, where the measured work runs. */
@@ -78,4 +82,43 @@ export function readMachineCpuTime(path: string = PROC_PATHS.stat): MachineCpuTi
 
 export function readProcessCpuTime(path: string = PROC_PATHS.selfStat): ProcessCpuTime {
   return parseProcessStat(readFileSync(path, 'utf8'));
+}
+
+/**
+ * Each thread's run and run-queue wait time, in nanoseconds (/proc/self/task/<tid>/schedstat:
+ * "time on the CPU, time waiting to run, timeslices"): how many cores the process asked for, which
+ * does not change when other processes slow it down.
+ */
+export function parseSchedstat(text: string): { runNs: number; waitNs: number } {
+  const [run, wait] = text.trim().split(/\s+/).map(Number);
+  if (
+    run === undefined ||
+    wait === undefined ||
+    !Number.isFinite(run) ||
+    !Number.isFinite(wait) ||
+    run < 0 ||
+    wait < 0
+  )
+    throw new Error(`schedstat unreadable: ${text.trim()}`);
+  return { runNs: run, waitNs: wait };
+}
+
+/** Thread id → run + wait seconds for every thread of this process; null where schedstat is missing. */
+export function readThreadRunnableS(taskDir: string = PROC_PATHS.selfTask): Map<string, number> | null {
+  let tids: string[];
+  try {
+    tids = readdirSync(taskDir);
+  } catch {
+    return null;
+  }
+  const runnable = new Map<string, number>();
+  for (const tid of tids) {
+    try {
+      const s = parseSchedstat(readFileSync(`${taskDir}/${tid}/schedstat`, 'utf8'));
+      runnable.set(tid, (s.runNs + s.waitNs) / 1e9);
+    } catch {
+      // A thread that exited between the listing and the read: it ran for nobody in this window.
+    }
+  }
+  return runnable.size > 0 ? runnable : null;
 }

@@ -106,6 +106,8 @@ export interface CpuEstimateOptions {
   cpuUsage?: () => CpuUsageUs;
   /** /proc/stat, for the machine's busy time when cpuTimes is not given. */
   procStatPath?: string;
+  /** /proc/self/task, for the threads' run and wait time (schedstat) when cpuTimes is not given. */
+  taskDir?: string;
   /** Monotonic seconds; defaults to nowS. */
   clock?: () => number;
   /** The TDP table; defaults to the shipped one. */
@@ -134,11 +136,17 @@ async function defaultIdentity(): Promise<CpuIdentity> {
 
 function cpuSources(options: CpuEstimateOptions): CpuTimeSources {
   if (options.cpuTimes) return options.cpuTimes;
-  const base = processCpuTimes(options.procStatPath ?? PROC_PATHS.stat);
+  const base = processCpuTimes(
+    options.procStatPath ?? PROC_PATHS.stat,
+    options.taskDir ?? PROC_PATHS.selfTask,
+  );
   const usage = options.cpuUsage;
   if (!usage) return base;
+  // Another source of CPU time: this process's threads are not its threads unless told so.
+  const { threadRunnableS, ...machine } = base;
   return {
-    ...base,
+    ...machine,
+    ...(options.taskDir !== undefined && threadRunnableS ? { threadRunnableS } : {}),
     ownS: () => {
       const u = usage();
       return (u.user + u.system) / 1e6;
@@ -170,7 +178,23 @@ function checkMarks(meter: EstimateMeter | RamMeter, from: Mark, to: Mark): [Est
   return [a, b];
 }
 
-/** The CPU estimate: the machine's modelled power, charged by this process's share of the busy time. */
+/**
+ * Energy of `ownS` CPU seconds on a machine loaded only by this process, at the load its threads
+ * asked for (run + run-queue wait over capacity): P(u) / (u × CPUs) per CPU second, which is the
+ * active power per busy core-second plus the static power in proportion to the process's share of
+ * the busy time it would have had alone. Others' load neither raises nor lowers it.
+ */
+export function demandEnergyJ(
+  ownS: number,
+  demandLoad: number,
+  logicalCores: number,
+  powerW: (load: number) => number,
+): number {
+  const u = clampLoad(demandLoad);
+  return u > 0 && ownS > 0 ? (ownS * powerW(u)) / (u * logicalCores) : 0;
+}
+
+/** The CPU estimate: the machine's modelled power, charged by this process's CPU time. */
 class EstimateMeter implements EnergyMeter {
   private noMachineTimeWarned = false;
 
@@ -196,7 +220,7 @@ class EstimateMeter implements EnergyMeter {
     const w = cpuWindow(a.cpu, b.cpu, durationS);
     // Without the machine's busy time the process is taken to be alone on it.
     const busyS = w.busyS ?? w.ownS;
-    if (w.busyS === null && !this.noMachineTimeWarned) {
+    if (w.busyS === null && w.runnableS === null && !this.noMachineTimeWarned) {
       this.noMachineTimeWarned = true;
       warnings.push(
         "the machine's CPU time (/proc/stat) could not be read: the process is taken to be alone on it",
@@ -210,8 +234,10 @@ class EstimateMeter implements EnergyMeter {
         `busy CPU time exceeds wall time × ${this.logicalCores} CPUs (load ${rawLoad.toFixed(3)}); clamped to 1`,
       );
     }
-    const share = busyS > 0 ? Math.min(1, w.ownS / busyS) : 0;
-    const energyJ = share * this.powerW(clampLoad(rawLoad)) * durationS;
+    const energyJ =
+      w.runnableS !== null && capacityS > 0
+        ? demandEnergyJ(w.ownS, w.runnableS / capacityS, this.logicalCores, this.powerW)
+        : (busyS > 0 ? Math.min(1, w.ownS / busyS) : 0) * this.powerW(clampLoad(rawLoad)) * durationS;
     const reading = readingOf(
       { meter: this.info.name, domain: this.info.domain, method: this.info.method },
       durationS,
@@ -324,8 +350,12 @@ async function build(options: CpuEstimateOptions): Promise<Built> {
     modelKind: model.kind,
     modelBand: model.band,
     modelBandSource: model.bandSource,
-    load: `the machine's busy CPU time (/proc/stat) / (wall time × ${logicalCores} logical CPUs), clamped to [0, 1]`,
-    attribution: `${cpu.ownLabel} / the machine's busy CPU time × the machine's power at its load: active power per busy core-second, plus static power by share of busy time`,
+    load: cpu.threadRunnableS
+      ? `the load this process asks for: its threads' run + run-queue wait time (schedstat) / (wall time × ${logicalCores} logical CPUs), clamped to [0, 1]`
+      : `the machine's busy CPU time (/proc/stat) / (wall time × ${logicalCores} logical CPUs), clamped to [0, 1]`,
+    attribution: cpu.threadRunnableS
+      ? `${cpu.ownLabel} × P(u) / (u × ${logicalCores} CPUs) at the load u the process asks for: the machine's power as if it ran alone, per CPU second; other processes' load does not change it`
+      : `${cpu.ownLabel} / the machine's busy CPU time × the machine's power at its load: active power per busy core-second, plus static power by share of busy time`,
   };
   return {
     kind: 'cpu',
