@@ -78,6 +78,17 @@ function cpuError(cpu: CpuData, estimate: (load: number) => number): number {
   return profiles.reduce((a, p) => a + profileError(p, estimate), 0) / profiles.length;
 }
 
+/** Mean abs % error at each interior point of a profile, interpolated from its other points. */
+function samePatternError(profile: PowerProfile): number | null {
+  const e: number[] = [];
+  for (let i = 1; i < profile.points.length - 1; i++) {
+    const point = profile.points[i]!;
+    const rest = profile.points.filter((_, j) => j !== i);
+    e.push(Math.abs(profilePowerW(rest, point.load) - point.powerW) / point.powerW);
+  }
+  return e.length ? (100 * e.reduce((a, x) => a + x, 0)) / e.length : null;
+}
+
 const avg = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
 
 interface Curve {
@@ -182,6 +193,13 @@ async function main(): Promise<void> {
       },
     },
     {
+      label: 'measured profile, same pattern, each interior point held out',
+      // The lookup where the load pattern is the profile's: each point between the ends predicted
+      // from the rest of its own sweep (interpolation only; the ends cannot be held out).
+      inSample: () => 0,
+      heldOut: (_cpu, p) => samePatternError(p),
+    },
+    {
       label: `fitted curve TDP × (${fitted.a} + ${fitted.b}·load^${fitted.k})`,
       inSample: (cpu, p) => profileError(p, (u) => curveModel(fitted)(cpu.tdpW, u)),
       heldOut: (cpu, p) => profileError(p, (u) => curveModel(loo.get(cpu.id)!)(cpu.tdpW, u)),
@@ -212,7 +230,7 @@ async function main(): Promise<void> {
 
   // The W/thread in-sample fit is the same for every CPU: fit it once.
   const threadsFit = fitCurve(cpus, tdpFromThreads);
-  models[2]!.inSample = (cpu, p) => profileError(p, (u) => curveModel(threadsFit)(tdpFromThreads(cpu), u));
+  models[3]!.inSample = (cpu, p) => profileError(p, (u) => curveModel(threadsFit)(tdpFromThreads(cpu), u));
 
   const header = ['model', ...SETS.flatMap((s) => [`${s.label}: mean abs %`, 'leave-one-CPU-out %'])];
   console.log(row(header));
@@ -278,12 +296,14 @@ async function main(): Promise<void> {
     return Math.round(avg(means)) / 100;
   };
   const bandProfile = setMean(models[0]!.heldOut);
-  const bandCurve = setMean(models[1]!.heldOut);
-  const bandThreads = setMean(models[2]!.heldOut);
+  const bandSamePattern = setMean(models[1]!.heldOut);
+  const bandCurve = setMean(models[2]!.heldOut);
+  const bandThreads = setMean(models[3]!.heldOut);
   console.log(
     `\nBands (held-out error, mean over the validation sets, rounded to a whole per cent): measured profile ` +
       `±${Math.round(bandProfile * 100)} %, curve with the CPU's TDP ±${Math.round(bandCurve * 100)} %, ` +
-      `curve with TDP from W/thread ±${Math.round(bandThreads * 100)} %.`,
+      `curve with TDP from W/thread ±${Math.round(bandThreads * 100)} %. A measured profile under its own load pattern ` +
+      `(each interior point held out): ±${Math.round(bandSamePattern * 100)} %.`,
   );
 
   const shipped = [CURVE_A, CURVE_B, CURVE_K, BAND_PROFILE, BAND_CURVE, BAND_CURVE_W_PER_THREAD];
