@@ -89,6 +89,49 @@ describe('leaderboard', () => {
     );
   });
 
+  test('threads are part of a row: two thread counts are two rows, written and read back', () => {
+    const doc = recordedDocument();
+    const base = doc.results[0]!;
+    doc.results = [1, 2].map((threads) => ({ ...structuredClone(base), threads }));
+    doc.results.push({ ...structuredClone(base), threads: null, precision: 'int8' });
+    const rows = rowsOf(doc, 'r.json');
+    assert.deepEqual(
+      rows.map((r) => r.threads),
+      [1, 2, undefined],
+    );
+    const board = buildBoard(rows, 'aies');
+    assert.equal(board.rows.length, 3, 'no thread count is taken for a duplicate of the other');
+    const csv = toLeaderboardCsv(board.rows);
+    const records = parseCsv(csv, 'x');
+    const col = records[0]!.fields.indexOf('threads');
+    assert.equal(col, records[0]!.fields.indexOf('batch_size') + 1);
+    assert.deepEqual(
+      records
+        .slice(1)
+        .map((r) => r.fields[col])
+        .sort(),
+      ['', '1', '2'],
+    );
+    assert.deepEqual(
+      parseLeaderboardCsv(csv, 'board.csv'),
+      board.rows.map((b) => b.row),
+    );
+    assert.throws(
+      () => parseLeaderboardCsv(csv.replace(/,2,/, ',2.5,'), 'board.csv'),
+      /threads must be a whole number/,
+    );
+    // A board written before the column existed still reads, with no threads.
+    const old = records
+      .map((r) =>
+        r.fields
+          .filter((_, i) => i !== col)
+          .map((f) => (/[",\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f))
+          .join(','),
+      )
+      .join('\n');
+    assert.ok(parseLeaderboardCsv(`${old}\n`, 'old.csv').every((r) => r.threads === undefined));
+  });
+
   test('GPU rows fill total_gpu_energy; CPU rows leave it empty', () => {
     const gpu = gpuDocument('NVIDIA H100 80GB HBM3', [0.5]);
     const cpu = recordedDocument();

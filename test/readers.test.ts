@@ -499,7 +499,7 @@ describe('CSV readers', () => {
     const short = write('short.csv', `${lines[0]}\na,b,c,d,e\n`);
     assertUsage(
       await cli(['leaderboard', short]),
-      `${short} line 2: 5 fields, the header has 27`,
+      `${short} line 2: 5 fields, the header has 28`,
       '  hint: every line needs one field per header column; quote a field that holds a comma ("a,b")\n',
     );
     const header = lines[0]!.split(',');

@@ -22,6 +22,7 @@ function cells(board: BoardRow): Record<LeaderboardColumn, string | number | nul
     device: r.device,
     precision: r.precision,
     batch_size: r.batchSize,
+    threads: r.threads ?? null,
     energy_kwh_per_1k: r.energyKwhPer1k,
     // Derived for people; 12 digits hide the float noise of the conversion (0.21602200000000002).
     wh_per_1k: Number((r.energyKwhPer1k * 1000).toPrecision(12)),

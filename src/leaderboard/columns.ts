@@ -15,6 +15,7 @@ export const LEADERBOARD_COLUMNS = [
   'device',
   'precision',
   'batch_size',
+  'threads',
   'energy_kwh_per_1k',
   'wh_per_1k',
   'energy_method',
@@ -39,4 +40,4 @@ export const LEADERBOARD_COLUMNS = [
 export type LeaderboardColumn = (typeof LEADERBOARD_COLUMNS)[number];
 
 /** Columns a board written by an older version lacks: read as empty. */
-export const OPTIONAL_LEADERBOARD_COLUMNS: readonly LeaderboardColumn[] = ['model_band_relative'];
+export const OPTIONAL_LEADERBOARD_COLUMNS: readonly LeaderboardColumn[] = ['model_band_relative', 'threads'];

@@ -71,6 +71,8 @@ export interface EnergyRow {
   /** Empty where the source does not say (AI Energy Score rows are one per model). */
   precision: string;
   batchSize: number | null;
+  /** ONNX Runtime's intra-op threads where the run set them (--threads); null or absent otherwise. */
+  threads?: number | null;
   /** The headline energy, kWh per 1,000 queries: AI Energy Score's unit. */
   energyKwhPer1k: number;
   energyStatus: 'measured' | 'estimated';
@@ -124,6 +126,7 @@ export function rowOfResult(
     device: result.device,
     precision: result.precision,
     batchSize: result.batchSize,
+    ...(result.threads !== null ? { threads: result.threads } : {}),
     energyKwhPer1k: energy.whPer1k / WH_PER_KWH,
     energyStatus: energy.status,
     energyBasis: energy.basis.domains.join('+'),
@@ -215,14 +218,24 @@ export function identityKey(row: EnergyRow): string {
     row.task,
     row.precision,
     row.batchSize ?? '',
+    // Absent where ONNX Runtime chose the threads: such rows keep the key they had before threads.
+    ...(row.threads != null ? [`t${row.threads}`] : []),
     row.device,
     hardwareKey(row.hardware),
   ].join('|');
 }
 
 /** A row's name inside a cohort: the model and, where known, its configuration. */
-export function rowLabel(row: Pick<EnergyRow, 'model' | 'precision' | 'batchSize' | 'device'>): string {
-  const parts = [row.model, row.precision, row.batchSize !== null ? `b${row.batchSize}` : '', row.device];
+export function rowLabel(
+  row: Pick<EnergyRow, 'model' | 'precision' | 'batchSize' | 'device' | 'threads'>,
+): string {
+  const parts = [
+    row.model,
+    row.precision,
+    row.batchSize !== null ? `b${row.batchSize}` : '',
+    row.threads != null ? `t${row.threads}` : '',
+    row.device,
+  ];
   return parts.filter((p) => p !== '').join(' ');
 }
 

@@ -70,6 +70,9 @@ export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
     if (sizeClass !== '' && !(SIZE_CLASSES as readonly string[]).includes(sizeClass))
       throw usageError(`${named}: size_class must be one of ${SIZE_CLASSES.join(', ')} or empty`, edited);
     const batch = num('batch_size');
+    const threads = num('threads');
+    if (threads !== null && !(Number.isInteger(threads) && threads >= 1))
+      throw usageError(`${named}: threads must be a whole number of at least 1, or empty`, edited);
     return {
       model,
       protocol,
@@ -79,6 +82,7 @@ export function parseLeaderboardCsv(text: string, file: string): EnergyRow[] {
       device: get('device'),
       precision: get('precision'),
       batchSize: batch,
+      ...(threads === null ? {} : { threads }),
       energyKwhPer1k: energyCell(get('energy_kwh_per_1k'), named, 'energy_kwh_per_1k'),
       energyStatus: method,
       energyBasis: get('energy_basis'),
