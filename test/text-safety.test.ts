@@ -156,6 +156,36 @@ describe('the rule in every escaper', () => {
   });
 });
 
+describe('progress bar', () => {
+  const BAR = 24;
+  function drawn(update: (p: ReturnType<typeof createProgress>) => void): string {
+    let written = '';
+    const stream = { isTTY: true, columns: 200, write: (t: string) => (written = t) };
+    const progress = createProgress(stream as unknown as NodeJS.WriteStream);
+    progress.start('m', 0, 1);
+    update(progress);
+    return written.replace('\r\u001b[2K', '');
+  }
+
+  test('one pass without meters: the bar follows the queries of the suite', () => {
+    assert.equal(
+      drawn((p) => p.update(50, 100)),
+      `[1/1] m ${'█'.repeat(12)}${'░'.repeat(12)} 50/100 queries`,
+    );
+  });
+
+  test('trials: the bar follows the time budget, not the suite covered once', () => {
+    assert.equal(
+      drawn((p) => p.update(250, 100, { elapsedS: 2, budgetS: 8 })),
+      `[1/1] m ${'█'.repeat(6)}${'░'.repeat(BAR - 6)} 250 queries (suite covered), 2.0 of at most 8 s`,
+    );
+    assert.equal(
+      drawn((p) => p.update(40, 100, { elapsedS: 9, budgetS: 8 })),
+      `[1/1] m ${'█'.repeat(BAR)} 40 queries (40/100 of the suite), 9.0 of at most 8 s`,
+    );
+  });
+});
+
 describe('defuseFormula', () => {
   test('a formula after leading spaces, tabs or line breaks is defused too', () => {
     for (const cell of [

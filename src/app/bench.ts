@@ -12,7 +12,7 @@ import { stopMeters } from '../meters/registry.js';
 import type { EnergyMeter } from '../meters/types.js';
 import { rateItems, type RatingPlan } from '../rating/assign.js';
 import type { ProtocolSettings } from '../runner/protocol.js';
-import type { EnergySetup } from '../runner/run-config.js';
+import type { EnergySetup, RunHooks } from '../runner/run-config.js';
 import { defaultSpin, type SpinSetting } from '../runner/spin.js';
 import { newDocument, planBench, runBench, type BenchOptions, type PlannedConfig } from './bench-plan.js';
 import { startMeters, type MeterRequest } from './meters.js';
@@ -32,7 +32,8 @@ export interface BenchEvents {
   /** Idle power is being measured for this long, before the first configuration. */
   onIdle?: (seconds: number) => void;
   onConfigStart?: (item: PlannedConfig, index: number, total: number) => void;
-  onProgress?: (queriesDone: number, queriesTotal: number) => void;
+  /** Queries done of one pass, and with meters the trials' time against their budget. */
+  onProgress?: RunHooks['onProgress'];
   /** After every configuration, with the document as it stands (rated, `complete: false`). */
   onResult?: (document: RunDocument) => void | Promise<void>;
 }

@@ -257,7 +257,7 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
             : item.skipped.id;
           progress.start(id, index, total);
         },
-        onProgress: (done, total) => progress.update(done, total),
+        onProgress: (done, total, time) => progress.update(done, total, time),
         onResult: async (doc) => {
           progress.clear();
           await writeFiles(doc);

@@ -3,7 +3,8 @@ import { displayName } from '../util/text-safety.js';
 
 export interface Progress {
   start(label: string, index: number, total: number): void;
-  update(done: number, total: number): void;
+  /** `time`: the trials' seconds against their budget, which then fill the bar. */
+  update(done: number, total: number, time?: { elapsedS: number; budgetS: number }): void;
   clear(): void;
 }
 
@@ -15,11 +16,22 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   if (!stream.isTTY) return SILENT;
   let label = '';
   let lastDraw = 0;
-  const draw = (done: number, total: number) => {
-    const share = total > 0 ? Math.min(1, done / total) : 0;
+  const draw = (done: number, total: number, time?: { elapsedS: number; budgetS: number }) => {
+    // With meters the trials repeat the suite until the interval target or the time budget, so
+    // the bar follows the budget (it may end early); without them it follows the one pass.
+    const share = time
+      ? time.budgetS > 0
+        ? Math.min(1, time.elapsedS / time.budgetS)
+        : 0
+      : total > 0
+        ? Math.min(1, done / total)
+        : 0;
     const filled = Math.round(share * BAR_WIDTH);
     const bar = '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
-    const text = `${label} ${bar} ${done}/${total} queries`;
+    const counted = time
+      ? `${done} queries (${done >= total ? 'suite covered' : `${done}/${total} of the suite`}), ${time.elapsedS.toFixed(1)} of at most ${time.budgetS} s`
+      : `${done}/${total} queries`;
+    const text = `${label} ${bar} ${counted}`;
     const width = stream.columns ?? 80;
     // Cut by characters, not UTF-16 units, so an emoji at the edge is not split into halves.
     stream.write(
@@ -34,11 +46,11 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
       lastDraw = 0;
       draw(0, 0);
     },
-    update(done, total) {
+    update(done, total, time) {
       const now = performance.now();
-      if (now - lastDraw < REDRAW_MS && done < total) return;
+      if (now - lastDraw < REDRAW_MS && (time !== undefined || done < total)) return;
       lastDraw = now;
-      draw(done, total);
+      draw(done, total, time);
     },
     clear() {
       stream.write('\r\x1b[2K');

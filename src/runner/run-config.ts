@@ -45,9 +45,19 @@ export interface EnergySetup {
   gpuTemperaturesC?: () => Promise<Map<number, number> | null>;
 }
 
+/** Where a configuration's trials stand in their time budget: they may end sooner, at the interval target. */
+export interface TrialClock {
+  elapsedS: number;
+  budgetS: number;
+}
+
 export interface RunHooks {
-  /** Called with the queries done so far in the trials: at most every 50 ms, and as each window ends. */
-  onProgress?: (queriesDone: number, queriesTotal: number) => void;
+  /**
+   * Called with the queries done so far in the trials (of one pass of the suite, `queriesTotal`),
+   * and with the trials' time against their budget where meters run: at most every 50 ms, and as
+   * each window ends.
+   */
+  onProgress?: (queriesDone: number, queriesTotal: number, time?: TrialClock) => void;
   /** Aborting stops the measured loop after the batch in flight. */
   signal?: AbortSignal;
 }
@@ -147,9 +157,16 @@ async function measure(
   const meters = energy?.meters ?? [];
   let peakRss = process.memoryUsage.rss();
   // Progress is throttled by the loop, so resident memory (a syscall) is sampled with it.
+  const protocol = energy?.protocol ?? DEFAULT_PROTOCOL;
+  // A generative configuration runs two sets of trials (prefill, then generate), each on its budget.
+  const budgetS = protocol.maxSeconds * (workload instanceof GenerationWorkload ? 2 : 1);
+  const trialsStartMs = performance.now();
   const onProgress = (queries: number) => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    hooks.onProgress?.(queries, Math.max(spec.queries, queries));
+    const time = meters.length
+      ? { elapsedS: (performance.now() - trialsStartMs) / 1000, budgetS }
+      : undefined;
+    hooks.onProgress?.(queries, Math.max(spec.queries, queries), time);
   };
   const temperaturesBefore = meters.length ? ((await energy?.gpuTemperaturesC?.()) ?? null) : null;
   // A generative configuration first runs the prefill-only pass on its own windows, as
@@ -160,7 +177,7 @@ async function measure(
       passBatches,
       device: spec.device,
       meters,
-      protocol: energy?.protocol ?? DEFAULT_PROTOCOL,
+      protocol,
       signal: hooks.signal,
       onProgress,
     });
