@@ -4,7 +4,7 @@
  * teacher-forced KL along the reference's continuation, with the reported figures beside them.
  * docs/fidelity-generation.md quotes its output.
  *
- *   npm run build && node dist/benchmarks/generation-fidelity.js [--queries 16 --max-new-tokens 10 --batch 4]
+ *   npm run bench:generation-fidelity [-- --queries 16 --max-new-tokens 10 --batch 4]
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
