@@ -120,8 +120,10 @@ function nextTokens(
     for (let v = 0; v < vocab; v++) {
       const x = half ? float16BitsToFloat32(data[offset + v]!) : data[offset + v]!;
       if (!Number.isFinite(x)) finite = false;
-      if (row) row[v] = x;
-      if (x > max) max = x;
+      if (row) {
+        row[v] = x;
+        if (x > max) max = x;
+      }
       if (banned.has(v)) continue;
       if (best < 0 || x > bestValue) {
         best = v;
