@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { GPT_TINY } from '../fixtures/build-generative.js';
 import { inspectModel } from '../src/model/inspect.js';
 import { GenerationWorkload, sampleQueryLimit } from '../src/runner/generation-workload.js';
+import type { OrtWorkloadSpec } from '../src/runner/ort-workload.js';
 import type { OutputSample } from '../src/runner/workload.js';
 import type { GenerationLayout } from '../src/workload/generation-layout.js';
 import { NO_OVERRIDES } from '../src/workload/overrides.js';
@@ -12,25 +13,31 @@ import { layoutOf } from './helpers/generation.js';
 
 type Queries = Extract<OutputSample, { kind: 'generation' }>['queries'];
 
+async function specFor(
+  layout: GenerationLayout,
+  options: { batchSize: number; queries?: number },
+): Promise<OrtWorkloadSpec> {
+  return {
+    modelName: 'gpt-tiny',
+    precision: 'fp32',
+    model: await inspectModel(layout.first.path),
+    task: getTask(layout.encoder?.features ? 'automatic-speech-recognition' : 'text-generation'),
+    device: 'cpu',
+    batchSize: options.batchSize,
+    threads: 1,
+    queries: options.queries ?? 5,
+    warmup: 1,
+    seed: 0,
+    overrides: NO_OVERRIDES,
+  };
+}
+
 async function workload(
   layout: GenerationLayout,
   options: { batchSize: number; queries?: number; maxNewTokens?: number; sampleFloatsMax?: number },
 ): Promise<GenerationWorkload> {
-  const task = getTask(layout.encoder?.features ? 'automatic-speech-recognition' : 'text-generation');
   const w = new GenerationWorkload(
-    {
-      modelName: 'gpt-tiny',
-      precision: 'fp32',
-      model: await inspectModel(layout.first.path),
-      task,
-      device: 'cpu',
-      batchSize: options.batchSize,
-      threads: 1,
-      queries: options.queries ?? 5,
-      warmup: 1,
-      seed: 0,
-      overrides: NO_OVERRIDES,
-    },
+    await specFor(layout, options),
     { layout, maxNewTokens: options.maxNewTokens ?? 4 },
     undefined,
     options.sampleFloatsMax,
@@ -120,6 +127,13 @@ describe('GenerationWorkload.sampleOutputs', () => {
 
       assert.equal((await sample(batched, 50)).length, 5, 'no more than the suite holds');
       await assert.rejects(batched.sampleOutputs(0), /a sample of 0 queries/);
+      await assert.rejects(
+        new GenerationWorkload(await specFor(layout, { batchSize: 2 }), {
+          layout,
+          maxNewTokens: 4,
+        }).sampleOutputs(1),
+        /ran before a successful prepare/,
+      );
       await assert.rejects(
         batched.sampleOutputs(3, other.slice(0, 2)),
         /2 forced continuations for a sample of 3/,

@@ -374,7 +374,7 @@ export class GenerationWorkload implements SampledWorkload {
   }
 
   private requireSessions(): GenerationSessions {
-    if (!this.sessions) throw new Error('runBatch before a successful prepare');
+    if (!this.sessions) throw new Error('the generation workload ran before a successful prepare');
     return this.sessions;
   }
 
