@@ -4,6 +4,10 @@
  * argmax of the last position, the end-of-sequence token suppressed so that every query
  * generates exactly the budget. Batches left-pad their prompts; encoder-decoders run the encoder
  * once and keep its cross-attention cache from the first step.
+ *
+ * Teacher forcing (for the fidelity check) runs the same loop but feeds given tokens instead of
+ * the argmax, keeping each step's log-softmax, so that two models' next-token distributions are
+ * compared along one sequence, as llama.cpp's `perplexity --kl-divergence` does.
  */
 import * as ort from 'onnxruntime-node';
 import { float16BitsToFloat32 } from '../util/float16.js';
@@ -37,11 +41,23 @@ export interface GenerateOptions {
    * pixel_values [batch, channels, height, width]); the prompts then only count the queries.
    */
   features?: ort.Tensor;
+  /**
+   * Teacher forcing: feed `forcedTokens[b][step]` after each step instead of its argmax. Each row
+   * holds exactly maxNewTokens tokens; its last is never fed (nothing is asked after it).
+   */
+  forcedTokens?: readonly (readonly number[])[];
+  /** Keep each step's log-softmax of the next-token logits (float32, vocab-size rows). */
+  logProbs?: boolean;
 }
 
 export interface Generation {
-  /** The new tokens of each query, in order: exactly maxNewTokens each. */
+  /**
+   * The argmax of each step for each query, end-of-sequence suppressed: exactly maxNewTokens each.
+   * Free-running, these are the new tokens; teacher-forced, the model's pick along the forced ones.
+   */
   tokens: number[][];
+  /** With `logProbs`: per query, one log-softmax row per step; else null. */
+  logProbs: Float32Array[][] | null;
   /** From the call to the first new token (the encoder and the prefill). */
   firstTokenMs: number;
   /** Each later step's time, one per new token after the first. */
@@ -79,20 +95,35 @@ function positions(mask: number[][], take: number): number[] {
   return out;
 }
 
-/** Argmax of each row's last position, never one of `banned`; and whether the logits were finite. */
-function nextTokens(logits: ort.Tensor, banned: ReadonlySet<number>): { tokens: number[]; finite: boolean } {
+/**
+ * Argmax of each row's last position, never one of `banned`; whether the logits were finite; and,
+ * when asked, each row's log-softmax over the whole vocabulary (end-of-sequence included: it is
+ * part of the model's distribution even where the loop never picks it).
+ */
+function nextTokens(
+  logits: ort.Tensor,
+  banned: ReadonlySet<number>,
+  keepLogProbs: boolean,
+): { tokens: number[]; finite: boolean; logProbs: Float32Array[] | null } {
   const [batch, seq, vocab] = logits.dims as [number, number, number];
   const data = logits.data as Float32Array | Uint16Array;
   const half = logits.type === 'float16';
   const tokens: number[] = [];
+  const logProbs: Float32Array[] | null = keepLogProbs ? [] : null;
   let finite = true;
   for (let b = 0; b < batch; b++) {
     const offset = (b * seq + seq - 1) * vocab;
+    const row = logProbs ? new Float32Array(vocab) : null;
     let best = -1;
     let bestValue = -Infinity;
+    let max = -Infinity;
     for (let v = 0; v < vocab; v++) {
       const x = half ? float16BitsToFloat32(data[offset + v]!) : data[offset + v]!;
       if (!Number.isFinite(x)) finite = false;
+      if (row) {
+        row[v] = x;
+        if (x > max) max = x;
+      }
       if (banned.has(v)) continue;
       if (best < 0 || x > bestValue) {
         best = v;
@@ -100,8 +131,16 @@ function nextTokens(logits: ort.Tensor, banned: ReadonlySet<number>): { tokens: 
       }
     }
     tokens.push(best);
+    if (row && logProbs) {
+      // log-softmax in float64: x − max − log Σ exp(x − max).
+      let sum = 0;
+      for (let v = 0; v < vocab; v++) sum += Math.exp(row[v]! - max);
+      const logSum = max + Math.log(sum);
+      for (let v = 0; v < vocab; v++) row[v] = row[v]! - logSum;
+      logProbs.push(row);
+    }
   }
-  return { tokens, finite };
+  return { tokens, finite, logProbs };
 }
 
 /** The feeds one decoder graph takes beside its cache. */
@@ -167,6 +206,19 @@ export async function generate(
   const budget = options.maxNewTokens;
   if (!Number.isSafeInteger(budget) || budget < 1) throw new RangeError(`a budget of ${budget} new tokens`);
   if (prompts.length === 0 || prompts.some((p) => p.length === 0)) throw new RangeError('an empty prompt');
+  const forced = options.forcedTokens ?? null;
+  if (forced) {
+    if (forced.length !== prompts.length)
+      throw new RangeError(`${forced.length} forced continuations for ${prompts.length} prompts`);
+    for (const [i, row] of forced.entries()) {
+      if (row.length !== budget)
+        throw new RangeError(
+          `forced continuation ${i} has ${row.length} tokens, not the budget of ${budget}`,
+        );
+      if (row.some((t) => !Number.isSafeInteger(t) || t < 0))
+        throw new RangeError(`forced continuation ${i} holds a token that is not a non-negative integer`);
+    }
+  }
   const recompute = options.recompute === true || layout.kind === 'no-cache';
   const banned = new Set(layout.eosTokenIds);
   const batch = prompts.length;
@@ -206,6 +258,7 @@ export async function generate(
   }
 
   const tokens: number[][] = prompts.map(() => []);
+  const logProbs: Float32Array[][] | null = options.logProbs ? prompts.map(() => []) : null;
   const stepMs: number[] = [];
   let firstTokenMs = 0;
   let pasts: Feeds = {};
@@ -225,8 +278,10 @@ export async function generate(
         : emptyPast(slot, batch);
     }
     const out = await runner.run(feeds);
-    const picked = nextTokens(out[sig.logits] as ort.Tensor, banned);
+    const logits = out[sig.logits] as ort.Tensor;
+    const picked = nextTokens(logits, banned, logProbs !== null);
     finite &&= picked.finite;
+    const vocab = logits.dims[2]!;
     if (!recompute) {
       const nextPasts: Feeds = {};
       for (const slot of layout.next.cache) {
@@ -238,13 +293,16 @@ export async function generate(
       pasts = nextPasts;
     }
     for (let b = 0; b < batch; b++) {
+      const fed = forced ? forced[b]![step]! : picked.tokens[b]!;
+      if (fed >= vocab) throw new RangeError(`forced token ${fed} is outside the vocabulary of ${vocab}`);
       tokens[b]!.push(picked.tokens[b]!);
-      ids[b]!.push(picked.tokens[b]!);
+      logProbs?.[b]!.push(picked.logProbs![b]!);
+      ids[b]!.push(fed);
       mask?.[b]!.push(1);
     }
     const now = clock.nowMs();
     if (step === 0) firstTokenMs = now - start;
     else stepMs.push(now - stepStart);
   }
-  return { tokens, firstTokenMs, stepMs, finite };
+  return { tokens, logProbs, firstTokenMs, stepMs, finite };
 }

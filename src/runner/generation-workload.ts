@@ -3,6 +3,8 @@
  * batch's prompts (prefill, then decode over the KV cache), every query generating exactly the
  * budget. A second view of the same sessions, `prefillPass`, generates one token per query: the
  * prefill-only pass that optimum-benchmark measures on its own windows to split the energy.
+ * `sampleOutputs` gives the first queries' continuations and next-token log-probabilities for
+ * the fidelity check, outside the measured windows.
  */
 import * as ort from 'onnxruntime-node';
 import { EnergyScoreError, errorMessage } from '../errors.js';
@@ -16,7 +18,15 @@ import { sampleQuerySizes } from '../workload/tasks.js';
 import { generate, type GenerationSessions } from './generate.js';
 import type { OrtWorkloadSpec } from './ort-workload.js';
 import { executionProviders } from './providers.js';
-import { systemClock, type BatchRun, type Clock, type Preparation, type Workload } from './workload.js';
+import {
+  systemClock,
+  type BatchRun,
+  type Clock,
+  type OutputSample,
+  type Preparation,
+  type SampledWorkload,
+  type Workload,
+} from './workload.js';
 
 export interface GenerationSpec {
   layout: GenerationLayout;
@@ -29,13 +39,32 @@ const WARMUP_NEW_TOKENS = 2;
 /** The vocabulary assumed when neither the logits, the config nor an embedding table gives one. */
 const FALLBACK_VOCAB = 100;
 
+/**
+ * The most log-probability floats one fidelity sample holds (256 MiB): queries × steps × vocab.
+ * GPT-2's 50,257-token vocabulary at 10 new tokens keeps 133 queries; a 128k vocabulary, 52.
+ */
+export const SAMPLE_LOG_PROB_FLOATS_MAX = 64 * 1024 * 1024;
+
+/**
+ * How many of `wanted` queries a sample keeps so that queries × steps × vocab floats stay within
+ * `maxFloats`: never fewer than one, whatever the vocabulary.
+ */
+export function sampleQueryLimit(
+  wanted: number,
+  steps: number,
+  vocab: number,
+  maxFloats: number = SAMPLE_LOG_PROB_FLOATS_MAX,
+): number {
+  return Math.max(1, Math.min(wanted, Math.floor(maxFloats / (steps * vocab))));
+}
+
 /** What the generate calls of the measured loop timed, for the result. */
 export interface GenerationTimes {
   firstTokenMs: number[];
   interTokenMs: number[];
 }
 
-export class GenerationWorkload implements Workload {
+export class GenerationWorkload implements SampledWorkload {
   inputs: ConfigResult['inputs'] = null;
   sessionLoadMs: number | null = null;
   warmupBatches: number | null = null;
@@ -54,16 +83,24 @@ export class GenerationWorkload implements Workload {
   private cursor = 0;
   private prefillCursor = 0;
   private readonly notes: string[] = [];
+  /** Cap on a sample's log-probability floats; a constructor option so tests can lower it. */
+  private readonly sampleFloatsMax: number;
   /**
    * A speech or image encoder's input, one tensor per batch size (the suite's clips are all 30 s;
    * an image encoder's size is fixed by the model).
    */
   private readonly features = new Map<number, ort.Tensor>();
 
-  constructor(spec: OrtWorkloadSpec, generation: GenerationSpec, clock: Clock = systemClock) {
+  constructor(
+    spec: OrtWorkloadSpec,
+    generation: GenerationSpec,
+    clock: Clock = systemClock,
+    sampleFloatsMax: number = SAMPLE_LOG_PROB_FLOATS_MAX,
+  ) {
     this.spec = spec;
     this.generation = generation;
     this.clock = clock;
+    this.sampleFloatsMax = sampleFloatsMax;
   }
 
   get layout(): GenerationLayout {
@@ -229,6 +266,91 @@ export class GenerationWorkload implements Workload {
   }
 
   /**
+   * The first `count` queries of the suite at this configuration's batch size and budget, end of
+   * sequence suppressed as in the measured loop: each query's free-running greedy tokens, and
+   * the log-softmax of each step's next-token logits along `forcedTokens[i]` (teacher forcing on
+   * the reference's continuation) or, without it, along the query's own tokens. Fewer queries
+   * come back where their log-probabilities would pass the cap (a warning says so).
+   */
+  async sampleOutputs(count: number, forcedTokens?: readonly (readonly number[])[]): Promise<OutputSample> {
+    const sessions = this.requireSessions();
+    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`a sample of ${count} queries`);
+    const prompts = this.batches.flat();
+    const wanted = Math.min(count, prompts.length);
+    const budget = this.generation.maxNewTokens;
+    let steps = budget;
+    if (forcedTokens) {
+      if (forcedTokens.length < wanted)
+        throw new RangeError(`${forcedTokens.length} forced continuations for a sample of ${wanted} queries`);
+      steps = forcedTokens[0]!.length;
+      if (steps < 1 || forcedTokens.slice(0, wanted).some((row) => row.length !== steps))
+        throw new RangeError(
+          'the forced continuations must all hold the same number of tokens, at least one',
+        );
+    }
+    let vocab = this.generation.layout.vocabSize;
+    let kept = vocab === null ? wanted : sampleQueryLimit(wanted, steps, vocab, this.sampleFloatsMax);
+    // Query i's encoder input is the same whatever the batch size, so configurations compare.
+    const features = this.sampleFeatures(wanted);
+    const queries: Extract<OutputSample, { kind: 'generation' }>['queries'] = [];
+    for (let start = 0; start < kept; start += this.spec.batchSize) {
+      const end = Math.min(start + this.spec.batchSize, kept);
+      const batch = prompts.slice(start, end);
+      const feed = features ? { features: features(start, end) } : {};
+      const free = await generate(this.layout, sessions, batch, {
+        maxNewTokens: budget,
+        logProbs: !forcedTokens,
+        ...feed,
+      });
+      const along = forcedTokens
+        ? await generate(this.layout, sessions, batch, {
+            maxNewTokens: steps,
+            forcedTokens: forcedTokens.slice(start, end),
+            logProbs: true,
+            ...feed,
+          })
+        : free;
+      if (!free.finite || !along.finite)
+        throw new Error(
+          'the logits hold NaN or infinity on the sampled queries: the model is numerically broken',
+        );
+      for (let b = 0; b < batch.length; b++)
+        queries.push({ tokens: free.tokens[b]!, logProbs: along.logProbs![b]! });
+      if (vocab === null) {
+        // The vocabulary is the logits' width, known once a batch has run.
+        vocab = queries[0]!.logProbs[0]!.length;
+        kept = sampleQueryLimit(wanted, steps, vocab, this.sampleFloatsMax);
+      }
+    }
+    queries.splice(kept);
+    if (queries.length < wanted) {
+      const note = `fidelity compares ${queries.length} of ${wanted} queries: their next-token log-probabilities (${steps} steps × ${vocab} tokens each) are capped at ${Number(((this.sampleFloatsMax * 4) / 2 ** 20).toPrecision(3))} MiB`;
+      if (!this.notes.includes(note)) this.notes.push(note);
+    }
+    return { kind: 'generation', queries };
+  }
+
+  /**
+   * A speech or image encoder's input for the first `count` queries, query by query (standard
+   * normal, as featuresOf draws them), sliced per batch; null without such an encoder.
+   */
+  private sampleFeatures(count: number): ((start: number, end: number) => ort.Tensor) | null {
+    const spec = this.generation.layout.encoder?.features;
+    if (!spec) return null;
+    const perQuery = spec.dims.reduce((a, b) => a * b, 1);
+    const rng = new SeededRandom(seedFrom(spec.name, this.spec.seed));
+    const values = new Float32Array(count * perQuery);
+    for (let i = 0; i < values.length; i++) values[i] = rng.normal();
+    return (start, end) => {
+      const slice = values.subarray(start * perQuery, end * perQuery);
+      const dims = [end - start, ...spec.dims];
+      return spec.dtype === 'float16'
+        ? new ort.Tensor('float16', Uint16Array.from(slice, float32ToFloat16Bits), dims)
+        : new ort.Tensor('float32', Float32Array.from(slice), dims);
+    };
+  }
+
+  /**
    * The batch's input_features or pixel_values where the encoder takes one (standard normal, as
    * the one-pass image models get): made once per batch size.
    */
@@ -252,7 +374,7 @@ export class GenerationWorkload implements Workload {
   }
 
   private requireSessions(): GenerationSessions {
-    if (!this.sessions) throw new Error('runBatch before a successful prepare');
+    if (!this.sessions) throw new Error('the generation workload ran before a successful prepare');
     return this.sessions;
   }
 
