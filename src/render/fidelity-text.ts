@@ -91,6 +91,13 @@ export function rejectionText(fidelity: Fidelity, referenceModel?: string): stri
   return `${metricWords(f.metric)}${other} ${fidelityValueText(f.metric, f.value, threshold)} ${f.bound === 'max' ? '>' : '<'} ${thresholdText(f.metric, threshold)}`;
 }
 
+/** The headline figure held to its threshold: "top-1 agreement 99.6 % ≥ 99 %", or the failing figure. */
+export function fidelityVerdictText(fidelity: Fidelity, referenceModel?: string): string {
+  if (!fidelity.pass) return rejectionText(fidelity, referenceModel);
+  const bound = fidelity.figures.find((f) => f.metric === fidelity.metric)?.bound ?? 'min';
+  return `${fidelityText(fidelity, referenceModel)} ${bound === 'max' ? '≤' : '≥'} ${thresholdText(fidelity.metric, fidelity.threshold)}`;
+}
+
 /** What kind of item a task's queries are, for "on 1,000 real texts". */
 function itemNoun(task: string): string {
   if (/image|object-detection/.test(task)) return 'images';
