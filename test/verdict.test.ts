@@ -270,6 +270,14 @@ describe('the frugal verdict', () => {
 });
 
 describe('fidelity figures in words', () => {
+  test('a metric the tool does not know is shown as given, control characters made harmless', () => {
+    const f = agreement(REF, 0.5);
+    f.metric = '\u001b[2Jodd-metric';
+    const r = with_(config('encoder-small/fp16/b1/cpu', null), f);
+    const cell = fidelityCell(r, new Set(), new Map());
+    assert.equal(cell, '\uFFFD[2Jodd-metric 0.5000 ✗');
+  });
+
   test('shares as percentages that never round onto their threshold or to 100 %', () => {
     assert.equal(fidelityValueText('top1-agreement', 0.996, 0.99), '99.6 %');
     assert.equal(fidelityValueText('top1-agreement', 0.9995, 0.99), '99.95 %');

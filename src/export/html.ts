@@ -330,7 +330,11 @@ function methodSection(document: RunDocument): string {
       'estimated comes from a model of power (TDP and load), not a meter. Stars rate a configuration’s energy ' +
       'within a cohort (1 to 5, 5 the least energy); a rating is only as good as the energy and the cohort behind it. ' +
       'Carbon figures multiply energy by a yearly average grid intensity, not the marginal or hourly intensity of ' +
-      'the electricity actually used.</p>',
+      'the electricity actually used. The verdict sets each configuration against the reference (the one the ' +
+      'others’ answers were compared with, else fp32 at the smallest batch): two figures whose 95 % intervals ' +
+      'overlap are indistinguishable (for estimated energy without the model band, which two estimates on one ' +
+      'machine share); the frugal choice is the cheapest configuration whose fidelity passes and whose energy ' +
+      'is distinguishably below the reference’s, else the reference.</p>',
   ]
     .filter(Boolean)
     .join('\n');
@@ -358,6 +362,7 @@ h2 { font-size: 1.2em; margin: 32px 0 8px; border-bottom: 1px solid #d0d7de; pad
 .env, .source, .small, figcaption { color: #57606a; }
 .small, figcaption { font-size: 0.9em; }
 .verdict { font-size: 1.1em; font-weight: 600; }
+ul.pairs { margin-top: 0; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; background: #fff; font-size: 0.9em; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e5e7eb; text-align: left; white-space: nowrap; }

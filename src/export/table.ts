@@ -255,7 +255,7 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
     );
   if (footer.length) lines.push('', ...footer);
   const lineList = verdictLines(document.results);
-  if (lineList.length) lines.push('', ...lineList);
+  if (lineList.length) lines.push('', ...lineList.map(printable));
   const budgets = budgetVerdict(document.results);
   if (budgets) lines.push(lineList.length ? budgets : `\n${budgets}`);
   const ratings = ratingSummary(document.results);

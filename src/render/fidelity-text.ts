@@ -3,7 +3,7 @@
  * shared by the verdict, the table, Markdown, CSV, HTML and the label.
  */
 import type { ConfigResult, Fidelity, FidelityFigure } from '../result/schema.js';
-import { displayName } from '../util/text-safety.js';
+import { displayName, printable } from '../util/text-safety.js';
 import { formatSig } from './numbers.js';
 
 interface MetricWords {
@@ -28,7 +28,7 @@ const METRICS: Record<string, MetricWords> = {
 };
 
 const wordsOf = (metric: string): MetricWords =>
-  METRICS[metric] ?? { words: metric, short: metric, share: false };
+  METRICS[metric] ?? { words: printable(metric), short: printable(metric), share: false };
 
 /** The metric named in words: "top-1 agreement", "mean cosine similarity". */
 export function metricWords(metric: string): string {
@@ -146,5 +146,5 @@ export function fidelityCell(
 
 /** The precision as shown in the human outputs: "fp16 (converted)" where the tool made the variant. */
 export function precisionCell(result: ConfigResult): string {
-  return result.conversion?.converted ? `${result.precision} (converted)` : result.precision;
+  return printable(result.conversion?.converted ? `${result.precision} (converted)` : result.precision);
 }
