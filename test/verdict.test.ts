@@ -261,6 +261,17 @@ describe('the frugal verdict', () => {
     ]);
   });
 
+  test('answers compared with a configuration outside the group: the verdict names it', () => {
+    // The fp32 reference failed: energy is set against fp32 at batch 8, the answers were not.
+    const results = run();
+    results[0]!.status = 'failed';
+    results.push(config('encoder-small/fp32/b8/cpu', energy(0.0029, 0.0001)));
+    assert.deepEqual(verdictLines(results).slice(0, 2), [
+      'encoder-small int8 at batch 8: 2.9× less energy per query than fp32 at batch 8 (estimated energy), top-1 agreement 99.6 % on 1,000 real texts',
+      '  against encoder-small fp32 at batch 8 (the reference; answers compared with encoder-small/fp32/b1/cpu):',
+    ]);
+  });
+
   function verdictInputs(task: string): ConfigResult[] {
     return [
       config(REF, energy(0.0031, 0.0001), task),

@@ -96,6 +96,8 @@ export interface ModelVerdict {
   /** Energy per query of the reference measured (or estimated): otherwise the verdict is on throughput. */
   energy: boolean;
   estimated: boolean;
+  /** The id the answers were compared with where that is not `reference` (null when it is). */
+  answersComparedWith: string | null;
 }
 
 const hasEnergy = (r: ConfigResult): r is ConfigResult & { energy: EnergyMeasured } =>
@@ -163,6 +165,9 @@ function verdictOf(group: Group): ModelVerdict | undefined {
     .map((r) => r.fidelity?.reference)
     .find((id) => id !== undefined && members.some((m) => m.id === id));
   const reference = members.find((m) => m.id === named) ?? defaultReference(members, group.model);
+  // The answers may have been compared with a configuration outside the group (another budget,
+  // or a reference that did not run to the end): the verdict then names it.
+  const elsewhere = members.find((m) => m.fidelity && m.fidelity.reference !== reference.id)?.fidelity;
   const compared = members.some((m) => m.fidelity !== undefined);
   const refEnergy = hasEnergy(reference) ? reference.energy : null;
   const pairs: Pairing[] = members
@@ -218,6 +223,7 @@ function verdictOf(group: Group): ModelVerdict | undefined {
     ties,
     energy: refEnergy !== null,
     estimated,
+    answersComparedWith: elsewhere ? elsewhere.reference : null,
   };
 }
 
@@ -326,7 +332,10 @@ export function verdictTexts(results: readonly ConfigResult[]): VerdictText[] {
   const several = new Set(list.map((v) => v.task)).size > 1;
   return list.map((v) => ({
     headline: `${several ? `${v.task}: ` : ''}${headline(v)}`,
-    details: [`against ${configLabel(v.reference)} (the reference):`, ...v.pairs.map((p) => detail(v, p))],
+    details: [
+      `against ${configLabel(v.reference)} (the reference${v.answersComparedWith ? `; answers compared with ${displayName(v.answersComparedWith)}` : ''}):`,
+      ...v.pairs.map((p) => detail(v, p)),
+    ],
   }));
 }
 
