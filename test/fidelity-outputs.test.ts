@@ -220,6 +220,21 @@ describe('fidelity beside energy', () => {
       ['top1-agreement', 0.99, 'min', 'all'],
     );
     assert.deepEqual(fidelityPlots(recordedDocument()), []);
+    // An error-like metric: the reference sits at 0, and the bound is an upper one.
+    const kl = compared();
+    for (const r of kl.results)
+      if (r.fidelity) {
+        r.fidelity.metric = 'kl-mean';
+        r.fidelity.threshold = 0.02;
+        r.fidelity.figures = [
+          { metric: 'kl-mean', value: r.fidelity.value, threshold: 0.02, bound: 'max', pass: true },
+        ];
+      }
+    const [klPlot] = fidelityPlots(kl);
+    assert.deepEqual(
+      [klPlot!.bound, klPlot!.points.find((p) => p.status === 'reference')!.value],
+      ['max', 0],
+    );
   });
 
   test('the label: a line with the headline fidelity, the rating note after it', () => {

@@ -272,6 +272,27 @@ describe('the frugal verdict', () => {
     ]);
   });
 
+  test('each token budget has its own verdict: a longer generation is another job', () => {
+    const at = (id: string, budget: number, j: number) => {
+      const r = config(`${id}/n${budget}`, energy(j, j / 100), 'text-generation');
+      r.generation = { newTokensPerQuery: budget } as ConfigResult['generation'];
+      return r;
+    };
+    const results = [
+      at('gpt/fp32/b1/cpu', 10, 1),
+      at('gpt/q8/b1/cpu', 10, 0.5),
+      at('gpt/fp32/b1/cpu', 100, 10),
+      at('gpt/q8/b1/cpu', 100, 4),
+    ];
+    assert.deepEqual(
+      verdictTexts(results).map((v) => v.headline),
+      [
+        'gpt q8 at batch 1, 10 new tokens: 2.0× less energy per query than fp32 at batch 1, 10 new tokens (estimated energy); answers not compared (no fidelity figures): energy alone',
+        'gpt q8 at batch 1, 100 new tokens: 2.5× less energy per query than fp32 at batch 1, 100 new tokens (estimated energy); answers not compared (no fidelity figures): energy alone',
+      ],
+    );
+  });
+
   function verdictInputs(task: string): ConfigResult[] {
     return [
       config(REF, energy(0.0031, 0.0001), task),
