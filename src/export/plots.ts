@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 
 import { formatSig } from '../render/numbers.js';
-import { fidelityValueText, metricWords, referenceIds } from '../render/fidelity-text.js';
+import { fidelityValueText, isShareMetric, metricWords, referenceIds } from '../render/fidelity-text.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
 import { displayName, printable } from '../util/text-safety.js';
 
@@ -493,6 +493,7 @@ export function energyVsFidelitySpec(plot: FidelityPlot): TopLevelSpec {
     type: 'quantitative' as const,
     title: `${metricWords(plot.metric)} against the reference`,
     scale: { zero: false, padding: 12 },
+    ...(isShareMetric(plot.metric) ? { axis: { format: '.1%' } } : {}),
   };
   const color = {
     field: 'status',

@@ -30,6 +30,11 @@ const METRICS: Record<string, MetricWords> = {
 const wordsOf = (metric: string): MetricWords =>
   METRICS[metric] ?? { words: printable(metric), short: printable(metric), share: false };
 
+/** Whether a metric is a share of queries or tokens (shown as a percentage). */
+export function isShareMetric(metric: string): boolean {
+  return wordsOf(metric).share;
+}
+
 /** The metric named in words: "top-1 agreement", "mean cosine similarity". */
 export function metricWords(metric: string): string {
   return wordsOf(metric).words;
