@@ -15,6 +15,14 @@ export { compareDocuments, type CompareReport } from './gate/compare.js';
 export type { MeasureDocument, MeasuredDomain } from './result/measure.js';
 export { OutputSink, type OutputFormat, type OutputRequest } from './export/sink.js';
 export { renderTable } from './export/table.js';
+export {
+  frugalVerdicts,
+  verdictTexts,
+  compareEnergy,
+  type ModelVerdict,
+  type VerdictText,
+  type EnergyComparison,
+} from './render/verdict.js';
 export { renderMeasureText } from './export/measure-text.js';
 export { renderDoctor } from './export/doctor-text.js';
 export { EnergyScoreError, usageError, runError } from './errors.js';

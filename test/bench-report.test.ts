@@ -6,7 +6,8 @@ import path from 'node:path';
 
 import { toMarkdown } from '../src/export/formats.js';
 import { carbonSettings } from '../src/carbon/carbon.js';
-import { renderTable, verdict } from '../src/export/table.js';
+import { renderTable } from '../src/export/table.js';
+import { verdictLines } from '../src/render/verdict.js';
 import { Chalk } from 'chalk';
 import { assertExit, cli as cliIn, cliEnv, QUICK_ENERGY } from './helpers/cli.js';
 import { measuredEnergy, recordedDocument } from './helpers/documents.js';
@@ -16,21 +17,30 @@ const cli = (args: string[], vars: Record<string, string> = {}) => cliIn(args, c
 const plain = new Chalk({ level: 0 });
 
 describe('verdict', () => {
-  test('names the most efficient configuration and the saving', () => {
+  test('without fidelity: energy alone against fp32 at batch 1, every configuration beside it', () => {
     const doc = recordedDocument();
-    // q8 b1 0.00130 Wh/1k against fp16 b8 0.00355: intervals apart.
     for (const r of doc.results) measuredEnergy(r).ci95PerQueryJ = 0;
-    assert.equal(
-      verdict(doc.results),
-      'encoder-tiny q8 at batch 1 uses 2.7× less energy per query than encoder-tiny fp16 at batch 8 (estimated energy)',
-    );
+    assert.deepEqual(verdictLines(doc.results), [
+      'encoder-tiny q8 at batch 1: 1.1× less energy per query than fp32 at batch 1 (estimated energy); answers not compared (no fidelity figures): energy alone',
+      '  against encoder-tiny fp32 at batch 1 (the reference):',
+      '  fp32 at batch 8: 2.0× more energy per query',
+      '  fp16 at batch 1: 1.08× more energy per query',
+      '  fp16 at batch 8: 2.4× more energy per query',
+      '  q8 at batch 1: 1.1× less energy per query',
+      '  q8 at batch 8: 2.2× more energy per query',
+    ]);
   });
 
-  test('says when the two ends overlap within their 95 % intervals', () => {
-    const doc = recordedDocument();
-    const worst = doc.results[3]!;
-    measuredEnergy(worst).ci95PerQueryJ = measuredEnergy(worst).perQueryJ;
-    assert.match(verdict(doc.results)!, /, within the 95 % intervals: not a clear difference$/);
+  test('the recorded intervals: q8 at batch 1 is within fp32’s, so fp32 stays the frugal choice', () => {
+    const lines = verdictLines(recordedDocument().results);
+    assert.equal(
+      lines[0],
+      'encoder-tiny fp32 at batch 1 stays the frugal choice: no configuration uses distinguishably less energy per query than it (estimated energy); answers not compared (no fidelity figures)',
+    );
+    assert.equal(
+      lines[5],
+      '  q8 at batch 1: 1.1× less energy per query, indistinguishable (within the 95 % intervals)',
+    );
   });
 });
 

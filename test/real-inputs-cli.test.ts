@@ -8,7 +8,8 @@ import path from 'node:path';
 import { inspectModel } from '../src/model/inspect.js';
 import { documentProblems } from '../src/result/validate.js';
 import type { ConfigResult, RunDocument } from '../src/result/schema.js';
-import { dataText, renderTable, verdicts } from '../src/export/table.js';
+import { dataText, renderTable } from '../src/export/table.js';
+import { verdictTexts } from '../src/render/verdict.js';
 import { toMarkdown } from '../src/export/formats.js';
 import { checkTaskFits, inputKinds } from '../src/workload/modality.js';
 import { getTask } from '../src/workload/tasks.js';
@@ -144,7 +145,7 @@ describe('tasks and modalities', () => {
       r.model.name = 'cnn-small';
     }
     document.results.push(...image);
-    const lines = verdicts(document.results);
+    const lines = verdictTexts(document.results).map((v) => v.headline);
     assert.equal(lines.length, 2);
     assert.match(lines[0]!, /^text-classification: encoder-tiny /);
     assert.match(lines[1]!, /^image-classification: cnn-small /);
@@ -152,7 +153,7 @@ describe('tasks and modalities', () => {
     assert.match(table.split('\n')[0]!, /^model\s+task\s+precision/);
     assert.match(table, /cnn-small\s+image-classification\s+/);
     assert.match(toMarkdown(document), /\| model \| task \| precision \|/);
-    assert.equal(verdicts(recordedDocument().results).length, 1);
+    assert.equal(verdictTexts(recordedDocument().results).length, 1);
     assert.doesNotMatch(renderTable(recordedDocument(), new Chalk({ level: 0 })).split('\n')[0]!, /task/);
   });
 

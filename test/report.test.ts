@@ -10,7 +10,7 @@ import {
   type EnergyMeasured,
   type RunDocument,
 } from '../src/result/schema.js';
-import { verdict } from '../src/export/table.js';
+import { verdictLines } from '../src/render/verdict.js';
 
 function energy(
   perQueryJ: number,
@@ -105,14 +105,22 @@ describe('reports', () => {
     assert.equal(formatSig(0, 3), '0');
   });
 
-  test('the verdict compares only rows of the same task and energy basis', () => {
+  test('the verdict compares a model’s configurations on one device, never other models or devices', () => {
     const cpuA = row('a/fp32/b1/cpu', 'cpu', energy(2, 'estimated', ['cpu', 'dram']));
-    const cpuB = row('b/fp32/b1/cpu', 'cpu', energy(0.5, 'estimated', ['cpu', 'dram']));
+    const cpuQ = row('a/q8/b1/cpu', 'cpu', energy(0.5, 'estimated', ['cpu', 'dram']));
     const gpu = row('a/fp32/b1/cuda', 'cuda', energy(0.01, 'measured', ['gpu']));
-    assert.equal(
-      verdict([cpuA, gpu, cpuB]),
-      'b fp32 at batch 1 uses 4.0× less energy per query than a fp32 at batch 1 (estimated energy)',
-    );
+    const cpuB = row('b/fp32/b1/cpu', 'cpu', energy(0.1, 'estimated', ['cpu', 'dram']));
+    for (const r of [cpuA, cpuQ, gpu, cpuB]) (r.energy as EnergyMeasured).ci95PerQueryJ = 0.01;
+    assert.deepEqual(verdictLines([cpuA, gpu, cpuB, cpuQ]), [
+      'a q8 at batch 1: 4.0× less energy per query than fp32 at batch 1 (estimated energy); answers not compared (no fidelity figures): energy alone',
+      '  against a fp32 at batch 1 (the reference):',
+      '  q8 at batch 1: 4.0× less energy per query',
+    ]);
+    // One trial has no interval: nothing can be told apart.
+    (cpuQ.energy as EnergyMeasured).ci95PerQueryJ = null;
+    assert.deepEqual(verdictLines([cpuA, cpuQ]).slice(2), [
+      '  q8 at batch 1: 4.0× less energy per query, not told apart (no 95 % interval: a single trial)',
+    ]);
   });
 
   test('a run measured two ways is summarised as mixed, never as one', () => {

@@ -14,7 +14,8 @@ import {
   runBench,
 } from '../src/index.js';
 import type { BenchOptions } from '../src/app/bench-plan.js';
-import { renderTable, verdict } from '../src/export/table.js';
+import { renderTable } from '../src/export/table.js';
+import { verdictLines } from '../src/render/verdict.js';
 import { matchConfigurations } from '../src/gate/match.js';
 import { FakeMeter } from '../src/testing/fake-meter.js';
 
@@ -71,7 +72,11 @@ test('--threads 1,2: each count is a configuration, named in its id, its column 
   const table = renderTable(document, new Chalk({ level: 0 }));
   const header = table.split('\n')[0]!;
   assert.match(header, /^model\s+precision\s+batch\s+device\s+threads\s+stars/);
-  assert.match(verdict(document.results) ?? '', /encoder-tiny fp(32|16) at batch 1 with [12] threads? uses/);
+  assert.equal(
+    verdictLines(document.results)[1],
+    '  against encoder-tiny fp32 at batch 1 with 1 thread (the reference):',
+  );
+  assert.match(verdictLines(document.results).join('\n'), /^ {2}fp32 at batch 1 with 2 threads: /m);
 
   // A run matches another thread by thread.
   const named = { name: 'a.json', document };

@@ -6,9 +6,11 @@ import { formatSig } from '../render/numbers.js';
 import { FLAT_COLUMNS, flatten } from '../render/flatten.js';
 import { anyGeneration, budgetVerdict } from '../render/generation.js';
 import { carbonFigures, carbonText } from '../carbon/carbon.js';
-import type { RunDocument } from '../result/schema.js';
+import type { ConfigResult, RunDocument } from '../result/schema.js';
 import { defuseFormula, displayName, escapeMarkdown, jsonText } from '../util/text-safety.js';
-import { documentCarbon, ratingSummary, runTasks, verdicts } from './table.js';
+import { documentCarbon, ratingSummary, runTasks } from './table.js';
+import { verdictTexts } from '../render/verdict.js';
+import { anyFidelity, fidelityCell, precisionCell, referenceIds } from '../render/fidelity-text.js';
 
 export type ExportFormat = 'json' | 'csv' | 'markdown';
 
@@ -24,7 +26,7 @@ export function toCsv(document: RunDocument): string {
   return stringify(rows, { header: true, columns: [...FLAT_COLUMNS], cast: { number: (n) => String(n) } });
 }
 
-const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>) => string][] = [
+const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>, result: ConfigResult) => string][] = [
   ['model', (r) => displayName(r.model)],
   ['precision', (r) => r.precision],
   ['batch', (r) => String(r.batch_size)],
@@ -98,8 +100,22 @@ export function toMarkdown(document: RunDocument): string {
   const base = anyGeneration(document.results)
     ? [...withTask.slice(0, stars), ...GENERATION_MARKDOWN_COLUMNS, ...withTask.slice(stars)]
     : withTask;
+  // Fidelity beside energy, after its interval, where any configuration was compared; the
+  // precision says where the tool converted the variant.
+  const byId = new Map(document.results.map((r) => [r.id, r]));
+  const references = referenceIds(document.results);
+  const interval = base.findIndex(([name]) => name === '±95%') + 1;
+  type MarkdownColumn = (typeof MARKDOWN_COLUMNS)[number];
+  const fidelityColumn: MarkdownColumn = ['fidelity', (_, result) => fidelityCell(result, references, byId)];
+  const withFidelity: MarkdownColumn[] = (
+    anyFidelity(document.results)
+      ? [...base.slice(0, interval), fidelityColumn, ...base.slice(interval)]
+      : base
+  ).map(([name, cell]): MarkdownColumn =>
+    name === 'precision' ? [name, (_, result) => precisionCell(result)] : [name, cell],
+  );
   const columns: typeof MARKDOWN_COLUMNS = [
-    ...base,
+    ...withFidelity,
     ['gCO2e/1M queries', (r) => perMillion(r.energy_wh_per_1k, r, 'gCo2ePerMillion')],
     ...(carbon.pricePerKwh === null
       ? []
@@ -119,7 +135,7 @@ export function toMarkdown(document: RunDocument): string {
   const notes: string[] = [];
   for (const result of document.results) {
     const flat = flatten(result);
-    lines.push(`| ${columns.map(([, cell]) => escapeMarkdown(cell(flat))).join(' | ')} |`);
+    lines.push(`| ${columns.map(([, cell]) => escapeMarkdown(cell(flat, result))).join(' | ')} |`);
     const id = escapeMarkdown(displayName(result.id));
     if (result.reason) notes.push(`- ${id}: ${escapeMarkdown(result.reason)}`);
     for (const w of result.warnings) notes.push(`- ${id}: ${escapeMarkdown(w)}`);
@@ -128,7 +144,11 @@ export function toMarkdown(document: RunDocument): string {
   for (const [id, w] of energyNotes.byRow)
     notes.push(`- ${escapeMarkdown(displayName(id))}: energy: ${escapeMarkdown(w)}`);
   if (notes.length) lines.push('', ...notes);
-  for (const best of verdicts(document.results)) lines.push('', `**${escapeMarkdown(best)}**`);
+  for (const v of verdictTexts(document.results)) {
+    lines.push('', `**${escapeMarkdown(v.headline)}**`, '');
+    const [head, ...pairs] = v.details;
+    lines.push(escapeMarkdown(head!), '', ...pairs.map((d) => `- ${escapeMarkdown(d)}`));
+  }
   const budgets = budgetVerdict(document.results);
   if (budgets) lines.push('', `**${escapeMarkdown(budgets)}**`);
   const ratings = ratingSummary(document.results);

@@ -17,7 +17,15 @@ import {
 import { formatSig } from '../render/numbers.js';
 import { renderPlots, type LeftOut, type RenderedPlots } from './plots.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
-import { runTasks, verdicts } from './table.js';
+import { runTasks } from './table.js';
+import { verdictTexts } from '../render/verdict.js';
+import {
+  anyFidelity,
+  fidelityCell,
+  metricWords,
+  precisionCell,
+  referenceIds,
+} from '../render/fidelity-text.js';
 import {
   anyGeneration,
   budgetVerdict,
@@ -58,7 +66,7 @@ function starsCell(r: ConfigResult): string {
 function identityCells(r: ConfigResult): string {
   return [
     `<td>${esc(displayName(r.model.name))}</td>`,
-    `<td>${esc(r.precision)}</td>`,
+    `<td>${esc(precisionCell(r))}</td>`,
     `<td class="n">${r.batchSize}</td>`,
     `<td>${esc(r.device)}</td>`,
   ].join('');
@@ -89,6 +97,9 @@ function resultsTable(document: RunDocument): string {
   // The model band's column only where an estimated row has one.
   const withBand = document.results.some((r) => modelBandPct(r) !== null);
   const generative = anyGeneration(document.results);
+  const withFidelity = anyFidelity(document.results);
+  const references = referenceIds(document.results);
+  const byId = new Map(document.results.map((r) => [r.id, r]));
   const head = [
     'model',
     'precision',
@@ -101,13 +112,14 @@ function resultsTable(document: RunDocument): string {
     'queries/J',
     '±95%',
     ...(withBand ? ['±model'] : []),
+    ...(withFidelity ? ['fidelity'] : []),
     'queries/s',
     'p50 ms/query',
     ...(generative ? GENERATION_HEAD : []),
     'energy',
     ...(runTasks(document.results).length > 1 ? ['task'] : []),
   ];
-  const mixed = head.length > 13;
+  const mixed = runTasks(document.results).length > 1;
   const rows = document.results.map((r) => {
     const ok = r.status === 'ok';
     const e = r.energy;
@@ -120,11 +132,14 @@ function resultsTable(document: RunDocument): string {
             ? '–'
             : `${(e.ci95Relative * 100).toFixed(1)}%`,
           ...(withBand ? [modelBandPct(r)?.replace(' ', '') ?? '–'] : []),
+          ...(withFidelity ? [fidelityCell(r, references, byId)] : []),
           fixed(r.throughputQps, 1),
           fixed(r.latencyPerQueryMs?.p50, 3),
           ...(generative ? generationCells(r) : []),
         ]
-      : Array<string>(6 + (withBand ? 1 : 0) + (generative ? GENERATION_HEAD.length : 0)).fill('');
+      : Array<string>(
+          6 + (withBand ? 1 : 0) + (withFidelity ? 1 : 0) + (generative ? GENERATION_HEAD.length : 0),
+        ).fill('');
     const method = !ok ? '' : e.status === 'not-measured' ? 'not measured' : e.status;
     return (
       `<tr class="${ok ? (e.status === 'estimated' ? 'estimated' : '') : 'not-ok'}">` +
@@ -224,10 +239,28 @@ function plotsSection(plots: RenderedPlots): string {
       `<figure id="energy-by-budget">${plots.energyByBudgetSvg}<figcaption>Energy per query against the token budget (new tokens per query), one line per model, precision and batch size: what each extra token costs.${hollow}</figcaption></figure>`,
     );
   }
+  for (const plot of plots.energyVsFidelity) {
+    parts.push(
+      `<figure id="energy-vs-fidelity-${esc(slug(plot.task))}">${plot.svg}<figcaption>${esc(
+        `${plot.task}: energy per query against ${metricWords(plot.metric)} with the reference configuration, one point per configuration compared; the dashed line is the threshold, and grey marks the reference itself. Lower is better, on the passing side of the line; a rejected point's energy is not a saving.${
+          plot.estimated === 'all'
+            ? ' All energy here is estimated.'
+            : plot.estimated === 'some'
+              ? ' Hollow points are estimated, filled ones measured.'
+              : ''
+        }`,
+      )}</figcaption></figure>`,
+    );
+  }
   if (data.leftOut.length) parts.push('<p>Left out of both plots:</p>', leftOutList(data.leftOut));
   if (data.noThroughput.length && plots.energyVsThroughputSvg)
     parts.push('<p>Left out of the throughput plot:</p>', leftOutList(data.noThroughput));
   return parts.join('\n');
+}
+
+/** A task name as an id fragment: letters, digits and hyphens. */
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 }
 
 function labelSection(document: RunDocument): string {
@@ -297,7 +330,11 @@ function methodSection(document: RunDocument): string {
       'estimated comes from a model of power (TDP and load), not a meter. Stars rate a configuration’s energy ' +
       'within a cohort (1 to 5, 5 the least energy); a rating is only as good as the energy and the cohort behind it. ' +
       'Carbon figures multiply energy by a yearly average grid intensity, not the marginal or hourly intensity of ' +
-      'the electricity actually used.</p>',
+      'the electricity actually used. The verdict sets each configuration against the reference (the one the ' +
+      'others’ answers were compared with, else fp32 at the smallest batch): two figures whose 95 % intervals ' +
+      'overlap are indistinguishable (for estimated energy without the model band, which two estimates on one ' +
+      'machine share); the frugal choice is the cheapest configuration whose fidelity passes and whose energy ' +
+      'is distinguishably below the reference’s, else the reference.</p>',
   ]
     .filter(Boolean)
     .join('\n');
@@ -325,6 +362,7 @@ h2 { font-size: 1.2em; margin: 32px 0 8px; border-bottom: 1px solid #d0d7de; pad
 .env, .source, .small, figcaption { color: #57606a; }
 .small, figcaption { font-size: 0.9em; }
 .verdict { font-size: 1.1em; font-weight: 600; }
+ul.pairs { margin-top: 0; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; background: #fff; font-size: 0.9em; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e5e7eb; text-align: left; white-space: nowrap; }
@@ -344,12 +382,19 @@ export async function renderHtmlReport(document: RunDocument, options: HtmlRepor
   const models = [...new Set(document.results.map((r) => displayName(r.model.name)))];
   const title = options.title ?? `energy-score report: ${models.join(', ') || 'no results'}`;
   const plots = await renderPlots(document);
-  const lines = verdicts(document.results);
+  const verdictHtml = verdictTexts(document.results).flatMap((v) => {
+    const [head, ...pairs] = v.details;
+    return [
+      `<p class="verdict">${esc(v.headline)}</p>`,
+      `<p class="small">${esc(head!)}</p>`,
+      `<ul class="pairs">${pairs.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>`,
+    ];
+  });
   const budgets = budgetVerdict(document.results);
   const body = [
     `<h1>${esc(title)}</h1>`,
     environmentLine(document),
-    ...lines.map((line) => `<p class="verdict">${esc(line)}</p>`),
+    ...verdictHtml,
     budgets ? `<p class="verdict">${esc(budgets)}</p>` : '',
     '<h2>Results</h2>',
     document.results.length ? resultsTable(document) : '<p>The run has no results.</p>',

@@ -5,6 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 
 import { formatSig } from '../render/numbers.js';
+import { fidelityValueText, isShareMetric, metricWords, referenceIds } from '../render/fidelity-text.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
 import { displayName, printable } from '../util/text-safety.js';
 
@@ -56,6 +57,8 @@ export interface RenderedPlots {
   energyVsThroughputSvg: string | null;
   /** Energy per query against the token budget: null unless a configuration ran at two budgets. */
   energyByBudgetSvg: string | null;
+  /** Energy per query against fidelity, one plot per task with fidelity figures. */
+  energyVsFidelity: { task: string; metric: string; estimated: FidelityPlot['estimated']; svg: string }[];
 }
 
 /** The ratio of the largest to the smallest figure at which an axis goes logarithmic. */
@@ -389,6 +392,140 @@ export function energyByBudgetSpec(data: PlotData): TopLevelSpec {
   };
 }
 
+/** One configuration in the energy × fidelity plot. */
+export interface FidelityPoint {
+  id: string;
+  /** The point's label: precision and batch, with the model where the plot holds several. */
+  label: string;
+  perQueryJ: number;
+  /** The headline fidelity figure; the reference sits at the value it has against itself. */
+  value: number;
+  status: 'reference' | 'passes' | 'rejected';
+  estimated: boolean;
+}
+
+export interface FidelityPlot {
+  task: string;
+  metric: string;
+  /** The headline metric's threshold (the first one met), drawn as a rule. */
+  threshold: number;
+  /** Whether a passing value is at least (min) or at most (max) the threshold. */
+  bound: 'min' | 'max';
+  points: FidelityPoint[];
+  estimated: 'none' | 'some' | 'all';
+}
+
+/** Metrics on which the reference, compared with itself, scores 0 (an error); the rest score 1 (agreement, cosine). */
+const ZERO_AT_REFERENCE = /error|delta|kl/;
+
+/**
+ * The energy × fidelity plots: per task, each configuration with energy and a headline fidelity
+ * figure of the task's most common metric, and the references they were compared with.
+ */
+export function fidelityPlots(document: RunDocument): FidelityPlot[] {
+  const ok = document.results.filter(
+    (r): r is ConfigResult & { energy: EnergyMeasured } =>
+      r.status === 'ok' && r.energy.status !== 'not-measured' && r.energy.perQueryJ > 0,
+  );
+  const references = referenceIds(document.results);
+  const plots: FidelityPlot[] = [];
+  for (const task of [...new Set(ok.map((r) => r.task))]) {
+    const inTask = ok.filter((r) => r.task === task);
+    const metrics = new Map<string, number>();
+    for (const r of inTask)
+      if (r.fidelity) metrics.set(r.fidelity.metric, (metrics.get(r.fidelity.metric) ?? 0) + 1);
+    if (metrics.size === 0) continue;
+    const metric = [...metrics].sort((a, b) => b[1] - a[1])[0]![0];
+    const first = inTask.find((r) => r.fidelity?.metric === metric)!.fidelity!;
+    const bound = first.figures.find((f) => f.metric === metric)?.bound ?? 'min';
+    const multiModel = new Set(inTask.map((r) => r.model.name)).size > 1;
+    const points: FidelityPoint[] = [];
+    for (const r of inTask) {
+      const isReference = !r.fidelity && references.has(r.id);
+      if (!isReference && r.fidelity?.metric !== metric) continue;
+      points.push({
+        id: displayName(r.id),
+        label: `${multiModel ? `${displayName(r.model.name)} ` : ''}${printable(r.precision)} b${r.batchSize}`,
+        perQueryJ: r.energy.perQueryJ,
+        value: isReference ? (ZERO_AT_REFERENCE.test(metric) ? 0 : 1) : r.fidelity!.value,
+        status: isReference ? 'reference' : r.fidelity!.pass ? 'passes' : 'rejected',
+        estimated: r.energy.status === 'estimated',
+      });
+    }
+    points.sort((a, b) => compareText(a.id, b.id));
+    const estimatedCount = points.filter((p) => p.estimated).length;
+    plots.push({
+      task,
+      metric,
+      threshold: first.threshold,
+      bound,
+      points,
+      estimated: estimatedCount === 0 ? 'none' : estimatedCount === points.length ? 'all' : 'some',
+    });
+  }
+  return plots;
+}
+
+/** Energy per query against the headline fidelity figure: a point per configuration, the threshold a rule. */
+export function energyVsFidelitySpec(plot: FidelityPlot): TopLevelSpec {
+  const values = plot.points.map((p) => ({
+    value: p.value,
+    j: p.perQueryJ,
+    label: p.label,
+    status: p.status,
+    fillOpacity: p.estimated ? 0 : 1,
+    description: `${p.id}: ${formatSig(p.perQueryJ, 3)} J per query (${p.estimated ? 'estimated' : 'measured'}), ${metricWords(plot.metric)} ${fidelityValueText(plot.metric, p.value, plot.threshold)} (${p.status})`,
+  }));
+  const energies = plot.points.map((p) => p.perQueryJ);
+  const y = {
+    field: 'j',
+    type: 'quantitative' as const,
+    title:
+      plot.estimated === 'all'
+        ? 'energy per query, J (estimated)'
+        : plot.estimated === 'some'
+          ? 'energy per query, J (hollow: estimated)'
+          : 'energy per query, J (measured)',
+    scale: scaleFor(energies.length > 0 && span(energies) >= LOG_SPAN),
+  };
+  const x = {
+    field: 'value',
+    type: 'quantitative' as const,
+    title: `${metricWords(plot.metric)} against the reference`,
+    scale: { zero: false, padding: 12 },
+    ...(isShareMetric(plot.metric) ? { axis: { format: '.1%' } } : {}),
+  };
+  const color = {
+    field: 'status',
+    type: 'nominal' as const,
+    title: 'answers',
+    scale: { domain: ['reference', 'passes', 'rejected'], range: ['#57606a', '#3aa35b', '#cf222e'] },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    layer: [
+      {
+        data: { values: [{ threshold: plot.threshold }] },
+        mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#8c959f' },
+        encoding: { x: { ...x, field: 'threshold' } },
+      },
+      {
+        data: { values },
+        mark: { type: 'point' as const, filled: true, size: 70, strokeWidth: 2 },
+        encoding: { x, y, color, stroke: color, fillOpacity: HOLLOW_IF_ESTIMATED, description: DESCRIPTION },
+      },
+      {
+        data: { values },
+        mark: { type: 'text' as const, align: 'left' as const, dx: 7, dy: -7, fontSize: 10 },
+        encoding: { x, y, text: { field: 'label', type: 'nominal' as const }, color },
+      },
+    ],
+  };
+}
+
 /** Both plots of a run, or null for a plot with nothing to show. */
 export async function renderPlots(document: RunDocument): Promise<RenderedPlots> {
   const data = plotData(document);
@@ -399,5 +536,14 @@ export async function renderPlots(document: RunDocument): Promise<RenderedPlots>
   const energyByBudgetSvg = budgetSeries(data.points).length
     ? await renderSvg(energyByBudgetSpec(data), 'plot-budget')
     : null;
-  return { data, energyByBatchSvg, energyVsThroughputSvg, energyByBudgetSvg };
+  const energyVsFidelity: RenderedPlots['energyVsFidelity'] = [];
+  for (const [i, plot] of fidelityPlots(document).entries()) {
+    energyVsFidelity.push({
+      task: plot.task,
+      metric: plot.metric,
+      estimated: plot.estimated,
+      svg: await renderSvg(energyVsFidelitySpec(plot), `plot-fidelity-${i + 1}`),
+    });
+  }
+  return { data, energyByBatchSvg, energyVsThroughputSvg, energyByBudgetSvg, energyVsFidelity };
 }

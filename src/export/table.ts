@@ -1,4 +1,4 @@
-/** The human report: an aligned table, skip and failure reasons, and a one-line verdict. */
+/** The human report: an aligned table, skip and failure reasons, and the frugal verdict. */
 import { starString } from '../render/stars.js';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { energyCell, energySummary, energyWarnings, modelBandPct } from '../render/energy-text.js';
@@ -9,10 +9,11 @@ import type { ConfigResult, RunDocument } from '../result/schema.js';
 import {
   anyGeneration,
   budgetVerdict,
-  configLabel,
   generationEnergyCell,
   generationNumberCell,
 } from '../render/generation.js';
+import { anyFidelity, fidelityCell, precisionCell, referenceIds } from '../render/fidelity-text.js';
+import { verdictLines } from '../render/verdict.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function makeChalk(stream: NodeJS.WriteStream): ChalkInstance {
@@ -36,7 +37,7 @@ export function ratingCell(r: ConfigResult): string {
 
 const BASE_COLUMNS: Column[] = [
   { title: 'model', align: 'left', cell: (r) => displayName(r.model.name) },
-  { title: 'precision', align: 'left', cell: (r) => r.precision },
+  { title: 'precision', align: 'left', cell: precisionCell },
   { title: 'batch', align: 'right', cell: (r) => String(r.batchSize) },
   { title: 'device', align: 'left', cell: (r) => r.device },
   { title: 'stars', align: 'left', cell: ratingCell },
@@ -76,6 +77,13 @@ export function tableColumns(results: readonly ConfigResult[]): Column[] {
   if (!results.some((r) => modelBandPct(r) !== null)) return BASE_COLUMNS;
   const at = BASE_COLUMNS.findIndex((c) => c.title === '±95%') + 1;
   return [...BASE_COLUMNS.slice(0, at), MODEL_BAND_COLUMN, ...BASE_COLUMNS.slice(at)];
+}
+
+/** The headline fidelity figure and a pass (✓) or fail (✗) mark; "reference" on the configuration compared against. */
+function fidelityColumn(results: readonly ConfigResult[]): Column {
+  const references = referenceIds(results);
+  const byId = new Map(results.map((r) => [r.id, r]));
+  return { title: 'fidelity', align: 'left', cell: (r) => fidelityCell(r, references, byId) };
 }
 
 /** The carbon settings a document's figures are converted with (the world average for older files). */
@@ -169,11 +177,14 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
   const figures = base.slice(4);
   // Per-token figures follow the intervals (the model band's included).
   const after = Math.max(...['±95%', '±model'].map((t) => figures.findIndex((c) => c.title === t)));
+  // Fidelity beside energy, right after its intervals, where any configuration was compared.
+  const fidelity = anyFidelity(document.results) ? [fidelityColumn(document.results)] : [];
   const COLUMNS = [
     ...identity,
-    ...(generative
-      ? [...figures.slice(0, after + 1), ...GENERATION_COLUMNS, ...figures.slice(after + 1)]
-      : figures),
+    ...figures.slice(0, after + 1),
+    ...fidelity,
+    ...(generative ? GENERATION_COLUMNS : []),
+    ...figures.slice(after + 1),
     ...carbonColumns(carbon),
   ];
   const rows = document.results.map((r) =>
@@ -238,9 +249,13 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
       ),
     );
   }
+  if (document.results.some((r) => r.conversion?.converted))
+    footer.push(
+      chalk.dim('converted: made from the fp32 model by the tool (the recipe is in the JSON result)'),
+    );
   if (footer.length) lines.push('', ...footer);
-  const lineList = verdicts(document.results);
-  if (lineList.length) lines.push('', ...lineList);
+  const lineList = verdictLines(document.results);
+  if (lineList.length) lines.push('', ...lineList.map(printable));
   const budgets = budgetVerdict(document.results);
   if (budgets) lines.push(lineList.length ? budgets : `\n${budgets}`);
   const ratings = ratingSummary(document.results);
@@ -256,57 +271,6 @@ export function renderTable(document: RunDocument, chalk: ChalkInstance): string
       ),
     );
   return lines.join('\n') + '\n';
-}
-
-const label = configLabel;
-
-/** One verdict per task (configurations of different tasks are never compared), each named by its task when there are several. */
-export function verdicts(results: ConfigResult[]): string[] {
-  const tasks = runTasks(results.filter((r) => r.status === 'ok'));
-  if (tasks.length <= 1) {
-    const line = verdict(results);
-    return line ? [line] : [];
-  }
-  return tasks.flatMap((task) => {
-    const line = verdict(results.filter((r) => r.task === task));
-    return line ? [`${task}: ${line}`] : [];
-  });
-}
-
-/**
- * The most and least efficient configurations by energy per query when energy was measured
- * (or estimated, and then said so); by throughput otherwise, and then it says that instead.
- */
-export function verdict(results: ConfigResult[]): string | undefined {
-  const ok = results.filter((r) => r.status === 'ok');
-  // Only like with like: the same task and the same energy basis (CPU+DRAM is not GPU energy).
-  const basisOf = (r: ConfigResult) =>
-    `${r.task}|${r.energy.status === 'not-measured' ? '' : r.energy.basis.domains.join('+')}`;
-  const measured = ok.filter((r) => r.energy.status !== 'not-measured' && (r.energy.perQueryJ ?? 0) > 0);
-  const firstBasis = measured[0] ? basisOf(measured[0]) : '';
-  const withEnergy = measured.filter((r) => basisOf(r) === firstBasis);
-  if (withEnergy.length >= 2) {
-    const perQuery = (r: ConfigResult) => r.energy.perQueryJ!;
-    const sorted = [...withEnergy].sort((a, b) => perQuery(a) - perQuery(b));
-    const best = sorted[0]!;
-    const worst = sorted[sorted.length - 1]!;
-    const estimated = withEnergy.some((r) => r.energy.status === 'estimated') ? ' (estimated energy)' : '';
-    const ci = (r: ConfigResult) => (r.energy.status === 'not-measured' ? null : r.energy.ci95PerQueryJ);
-    const [ciBest, ciWorst] = [ci(best), ci(worst)];
-    // Overlapping 95 % intervals: the ranking may be noise, and the line must say so.
-    const noise =
-      ciBest !== null && ciWorst !== null && perQuery(best) + ciBest >= perQuery(worst) - ciWorst
-        ? ', within the 95 % intervals: not a clear difference'
-        : '';
-    return `${label(best)} uses ${(perQuery(worst) / perQuery(best)).toFixed(1)}× less energy per query than ${label(worst)}${estimated}${noise}`;
-  }
-  const timed = ok.filter((r) => r.throughputQps);
-  if (timed.length < 2) return undefined;
-  const sorted = [...timed].sort((a, b) => b.throughputQps! - a.throughputQps!);
-  const best = sorted[0]!;
-  const worst = sorted[sorted.length - 1]!;
-  const ratio = best.throughputQps! / worst.throughputQps!;
-  return `${label(best)} serves ${ratio.toFixed(1)}× the queries per second of ${label(worst)} (energy not measured)`;
 }
 
 /**

@@ -10,6 +10,7 @@ import { formatSig } from '../render/numbers.js';
 import { hardwareOf } from '../result/hardware.js';
 import type { ConfigResult, RatingRated, RunDocument } from '../result/schema.js';
 import { displayName } from '../util/text-safety.js';
+import { fidelityVerdictText } from '../render/fidelity-text.js';
 import { escapeXml, textWidthPx, truncate, wrap, type Font } from './text.js';
 
 export const LABEL_WIDTH_PX = 260;
@@ -56,7 +57,7 @@ export function labelSvg(document: RunDocument, result: ConfigResult, options: L
     rule(200),
     ...energyBlock(result),
     rule(248),
-    ...ratingBlock(result),
+    ...ratingBlock(document, result),
     ...footer(),
     '</svg>',
   ];
@@ -80,7 +81,9 @@ function summary(result: ConfigResult): string {
   const r = result.rating;
   const rating = r.status === 'rated' ? `${r.stars} of 5 stars on the ${r.scale} scale` : 'unrated';
   const perToken = perTokenText(result);
-  return `Energy label for ${displayName(result.model.name)} (${displayName(result.id)}): ${energy}${perToken ? `, ${perToken}` : ''}, ${rating}`;
+  const f = result.fidelity;
+  const answers = f ? `, ${fidelityVerdictText(f)} against ${displayName(f.reference)}` : '';
+  return `Energy label for ${displayName(result.model.name)} (${displayName(result.id)}): ${energy}${perToken ? `, ${perToken}` : ''}${answers}, ${rating}`;
 }
 
 function header(): string[] {
@@ -183,7 +186,20 @@ function energyBlock(result: ConfigResult): string[] {
   return out;
 }
 
-function ratingBlock(result: ConfigResult): string[] {
+/**
+ * The headline fidelity in words, "Fidelity ✓ top-1 agreement 99.6% ≥ 99%", where the result was
+ * compared with a reference; against another model it names that model (agreement, not accuracy).
+ */
+export function fidelityLine(document: RunDocument, result: ConfigResult): string | null {
+  const f = result.fidelity;
+  if (!f) return null;
+  const referenceModel = document.results.find((r) => r.id === f.reference)?.model.name;
+  // "99.6%" without a space here, so that a wrap never leaves the "%" alone on a line.
+  const figure = fidelityVerdictText(f, referenceModel ?? f.reference).replace(/ %/g, '%');
+  return `Fidelity ${f.pass ? '✓' : '✗'} ${figure}`;
+}
+
+function ratingBlock(document: RunDocument, result: ConfigResult): string[] {
   const r = result.rating;
   const earned = r.status === 'rated' ? r.stars : 0;
   const out = [text(MARGIN_PX, 269, 'Energy Score', { sizePx: 12, weight: 500 })];
@@ -191,9 +207,17 @@ function ratingBlock(result: ConfigResult): string[] {
   for (let i = 0; i < 5; i++) {
     out.push(star(RIGHT_PX - 9.5 - 20 * (4 - i), 264.5, 9.5, i < earned ? STAR_EARNED : STAR_EMPTY));
   }
+  // The fidelity line (one or two lines) takes the note's first lines; the note keeps the rest.
+  const fidelity = fidelityLine(document, result);
+  const fidelityLines = fidelity ? wrap(fidelity, CONTENT_WIDTH_PX, NOTE_FONT, 2) : [];
+  fidelityLines.forEach((line, i) =>
+    out.push(text(MARGIN_PX, 287 + 12 * i, line, { sizePx: 10, weight: 500, fill: INK })),
+  );
   const note = r.status === 'rated' ? ratedNote(r) : unratedNote(result);
-  wrap(note, CONTENT_WIDTH_PX, NOTE_FONT, 3).forEach((line, i) =>
-    out.push(text(MARGIN_PX, 287 + 12 * i, line, { sizePx: 10, weight: 400, fill: MUTED })),
+  wrap(note, CONTENT_WIDTH_PX, NOTE_FONT, 3 - fidelityLines.length).forEach((line, i) =>
+    out.push(
+      text(MARGIN_PX, 287 + 12 * (fidelityLines.length + i), line, { sizePx: 10, weight: 400, fill: MUTED }),
+    ),
   );
   return out;
 }

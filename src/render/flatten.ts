@@ -54,6 +54,16 @@ export interface FlatRow {
   ttft_p95_ms: number | null;
   itl_p50_ms: number | null;
   itl_p95_ms: number | null;
+  /** The headline fidelity figure against the reference (empty for the reference and where not compared). */
+  fidelity_metric: string;
+  fidelity_value: number | null;
+  fidelity_threshold: number | null;
+  /** `true` or `false`; empty where not compared. */
+  fidelity_pass: string;
+  /** The reference configuration's id. */
+  fidelity_reference: string;
+  /** `same-model`, or `other-model`: agreement with another model (--reference), not accuracy. */
+  fidelity_relation: string;
 }
 
 const round = (value: number | null | undefined, digits: number): number | null =>
@@ -62,6 +72,7 @@ const round = (value: number | null | undefined, digits: number): number | null 
 export function flatten(result: ConfigResult): FlatRow {
   const measured = result.energy.status === 'not-measured' ? undefined : result.energy;
   const g = result.generation;
+  const f = result.fidelity;
   return {
     id: result.id,
     status: result.status,
@@ -113,6 +124,12 @@ export function flatten(result: ConfigResult): FlatRow {
     ttft_p95_ms: round(g?.timeToFirstTokenMs.p95, 6),
     itl_p50_ms: round(g?.interTokenLatencyMs?.p50, 6),
     itl_p95_ms: round(g?.interTokenLatencyMs?.p95, 6),
+    fidelity_metric: f?.metric ?? '',
+    fidelity_value: f?.value ?? null,
+    fidelity_threshold: f?.threshold ?? null,
+    fidelity_pass: f ? String(f.pass) : '',
+    fidelity_reference: f?.reference ?? '',
+    fidelity_relation: f?.relation ?? '',
   };
 }
 
@@ -167,6 +184,12 @@ export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
   'ttft_p95_ms',
   'itl_p50_ms',
   'itl_p95_ms',
+  'fidelity_metric',
+  'fidelity_value',
+  'fidelity_threshold',
+  'fidelity_pass',
+  'fidelity_reference',
+  'fidelity_relation',
 ];
 
 /** What qualifies a star rating: outside the cohort's range, or a cohort of one. */
