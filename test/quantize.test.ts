@@ -304,3 +304,111 @@ describe("op counts against the zoo's own model_quantized.onnx (build-zoo.ts mim
     });
   }
 });
+
+describe('subgraphs (EnableSubgraph, as in merged decoders)', () => {
+  /** cond ? x @ W : Gather(T, ids) summed with x @ W, with W, T and x all from the outer scope. */
+  function withIf(): ModelProto {
+    const g = new GraphBuilder('main');
+    const x = g.input('x', FLOAT, [2, 4]);
+    const cond = g.input('cond', TensorDataType.BOOL, []);
+    const ids = g.input('ids', TensorDataType.INT64, [2]);
+    g.floats(
+      'W',
+      [4, 4],
+      Array.from({ length: 16 }, (_, i) => ((i * 37) % 17) / 8 - 1),
+      FLOAT,
+    );
+    g.floats(
+      'T',
+      [5, 4],
+      Array.from({ length: 20 }, (_, i) => ((i * 11) % 13) / 6 - 1),
+      FLOAT,
+    );
+    const thenBranch = new GraphBuilder('then');
+    thenBranch.op('MatMul', [x, 'W'], [], { name: 'then_mm', outputs: ['y_then'] });
+    thenBranch.output('y_then', FLOAT, [2, 4]);
+    const elseBranch = new GraphBuilder('else');
+    const product = elseBranch.op('MatMul', [x, 'W'], [], { name: 'else_mm', outputs: ['p_else'] });
+    const rows = elseBranch.op('Gather', ['T', ids], [], { name: 'else_gather', outputs: ['rows_else'] });
+    elseBranch.op('Add', [product, rows], [], { outputs: ['y_else'] });
+    elseBranch.output('y_else', FLOAT, [2, 4]);
+    const branch = (b: GraphBuilder) => ({ name: b.name, node: b.nodes, output: b.outputs });
+    g.node('If', [cond], {
+      name: 'if',
+      outputs: ['y'],
+      attrs: [
+        { name: 'then_branch', type: 5, g: branch(thenBranch) },
+        { name: 'else_branch', type: 5, g: branch(elseBranch) },
+      ],
+    });
+    g.output('y', FLOAT, [2, 4]);
+    return g.toModel('if');
+  }
+
+  test('weights quantized once where they live, one DynamicQuantizeLinear outside, results near float', async () => {
+    const source = withIf();
+    const { model, report } = quantizeDynamic(source, { weightType: 'int8' });
+    const main = model.graph!;
+    assert.deepEqual(main.initializer!.map((t) => t.name).sort(), [
+      'T_quantized',
+      'T_scale',
+      'T_zero_point',
+      'W_quantized',
+      'W_scale',
+      'W_zero_point',
+    ]);
+    assert.deepEqual(
+      main.node!.map((n) => n.opType),
+      ['DynamicQuantizeLinear', 'If'],
+    );
+    const [thenGraph, elseGraph] = main.node![1]!.attribute!.map((a) => a.g!);
+    assert.deepEqual(
+      thenGraph!.node!.map((n) => n.opType),
+      ['MatMulInteger', 'Cast', 'Mul', 'Mul'],
+    );
+    assert.deepEqual(
+      elseGraph!.node!.map((n) => n.opType),
+      ['MatMulInteger', 'Cast', 'Mul', 'Mul', 'Gather', 'DequantizeLinear', 'Add'],
+    );
+    assert.equal(report.opCountsAfter.MatMulInteger, 2);
+    const feeds = (flag: boolean) => ({
+      x: new ort.Tensor('float32', Float32Array.from([0.5, -1, 2, 0.25, 1, 1, -0.5, 3]), [2, 4]),
+      cond: new ort.Tensor('bool', Uint8Array.of(flag ? 1 : 0), []),
+      ids: new ort.Tensor('int64', BigInt64Array.of(4n, 1n), [2]),
+    });
+    for (const flag of [true, false]) {
+      const reference = (await run(source, feeds(flag))).y!;
+      const quantized = (await run(model, feeds(flag))).y!;
+      // Inputs of size ≤ 3 over K = 4, two 8-bit roundings: errors below 0.1.
+      for (let i = 0; i < reference.length; i++)
+        assert.ok(Math.abs(reference[i]! - quantized[i]!) < 0.1, `cond ${flag}: y[${i}]`);
+    }
+  });
+});
+
+describe('Conv', () => {
+  test('ConvInteger with the bias through Reshape and Add, uint8 weights for q8', () => {
+    const g = new GraphBuilder('conv');
+    const x = g.input('x', FLOAT, [1, 1, 3, 3]);
+    g.floats('w', [2, 1, 2, 2], [1, -1, 0.5, 0.25, -2, 1, 0, 3], FLOAT);
+    g.floats('b', [2], [0.5, -0.5], FLOAT);
+    g.op('Conv', [x, 'w', 'b'], [], { name: 'conv', outputs: ['y'] });
+    g.output('y', FLOAT, [1, 2, 2, 2]);
+    const { model, report } = quantizeDynamic(g.toModel('conv'), { weightType: 'auto' });
+    assert.deepEqual(
+      model.graph!.node!.map((n) => [n.opType, n.name, n.output![0]]),
+      [
+        ['DynamicQuantizeLinear', 'x_QuantizeLinear', 'x_quantized'],
+        ['ConvInteger', '/conv_quant', 'y_output_quantized'],
+        ['Cast', 'y_output_quantized_cast', 'y_output_quantized_cast_output'],
+        ['Mul', '/conv_quant_scales_mul', '/conv_quant_scales_mul:0'],
+        ['Mul', '/conv_quant_output_scale_mul', 'yquant_scaled_output'],
+        ['Reshape', '', 'y_bias_reshape_output'],
+        ['Add', 'y_bias_add', 'y'],
+      ],
+    );
+    const w = model.graph!.initializer!.find((t) => t.name === 'w_quantized')!;
+    assert.equal(w.dataType, TensorDataType.UINT8);
+    assert.match(report.recipe, /uint8 weights, per-tensor asymmetric/);
+  });
+});
