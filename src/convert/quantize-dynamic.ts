@@ -89,11 +89,11 @@ export function quantizeValues(values: Float32Array, type: QuantType, symmetric:
   let rmin = 0;
   let rmax = 0;
   for (const v of values) {
+    if (!Number.isFinite(v))
+      throw new ConversionRefused('a weight holds NaN or infinite values, which cannot be quantized');
     if (v < rmin) rmin = v;
     if (v > rmax) rmax = v;
   }
-  if (!Number.isFinite(rmin) || !Number.isFinite(rmax))
-    throw new ConversionRefused('a weight holds NaN or infinite values, which cannot be quantized');
   if (symmetric) {
     const absMax = Math.max(-rmin, rmax);
     rmin = -absMax;
