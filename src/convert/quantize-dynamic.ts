@@ -25,7 +25,7 @@ import {
   type NodeProto,
   type TensorProto,
 } from '../model/onnx-proto.js';
-import { allGraphs, countOps, rawBytes, readFloat32, tensorDims } from './graph.js';
+import { allGraphs, cloneMessage, countOps, rawBytes, readFloat32, tensorDims } from './graph.js';
 import { ConversionRefused, type Converted } from './types.js';
 
 export interface QuantizeOptions {
@@ -557,18 +557,6 @@ class GraphQuantizer {
 // ---------------------------------------------------------------------------------------------
 // Entry point
 // ---------------------------------------------------------------------------------------------
-
-/**
- * A deep copy of a decoded message that shares its byte arrays (never mutated here): raw_data is
- * a view into the file's buffer, which structuredClone would copy once per tensor.
- */
-function cloneMessage<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
-  if (Array.isArray(value)) return value.map((item: unknown) => cloneMessage(item)) as T;
-  const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) copy[key] = cloneMessage(item);
-  return copy as T;
-}
 
 function defaultOpset(model: ModelProto): number | undefined {
   const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
