@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import * as ort from 'onnxruntime-node';
 
-import { GraphBuilder, quantizeWeights } from '../fixtures/onnx-builder.js';
+import { GraphBuilder, intAttr, intsAttr, quantizeWeights } from '../fixtures/onnx-builder.js';
 import { countOps } from '../src/convert/graph.js';
 import { quantizeDynamic, quantizeValues, roundHalfEven } from '../src/convert/quantize-dynamic.js';
 import { ConversionRefused } from '../src/convert/types.js';
@@ -419,4 +419,81 @@ test('a NaN weight is refused, not quantized', () => {
     () => quantizeValues(Float32Array.from([1, Number.NaN]), 'int8', true),
     (e: unknown) => e instanceof ConversionRefused && /NaN/.test(e.message),
   );
+});
+
+describe('Conv variants and 8-bit pass-through', () => {
+  const cases: [string, number[], number[], ReturnType<typeof intAttr>[]][] = [
+    ['depthwise 2-D', [1, 4, 6, 6], [4, 1, 3, 3], [intAttr('group', 4)]],
+    ['grouped 2-D', [1, 4, 6, 6], [6, 2, 3, 3], [intAttr('group', 2)]],
+    ['3-D', [1, 2, 4, 4, 4], [3, 2, 2, 2, 2], []],
+    ['dilated 2-D', [1, 2, 7, 7], [3, 2, 3, 3], [intsAttr('dilations', [2, 2])]],
+  ];
+  for (const [name, xDims, wDims, attrs] of cases)
+    test(`${name} Conv runs as ConvInteger with int8 and uint8 weights`, async () => {
+      const g = new GraphBuilder('conv');
+      g.input('x', FLOAT, xDims);
+      const count = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+      g.floats(
+        'w',
+        wDims,
+        Array.from({ length: count(wDims) }, (_, i) => Math.sin(i)),
+        FLOAT,
+      );
+      g.floats(
+        'b',
+        [wDims[0]!],
+        Array.from({ length: wDims[0]! }, (_, i) => i / 10),
+        FLOAT,
+      );
+      g.op('Conv', ['x', 'w', 'b'], attrs, { outputs: ['y'] });
+      g.output(
+        'y',
+        FLOAT,
+        xDims.map((_, i) => `y_${i}`),
+      );
+      const source = g.toModel('conv');
+      const x = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: count(xDims) }, (_, i) => Math.cos(i * 0.7)),
+        xDims,
+      );
+      const reference = (await run(source, { x })).y!;
+      for (const weightType of ['int8', 'uint8'] as const) {
+        const { model } = quantizeDynamic(source, { weightType });
+        assert.equal(countOps(model).ConvInteger, 1);
+        const quantized = (await run(model, { x })).y!;
+        // Measured 0.2–1.6 % of the largest output; 5 % flags a wrong attribute or layout.
+        assert.ok(
+          relativeError(reference, quantized) < 0.05,
+          `${weightType}: ${relativeError(reference, quantized)}`,
+        );
+      }
+    });
+
+  test('a Transpose of a quantized Gather stays 8-bit, one DequantizeLinear before the float consumer', async () => {
+    const g = new GraphBuilder('gt');
+    const ids = g.input('ids', TensorDataType.INT64, [3]);
+    g.floats('T', [5, 2], [1, -1, 0.5, 2, -2, 0.25, 3, 0, -0.75, 1.5], FLOAT);
+    const rows = g.op('Gather', ['T', ids], [], { outputs: ['rows'] });
+    const turned = g.op('Transpose', [rows], [], { outputs: ['turned'] });
+    g.op('Relu', [turned], [], { outputs: ['y'] });
+    g.output('y', FLOAT, [2, 3]);
+    const source = g.toModel('gt');
+    const { model } = quantizeDynamic(source, { weightType: 'int8' });
+    assert.deepEqual(
+      model.graph!.node!.map((n) => [n.opType, n.input, n.output]),
+      [
+        ['Gather', ['T_quantized', 'ids'], ['rows_quantized']],
+        ['Transpose', ['rows_quantized'], ['turned_quantized']],
+        ['DequantizeLinear', ['turned_quantized', 'T_scale', 'T_zero_point'], ['turned']],
+        ['Relu', ['turned'], ['y']],
+      ],
+    );
+    const feeds = { ids: new ort.Tensor('int64', BigInt64Array.of(4n, 0n, 2n), [3]) };
+    const reference = (await run(source, feeds)).y!;
+    const quantized = (await run(model, feeds)).y!;
+    // uint8 table, symmetric over ±3: steps of 6/255, so at most 0.012 off.
+    for (let i = 0; i < reference.length; i++)
+      assert.ok(Math.abs(reference[i]! - quantized[i]!) <= 0.012, `y[${i}]`);
+  });
 });
