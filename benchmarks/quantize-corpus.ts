@@ -1,5 +1,6 @@
 /**
- * Runs the in-tool int8 quantizer (quantizeDynamic, q8 weights) over the ONNX backend test corpus
+ * Runs an in-tool quantizer (`--precision q8`, the default: quantizeDynamic with transformers.js's
+ * weight type; int8, uint8; q4: MatMulNBits) over the ONNX backend test corpus
  * (Debian's `libonnx-testdata`) and counts what happens. Only models that ONNX Runtime itself runs
  * on their own test data (test_data_set_0) are kept. Each is tried twice:
  *
@@ -15,13 +16,14 @@
  * not judged: 8-bit rounding of random test data is what it measures.
  *
  *   npm run bench:quantize-corpus [-- --corpus /usr/share/libonnx-testdata/data/node] [--json out.json]
- *     [--filter REGEX] [--weight-type auto|int8|uint8]
+ *     [--filter REGEX] [--precision q8|int8|uint8|q4]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 
+import { quantize4Bit } from '../src/convert/quantize-4bit.js';
 import { quantizeDynamic } from '../src/convert/quantize-dynamic.js';
 import { ConversionRefused } from '../src/convert/types.js';
 import {
@@ -39,7 +41,7 @@ const { values } = parseArgs({
     corpus: { type: 'string', default: '/usr/share/libonnx-testdata/data/node' },
     json: { type: 'string' },
     filter: { type: 'string' },
-    'weight-type': { type: 'string', default: 'auto' },
+    precision: { type: 'string', default: 'q8' },
   },
 });
 
@@ -214,10 +216,15 @@ async function tryQuantize(
   inputs: Map<string, TensorProto>,
   reference: ort.Tensor,
 ): Promise<Row> {
-  const weightType = values['weight-type'] as 'auto' | 'int8' | 'uint8';
+  const precision = values.precision!;
   let quantized: ModelProto;
   try {
-    quantized = quantizeDynamic(model, { weightType }).model;
+    quantized =
+      precision === 'q4'
+        ? quantize4Bit(model).model
+        : quantizeDynamic(model, {
+            weightType: precision === 'q8' ? 'auto' : (precision as 'int8' | 'uint8'),
+          }).model;
   } catch (err) {
     if (err instanceof ConversionRefused)
       return { model: name, mode, outcome: 'refused', reason: err.message };
@@ -248,6 +255,8 @@ function reasonKind(reason: string): string {
 }
 
 async function main(): Promise<void> {
+  if (!['q8', 'int8', 'uint8', 'q4'].includes(values.precision!))
+    throw new Error(`--precision ${values.precision}: give q8, int8, uint8 or q4`);
   const filter = values.filter ? new RegExp(values.filter) : undefined;
   const dirs = findModels(values.corpus!).filter((d) => !filter || filter.test(path.basename(d)));
   const rows: Row[] = [];

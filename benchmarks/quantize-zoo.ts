@@ -1,10 +1,10 @@
 /**
- * Quantizes every fp32 model of the fixture zoo with the in-tool converter (q8: transformers.js's
- * weight-type choice) and prints, per model, the op counts that changed, the file sizes, and how
+ * Quantizes every fp32 model of the fixture zoo with an in-tool converter (`--precision q8`, the
+ * default, with transformers.js's weight-type choice; int8, uint8; q4 for MatMulNBits) and prints, per model, the op counts that changed, the file sizes, and how
  * far the outputs moved from fp32 on seeded inputs (max |Δ| over max |fp32| per output, the worst
  * output; top-1 agreement for the classifiers). The figures in docs/precision.md come from here.
  *
- *   npm run bench:quantize-zoo [-- --seeds 6 --weight-type auto|int8|uint8]
+ *   npm run bench:quantize-zoo [-- --seeds 6 --precision q8|int8|uint8|q4]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,14 +13,16 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 
 import { countOps } from '../src/convert/graph.js';
+import { quantize4Bit } from '../src/convert/quantize-4bit.js';
 import { quantizeDynamic } from '../src/convert/quantize-dynamic.js';
+import { ConversionRefused, type Converted } from '../src/convert/types.js';
 import { decodeModel, encodeModel, type ModelProto } from '../src/model/onnx-proto.js';
 import { modelFeeds } from '../test/helpers/model-feeds.js';
 
 const { values } = parseArgs({
   options: {
     seeds: { type: 'string', default: '6' },
-    'weight-type': { type: 'string', default: 'auto' },
+    precision: { type: 'string', default: 'q8' },
   },
 });
 
@@ -83,13 +85,28 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 
 async function main(): Promise<void> {
   const seeds = Number(values.seeds);
-  const weightType = values['weight-type'] as 'auto' | 'int8' | 'uint8';
+  const precision = values.precision!;
+  const convert: (model: ModelProto) => Converted =
+    precision === 'q4'
+      ? (model) => quantize4Bit(model)
+      : precision === 'q8' || precision === 'int8' || precision === 'uint8'
+        ? (model) => quantizeDynamic(model, { weightType: precision === 'q8' ? 'auto' : precision })
+        : () => {
+            throw new Error(`--precision ${precision}: give q8, int8, uint8 or q4`);
+          };
   console.log('| model | nodes | ops changed | size (KB) | max rel. error | top-1 agreement |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const relative of fp32Models()) {
     const bytes = fs.readFileSync(path.join(zooDir, relative));
     const source = decodeModel(bytes);
-    const { model } = quantizeDynamic(source, { weightType });
+    let model: ModelProto;
+    try {
+      model = convert(source).model;
+    } catch (err) {
+      if (!(err instanceof ConversionRefused)) throw err;
+      console.log(`| ${relative} | refused: ${err.message} | | | | |`);
+      continue;
+    }
     const quantizedBytes = encodeModel(model);
     const before = countOps(source);
     const after = countOps(model);
