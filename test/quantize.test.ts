@@ -278,8 +278,14 @@ describe('every fp32 zoo model quantizes, loads in onnxruntime and stays near fp
 
 describe("op counts against the zoo's own model_quantized.onnx (build-zoo.ts mimics quantize_dynamic)", () => {
   test('mlp-small: the same counts', () => {
-    const ours = countOps(quantizeDynamic(readModel('mlp-small/model.onnx'), { weightType: 'auto' }).model);
-    assert.deepEqual(ours, countOps(readModel('mlp-small/model_quantized.onnx')));
+    const { model, report } = quantizeDynamic(readModel('mlp-small/model.onnx'), { weightType: 'auto' });
+    assert.deepEqual(countOps(model), countOps(readModel('mlp-small/model_quantized.onnx')));
+    // Gemm → MatMul + Add first, as quantize_dynamic does; nothing of the source left float but these.
+    assert.match(report.recipe, /3 Gemm rewritten as MatMul first \(3 of them quantized\)/);
+    assert.match(
+      report.recipe,
+      /Left in float32 \(0 MatMul without a constant B among them\): 1 Flatten, 2 Relu;/,
+    );
   });
 
   for (const [name, layers] of [

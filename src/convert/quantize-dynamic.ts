@@ -170,14 +170,19 @@ function namesRead(graph: GraphProto, into = new Set<string>()): Set<string> {
  * initializer is transposed in place (a copy under a new name when something else reads it);
  * otherwise a Transpose node is inserted.
  */
-function replaceGemmWithMatMul(graph: GraphProto, scope: GraphProto[], readers: Map<string, number>): number {
+function replaceGemmWithMatMul(
+  graph: GraphProto,
+  scope: GraphProto[],
+  readers: Map<string, number>,
+  fromGemm: Set<string>,
+): number {
   let replaced = 0;
   const nodes: NodeProto[] = [];
   for (const node of graph.node ?? []) {
     for (const attribute of node.attribute ?? []) {
-      if (attribute.g) replaced += replaceGemmWithMatMul(attribute.g, [...scope, graph], readers);
+      if (attribute.g) replaced += replaceGemmWithMatMul(attribute.g, [...scope, graph], readers, fromGemm);
       for (const sub of attribute.graphs ?? [])
-        replaced += replaceGemmWithMatMul(sub, [...scope, graph], readers);
+        replaced += replaceGemmWithMatMul(sub, [...scope, graph], readers, fromGemm);
     }
     const inputs = node.input ?? [];
     const convertible =
@@ -227,6 +232,7 @@ function replaceGemmWithMatMul(graph: GraphProto, scope: GraphProto[], readers: 
       }
     }
     const hasBias = inputs.length > 2 && inputs[2] !== '';
+    fromGemm.add(hasBias ? `${output}_MatMul` : output);
     nodes.push({
       opType: 'MatMul',
       input: [inputs[0]!, b],
@@ -274,6 +280,9 @@ interface Tally {
   gather: number;
   transpose: number;
   floatMatMul: number;
+  /** Outputs of the MatMuls that were Gemms, and how many of those were quantized. */
+  fromGemm: Set<string>;
+  gemmQuantized: number;
   weightNames: Set<string>;
 }
 
@@ -347,11 +356,12 @@ class GraphQuantizer {
     switch (node.opType) {
       case 'MatMul':
         if (inputs.length !== 2 || !this.isFloatWeight(inputs[1]!)) {
-          this.tally.floatMatMul++;
+          if (!this.tally.fromGemm.has(node.output?.[0] ?? '')) this.tally.floatMatMul++;
           return false;
         }
         this.quantizeMatMulOrConv(node, 'MatMulInteger');
         this.tally.matmul++;
+        if (this.tally.fromGemm.has(node.output?.[0] ?? '')) this.tally.gemmQuantized++;
         return true;
       case 'Conv':
         if (inputs.length < 2 || !this.isFloatWeight(inputs[1]!)) return false;
@@ -595,7 +605,8 @@ export function quantizeDynamic(source: ModelProto, options: QuantizeOptions): C
   for (const g of allGraphs(graph))
     for (const node of g.node ?? [])
       for (const input of node.input ?? []) readers.set(input, (readers.get(input) ?? 0) + 1);
-  const gemms = replaceGemmWithMatMul(graph, [], readers);
+  const fromGemm = new Set<string>();
+  const gemms = replaceGemmWithMatMul(graph, [], readers, fromGemm);
 
   const tally: Tally = {
     matmul: 0,
@@ -603,6 +614,8 @@ export function quantizeDynamic(source: ModelProto, options: QuantizeOptions): C
     gather: 0,
     transpose: 0,
     floatMatMul: 0,
+    fromGemm,
+    gemmQuantized: 0,
     weightNames: new Set(),
   };
   new GraphQuantizer(graph, weightType, tally).quantizeGraph();
@@ -628,11 +641,11 @@ export function quantizeDynamic(source: ModelProto, options: QuantizeOptions): C
   // What stays float: the source's ops less those that took an integer form.
   const leftFloat: Record<string, number> = { ...opCountsBefore };
   const taken: [string, number][] = [
-    ['MatMul', tally.matmul - gemms],
+    ['MatMul', tally.matmul - tally.gemmQuantized],
     ['Conv', tally.conv],
     ['Gather', tally.gather],
     ['Transpose', tally.transpose],
-    ['Gemm', gemms],
+    ['Gemm', tally.gemmQuantized],
   ];
   for (const [op, n] of taken) leftFloat[op] = (leftFloat[op] ?? 0) - n;
   for (const [op, n] of Object.entries(leftFloat)) if (n <= 0) delete leftFloat[op];
@@ -645,7 +658,7 @@ export function quantizeDynamic(source: ModelProto, options: QuantizeOptions): C
     tally.conv ? `${tally.conv} Conv → ConvInteger` : '',
     tally.gather ? `${tally.gather} Gather on a uint8 table + DequantizeLinear` : '',
     tally.transpose ? `${tally.transpose} Transpose kept 8-bit` : '',
-    gemms ? `${gemms} Gemm rewritten as MatMul first` : '',
+    gemms ? `${gemms} Gemm rewritten as MatMul first (${tally.gemmQuantized} of them quantized)` : '',
   ].filter(Boolean);
   const recipe =
     `onnxruntime quantize_dynamic defaults (IntegerOps, MatMulConstBOnly, per-tensor, subgraphs included)` +
