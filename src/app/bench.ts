@@ -5,8 +5,9 @@
  */
 import os from 'node:os';
 import { runError, type EnergyScoreError } from '../errors.js';
-import type { CarbonSettings, RunDocument } from '../result/schema.js';
+import type { CarbonSettings, Environment, RunDocument } from '../result/schema.js';
 import { collectEnvironment } from '../env/environment.js';
+import { int8IsaWarning } from '../devices/cpu-flags.js';
 import { readGpuTemperaturesC } from '../devices/gpu-temperature.js';
 import { stopMeters } from '../meters/registry.js';
 import type { EnergyMeter } from '../meters/types.js';
@@ -38,6 +39,15 @@ export interface BenchEvents {
   onResult?: (document: RunDocument) => void | Promise<void>;
 }
 
+/** An 8-bit CPU configuration carries the caveat of the CPU's instruction set (VNNI or not). */
+function withIsaWarning<T extends { precision: string; device: string; planWarnings?: string[] }>(
+  spec: T,
+  environment: Environment,
+): T {
+  const warning = int8IsaWarning(spec.precision, spec.device, environment.arch, environment.cpuFlags);
+  return warning ? { ...spec, planWarnings: [...(spec.planWarnings ?? []), warning] } : spec;
+}
+
 /** Runs a whole bench. Aborting stops after the batch in flight; the document says `interrupted`. */
 export async function bench(
   request: BenchRequest,
@@ -58,12 +68,15 @@ export async function bench(
           cpuEstimated: meters.some((m) => m.info.domain === 'cpu' && m.info.method === 'estimated'),
           loadAverage1: os.loadavg()[0] ?? 0,
         });
-    const configs = planned.map((item) => (item.spec ? { spec: { ...item.spec, spin: spin.value } } : item));
     // The environment after the meters: a hung nvidia-smi has then failed their probe already,
     // and the GPU list gives up at once instead of waiting out its own limit.
+    const environment = await collectEnvironment();
+    const configs = planned.map((item) =>
+      item.spec ? { spec: withIsaWarning({ ...item.spec, spin: spin.value }, environment) } : item,
+    );
     document = newDocument(
       request.options,
-      await collectEnvironment(),
+      environment,
       {
         meter: request.meters.meter,
         gpus: request.meters.gpus ?? null,

@@ -70,3 +70,15 @@ export function rawBytes(
 ): Uint8Array {
   return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
 }
+
+/**
+ * A deep copy of a decoded message that shares its byte arrays (never mutated here): raw_data is
+ * a view into the file's buffer, which structuredClone would copy once per tensor.
+ */
+export function cloneMessage<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => cloneMessage(item)) as T;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = cloneMessage(item);
+  return copy as T;
+}

@@ -2,6 +2,7 @@
 import type { Precision } from '../model/variants.js';
 import { convertToFloat16 } from './fp16.js';
 import { quantizeDynamic } from './quantize-dynamic.js';
+import { quantize4Bit } from './quantize-4bit.js';
 import type { Converter } from './types.js';
 
 const CONVERTERS: Partial<Record<Precision, Converter>> = {
@@ -10,6 +11,8 @@ const CONVERTERS: Partial<Record<Precision, Converter>> = {
   q8: (model) => quantizeDynamic(model, { weightType: 'auto' }),
   int8: (model) => quantizeDynamic(model, { weightType: 'int8' }),
   uint8: (model) => quantizeDynamic(model, { weightType: 'uint8' }),
+  // MatMulNBits, 4-bit blocks of 32 (onnxruntime's MatMul4BitsQuantizer as transformers.js runs it).
+  q4: (model) => quantize4Bit(model),
 };
 
 /** The converter for a precision, or undefined where the tool cannot make that variant. */

@@ -6,6 +6,7 @@ import { formatSig } from '../render/numbers.js';
 import { FLAT_COLUMNS, flatten } from '../render/flatten.js';
 import { anyGeneration, budgetVerdict } from '../render/generation.js';
 import { carbonFigures, carbonText } from '../carbon/carbon.js';
+import { isInt8Precision } from '../devices/cpu-flags.js';
 import type { ConfigResult, RunDocument } from '../result/schema.js';
 import { defuseFormula, displayName, escapeMarkdown, jsonText } from '../util/text-safety.js';
 import { documentCarbon, ratingSummary, runTasks } from './table.js';
@@ -77,6 +78,13 @@ function fixed(value: number | null, digits: number): string {
   return value === null ? '–' : value.toFixed(digits);
 }
 
+/** Beside 8-bit results, the CPU's int8-relevant ISA flags: their speed and saturation depend on them. */
+function int8FlagsNote(document: RunDocument): string {
+  const flags = document.environment.cpuFlags;
+  if (!flags || !document.results.some((r) => r.device === 'cpu' && isInt8Precision(r.precision))) return '';
+  return ` (int8 ISA: ${flags.length ? flags.join(' ') : 'none of the int8 flags'})`;
+}
+
 export function toMarkdown(document: RunDocument): string {
   const carbon = documentCarbon(document);
   const perMillion = (
@@ -127,7 +135,7 @@ export function toMarkdown(document: RunDocument): string {
   const lines = [
     `## energy-score bench`,
     '',
-    `${document.environment.cpu} · ${document.environment.os} · onnxruntime ${document.environment.onnxruntimeVersion} · ${document.createdAt}`,
+    `${document.environment.cpu}${int8FlagsNote(document)} · ${document.environment.os} · onnxruntime ${document.environment.onnxruntimeVersion} · ${document.createdAt}`,
     '',
     `| ${header.join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,

@@ -393,6 +393,12 @@ export interface Environment {
   cpuPhysicalCores?: number;
   /** The CPU's microarchitecture from CPUID family and model (or its flags), and how it was found; absent where unknown. */
   cpuMicroarchitecture?: string;
+  /**
+   * The CPU's int8-relevant instruction-set flags from /proc/cpuinfo (avx2, avx512_vnni, avx_vnni,
+   * amx_int8, asimddp, i8mm, ...): int8 speed and saturation depend on them. Absent where
+   * /proc/cpuinfo cannot be read, and in older files.
+   */
+  cpuFlags?: string[];
   memoryGB: number;
   nodeVersion: string;
   onnxruntimeVersion: string;

@@ -542,6 +542,7 @@ const environment = object<Environment>({
   cpuCores: int(1),
   cpuPhysicalCores: optional(int(1)),
   cpuMicroarchitecture: optional(str),
+  cpuFlags: optional(list(str)),
   memoryGB: num,
   nodeVersion: str,
   onnxruntimeVersion: str,
