@@ -17,7 +17,15 @@ import type { FidelityLimits } from './thresholds.js';
 type TensorQueries = Extract<OutputSample, { kind: 'tensors' }>['queries'];
 
 export type SampleComparison =
-  { ok: true; figures: FidelityFigure[]; basis: string; queries: number } | { ok: false; problem: string };
+  | {
+      ok: true;
+      figures: FidelityFigure[];
+      basis: string;
+      queries: number;
+      /** Outputs of the reference this configuration's sample lacks (one it could not split per query). */
+      missing?: string[];
+    }
+  | { ok: false; problem: string };
 
 const CLASSIFICATION_TASKS = new Set(['text-classification', 'image-classification']);
 /** Pooled embeddings, one vector per query, in the names exporters give them. */
@@ -93,8 +101,10 @@ function compareTensors(
   }
   const ref = reference.slice(0, queries);
   const cand = candidate.slice(0, queries);
+  const missing = Object.keys(ref[0] ?? {}).filter((n) => !names.includes(n));
+  const extra = missing.length > 0 ? { missing } : {};
   const done = (comparison: Comparison, basis: string): SampleComparison =>
-    comparison.ok ? { ok: true, figures: comparison.figures, basis, queries } : comparison;
+    comparison.ok ? { ok: true, figures: comparison.figures, basis, queries, ...extra } : comparison;
 
   if (task === 'question-answering' && names.includes('start_logits') && names.includes('end_logits')) {
     return done(
@@ -146,6 +156,7 @@ function compareTensors(
     ok: true,
     figures: worstFirst(figures),
     queries,
+    ...extra,
     basis: `normwise relative error per output (${figures.length / 2} of ${names.length} outputs${problems.length ? `; not compared: ${problems.join('; ')}` : ''})`,
   };
 }
