@@ -236,6 +236,11 @@ export class FidelityTracker {
     return reference && reference.id !== id ? reference.id : undefined;
   }
 
+  /** References whose sample is held now (at most those some configuration still needs). */
+  heldReferences(): string[] {
+    return [...this.samples.keys()];
+  }
+
   private count(spec: ConfigSpec): number {
     return Math.min(this.request.queries, spec.queries);
   }
