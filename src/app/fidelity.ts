@@ -275,6 +275,10 @@ export class FidelityTracker {
       'sample' in referenceSample
         ? {
             afterTrials: async (workload) => {
+              if (!isSampled(workload)) {
+                candidate = { problem: 'this configuration cannot give its outputs' };
+                return;
+              }
               try {
                 candidate = await workload.sampleOutputs(this.count(spec), forced);
               } catch (err) {

@@ -54,7 +54,7 @@ export interface RunHooks {
    * Called after the measured trials of a configuration that ran to the end, before its session
    * is released: the fidelity sample is taken here, outside every window.
    */
-  afterTrials?: (workload: SampledWorkload) => Promise<void>;
+  afterTrials?: (workload: Workload) => Promise<void>;
 }
 
 /** The workload that runs a configuration: one pass per batch, or a generation loop. */
@@ -136,9 +136,7 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
     if (workload.warmupBatches !== null) result.warmupBatches = workload.warmupBatches;
     try {
       const measured = await measure(spec, hooks, workload, preparation.passBatches, result);
-      if (measured.status === 'ok' && hooks.afterTrials && isSampled(workload)) {
-        await hooks.afterTrials(workload);
-      }
+      if (measured.status === 'ok' && hooks.afterTrials) await hooks.afterTrials(workload);
       return measured;
     } catch (err) {
       if (err instanceof EnergyScoreError) throw err;
