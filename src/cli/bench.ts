@@ -16,7 +16,12 @@ import {
   protocolFrom,
   type EnergyFlags,
 } from './energy-options.js';
-import { addFidelityOptions, limitOverrides, type FidelityFlags } from './fidelity-options.js';
+import {
+  addFidelityOptions,
+  limitOverrides,
+  splitReference,
+  type FidelityFlags,
+} from './fidelity-options.js';
 import { addOutputOptions, outputRequests, type OutputFlags } from './output-options.js';
 import { collect, list, nonNegativeInt, parseSpin, positiveInt } from './parse.js';
 import type { Spin } from '../runner/spin.js';
@@ -163,9 +168,12 @@ question answering, image classification, object detection); anything else needs
       // --verbose is the program's option, and also accepted after the subcommand.
       flags.verbose = Boolean(cmd.optsWithGlobals<{ verbose?: boolean }>().verbose);
       // --reference CONFIG (fidelity) and --no-reference (rating) share commander's `reference`.
-      const ratingReference = flags.reference !== false && !fidelityFlags.noReferenceBefore();
-      const reference = fidelityFlags.reference();
-      process.exitCode = await runBenchCommand(models, { ...flags, reference: ratingReference }, reference);
+      const { fidelity, rateAgainstReference } = splitReference(flags.reference, fidelityFlags);
+      process.exitCode = await runBenchCommand(
+        models,
+        { ...flags, reference: rateAgainstReference },
+        fidelity,
+      );
     });
 }
 

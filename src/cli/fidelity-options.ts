@@ -103,3 +103,17 @@ export function limitOverrides(flags: FidelityLimitFlags): Partial<FidelityLimit
   }
   return out;
 }
+
+/**
+ * What `--reference CONFIG` (fidelity) and `--no-reference` (rating) asked for, whatever their
+ * order: commander's shared `reference` value and what the fidelity flag kept.
+ */
+export function splitReference(
+  shared: unknown,
+  kept: ReturnType<typeof addFidelityOptions>,
+): { fidelity: string | undefined; rateAgainstReference: boolean } {
+  return {
+    fidelity: kept.reference(),
+    rateAgainstReference: shared !== false && !kept.noReferenceBefore(),
+  };
+}
