@@ -181,6 +181,13 @@ describe('fidelity in a bench run', () => {
     assert.deepEqual(h.workloads[2]!.samples, [], 'no second sample of the reference');
   });
 
+  test("a reference sample cut short (its byte cap) limits the candidate's to as many queries", async () => {
+    const h = new Harness({ 'm/fp32': [0, 1] });
+    const { results } = await runAll(h, [spec('m', 'fp32', 1), spec('m', 'fp16', 1)]);
+    assert.deepEqual(h.workloads[1]!.samples, [{ count: 2, afterBatches: 3 }]);
+    assert.equal(results[1]!.fidelity!.queries, 2);
+  });
+
   test("NaN in a configuration's sample fails it", async () => {
     const nan: OutputSample = {
       kind: 'tensors',

@@ -280,7 +280,9 @@ export class FidelityTracker {
                 return;
               }
               try {
-                candidate = await workload.sampleOutputs(this.count(spec), forced);
+                // No more queries than the reference gave (its sample may have stopped at its byte cap).
+                const count = Math.min(this.count(spec), referenceSample.sample.queries.length);
+                candidate = await workload.sampleOutputs(count, forced);
               } catch (err) {
                 candidate = { problem: `its sample failed: ${errorMessage(err)}` };
               }

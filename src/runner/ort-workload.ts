@@ -17,7 +17,7 @@ import { buildBatch, type Batch } from '../workload/tensors.js';
 import type { QuerySize, TaskDefinition } from '../workload/tasks.js';
 import { executionProviders, type Device } from './providers.js';
 import { spinSessionOptions, type Spin } from './spin.js';
-import { splitOutputs, stackedFeeds } from './sample-outputs.js';
+import { SAMPLE_BYTES, sampleBytes, splitOutputs, stackedFeeds } from './sample-outputs.js';
 import {
   systemClock,
   type BatchRun,
@@ -186,7 +186,7 @@ export class OrtWorkload implements SampledWorkload {
   /**
    * The suite's first `count` queries at this configuration's batch size, after prepare and
    * outside any window: each query's inputs built alone and stacked (sample-outputs.ts), each
-   * output cut per query, float16 read as float32.
+   * output cut per query, float16 read as float32. It stops early past SAMPLE_BYTES of outputs.
    */
   async sampleOutputs(count: number): Promise<OutputSample> {
     const session = this.session;
@@ -194,11 +194,14 @@ export class OrtWorkload implements SampledWorkload {
     if (!session || !plan) throw new Error('sampleOutputs before a successful prepare');
     // An output that cannot be split per query is left out of the sample; the comparison says so.
     const queries: Record<string, SampledTensor>[] = [];
+    let bytes = 0;
     for (const shape of this.shapes) {
-      if (queries.length >= count) break;
+      if (queries.length >= count || bytes > SAMPLE_BYTES) break;
       const outputs = await session.run(stackedFeeds(plan, shape, queries.length, this.spec.seed));
       const split = splitOutputs(outputs as Record<string, ort.Tensor>, shape.queries);
-      queries.push(...split.queries.slice(0, count - queries.length));
+      const taken = split.queries.slice(0, count - queries.length);
+      bytes += taken.reduce((sum, q) => sum + sampleBytes(q), 0);
+      queries.push(...taken);
     }
     return { kind: 'tensors', queries };
   }

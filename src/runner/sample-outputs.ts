@@ -9,6 +9,17 @@ import type { SynthesisPlan } from '../workload/input-plan.js';
 import { buildBatch } from '../workload/tensors.js';
 import type { SampledTensor } from './workload.js';
 
+/**
+ * A fidelity sample stops at the batch that takes it past this many bytes of outputs: a
+ * one-pass decoder's logits ([tokens, vocab] per query) would otherwise hold gigabytes.
+ */
+export const SAMPLE_BYTES = 256 * 1024 * 1024;
+
+/** Bytes of a query's sampled outputs (float32). */
+export function sampleBytes(query: Record<string, SampledTensor>): number {
+  return Object.values(query).reduce((sum, t) => sum + t.data.byteLength, 0);
+}
+
 /** The value of an IEEE half-precision number given as its 16 bits. */
 export function halfToFloat(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
