@@ -210,7 +210,7 @@ describe('fidelity in a bench run', () => {
     });
     assert.equal(results[0]!.fidelity, undefined);
     assert.deepEqual(results[0]!.warnings, [
-      'fidelity not computed: m has no fp32 variant to compare against (--reference names another)',
+      'fidelity not computed: m has no fp32 variant to compare against: name another with --reference',
     ]);
   });
 
@@ -246,6 +246,15 @@ describe('fidelity in a bench run', () => {
         ['big/fp32/b1/cpu', 'other-model', 0.75],
       ],
     );
+  });
+
+  test('--reference int8 is the q8 (_quantized) variant the run benches', async () => {
+    const h = new Harness({});
+    const specs = [spec('m', 'fp32', 1), spec('m', 'q8', 1)];
+    const { results } = await runAll(h, specs, request({ reference: 'm/int8' }));
+    assert.deepEqual(h.opened, ['m/q8/b1'], 'it runs after fp32, so it is sampled alone first');
+    assert.equal(results[0]!.fidelity?.reference, 'm/q8/b1/cpu');
+    assert.equal(results[1]!.fidelity, undefined);
   });
 
   test('a different task is not compared', async () => {

@@ -141,8 +141,15 @@ export async function planFidelity(
     const sameModel = specs.filter((s) => s.modelName === model);
     const first = sameModel[0]!;
     const maxNewTokens = target.maxNewTokens ?? spec.generation?.maxNewTokens;
+    // `int8` names the _quantized file where there is no _int8 one, benched as q8 (model/variants.ts).
+    const precision =
+      target.precision === 'int8' &&
+      !sameModel.some((s) => s.precision === 'int8') &&
+      sameModel.some((s) => s.precision === 'q8')
+        ? ('q8' as const)
+        : target.precision;
     const wanted = {
-      precision: target.precision,
+      precision,
       batchSize: target.batchSize ?? 1,
       device: target.device ?? specs[0]!.device,
       threads: target.threads ?? first.threads,
@@ -201,7 +208,7 @@ async function referenceSpec(
     const info = await findVariant(onePass, wanted.precision);
     if (!info)
       return {
-        problem: `${model} has no ${wanted.precision} variant to compare against (--reference names another)`,
+        problem: `${model} has no ${wanted.precision} variant to compare against: name another with --reference`,
       };
     return clone(onePass, { model: info, precision: wanted.precision });
   } catch (err) {
