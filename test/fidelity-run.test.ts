@@ -5,7 +5,9 @@ import { parseReference, planFidelity, type FidelityRequest } from '../src/app/f
 import type { PlannedConfig } from '../src/app/bench-plan.js';
 import { EnergyScoreError } from '../src/errors.js';
 import { DEFAULT_LIMITS } from '../src/fidelity/thresholds.js';
-import type { ModelInfo } from '../src/model/inspect.js';
+import { fileURLToPath } from 'node:url';
+
+import { inspectModel, type ModelInfo } from '../src/model/inspect.js';
 import { blankResult, type ConfigResult } from '../src/result/schema.js';
 import type { ConfigSpec, RunHooks } from '../src/runner/run-config.js';
 import type { OutputSample } from '../src/runner/workload.js';
@@ -255,6 +257,22 @@ describe('fidelity in a bench run', () => {
     assert.deepEqual(h.opened, ['m/q8/b1'], 'it runs after fp32, so it is sampled alone first');
     assert.equal(results[0]!.fidelity?.reference, 'm/q8/b1/cpu');
     assert.equal(results[1]!.fidelity, undefined);
+  });
+
+  test('a model whose inputs fix the batch is its own reference at that batch', async () => {
+    const model = await inspectModel(
+      fileURLToPath(new URL('../../fixtures/misc/fixed-batch-3.onnx', import.meta.url)),
+    );
+    const specs = [spec('m', 'fp32', 3), spec('m', 'fp16', 3)].map((s) => ({
+      ...s,
+      task: getTask('custom'),
+      model,
+    }));
+    const h = new Harness({});
+    const { results } = await runAll(h, specs);
+    assert.deepEqual(h.opened, []);
+    assert.equal(results[0]!.fidelity, undefined);
+    assert.equal(results[1]!.fidelity?.reference, 'm/fp32/b3/cpu');
   });
 
   test('a different task is not compared', async () => {

@@ -1,9 +1,9 @@
 /**
  * The fidelity check of a bench run: each configuration's answers against its reference's, on
  * the same first queries of the suite, taken after its measured trials (never inside a window).
- * The reference is the same model's fp32 at batch 1 on the run's first device, or what
- * --reference names; it is sampled when it runs, or loaded for the sample alone (not measured)
- * when it is not among the benched configurations or runs later. A reference sample is dropped
+ * The reference is the same model's fp32 at batch 1 (at its batch, where its inputs fix one) on
+ * the run's first device, or what --reference names; it is sampled when it runs, or loaded for
+ * the sample alone (not measured) when it is not among the benched configurations or runs later. A reference sample is dropped
  * once the last configuration compared with it is done, so memory stays at one sample per
  * reference in use.
  */
@@ -23,6 +23,7 @@ import type { ConfigResult, Fidelity } from '../result/schema.js';
 import { parseDevice, type Device } from '../runner/providers.js';
 import { configId, isSampled, openWorkload, type ConfigSpec, type RunHooks } from '../runner/run-config.js';
 import type { OutputSample, Workload } from '../runner/workload.js';
+import { planInputs } from '../workload/input-plan.js';
 import type { PlannedConfig } from './bench-plan.js';
 
 export interface FidelityRequest {
@@ -150,7 +151,7 @@ export async function planFidelity(
         : target.precision;
     const wanted = {
       precision,
-      batchSize: target.batchSize ?? 1,
+      batchSize: target.batchSize ?? fixedBatchOf(first) ?? 1,
       device: target.device ?? specs[0]!.device,
       threads: target.threads ?? first.threads,
     };
@@ -173,6 +174,16 @@ export async function planFidelity(
     });
   }
   return new FidelityTracker(referenceOf, request, deps.open ?? openWorkload);
+}
+
+/** The batch a model's inputs fix (it runs at no other), or undefined when the batch is free. */
+function fixedBatchOf(spec: ConfigSpec): number | undefined {
+  if (spec.generation) return undefined;
+  try {
+    return planInputs(spec.model, spec.task, spec.overrides).fixedBatch;
+  } catch {
+    return undefined;
+  }
 }
 
 async function referenceSpec(
