@@ -66,12 +66,18 @@ export function stackedFeeds(
     ),
   );
   const feeds: Record<string, ort.Tensor> = {};
+  // An input without a batch dim (a Reshape's target, a sample rate) is the whole batch's.
+  let whole: Record<string, ort.Tensor> | undefined;
   for (const input of plan.inputs) {
     const parts = singles.map((s) => s.feeds[input.name]!);
     const first = parts[0]!;
-    // Without a batch dim every query's tensor is the same; at batch 1 there is nothing to stack.
-    if (input.dims[0]?.role !== 'batch' || parts.length === 1) {
+    if (parts.length === 1) {
       feeds[input.name] = first;
+      continue;
+    }
+    if (input.dims[0]?.role !== 'batch') {
+      whole ??= buildBatch(plan, shape, seed + firstQuery).feeds;
+      feeds[input.name] = whole[input.name]!;
       continue;
     }
     const dims = [parts.length, ...first.dims.slice(1)];
