@@ -32,7 +32,13 @@ import { checkTaskFits } from '../workload/modality.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { requireDevice, type Device } from '../runner/providers.js';
 import type { Spin } from '../runner/spin.js';
-import { configId, runConfiguration, type ConfigSpec, type EnergySetup } from '../runner/run-config.js';
+import {
+  configId,
+  runConfiguration,
+  type ConfigSpec,
+  type EnergySetup,
+  type RunHooks,
+} from '../runner/run-config.js';
 import { prepareData, type DataChoice } from '../inputs/prepare.js';
 
 export interface BenchOptions {
@@ -75,6 +81,8 @@ export interface BenchHooks {
   onProgress?: (queriesDone: number, queriesTotal: number) => void;
   onConfigEnd?: (result: ConfigResult, document: RunDocument) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Runs each configuration through this (the fidelity check samples it and adds its record). */
+  around?: (spec: ConfigSpec, run: (extra: RunHooks) => Promise<ConfigResult>) => Promise<ConfigResult>;
 }
 
 /** A configuration ready to run, or one known in advance to be skipped. */
@@ -444,12 +452,14 @@ export async function runBench(
       break;
     }
     hooks.onConfigStart?.(item, index, planned.length);
-    const result = item.spec
-      ? await runConfiguration(energy ? { ...item.spec, energy } : { ...item.spec, unmeteredReason }, {
-          onProgress: hooks.onProgress,
-          signal: hooks.signal,
-        })
-      : item.skipped;
+    const spec = item.spec;
+    const run = (extra: RunHooks) =>
+      runConfiguration(energy ? { ...spec!, energy } : { ...spec!, unmeteredReason }, {
+        onProgress: hooks.onProgress,
+        signal: hooks.signal,
+        ...extra,
+      });
+    const result = spec ? await (hooks.around ? hooks.around(spec, run) : run({})) : item.skipped;
     if (result.status === 'interrupted') document.interrupted = true;
     document.results.push(result);
     await hooks.onConfigEnd?.(result, document);

@@ -16,6 +16,7 @@ import type { ProtocolSettings } from '../runner/protocol.js';
 import type { EnergySetup, RunHooks } from '../runner/run-config.js';
 import { defaultSpin, type SpinSetting } from '../runner/spin.js';
 import { newDocument, planBench, runBench, type BenchOptions, type PlannedConfig } from './bench-plan.js';
+import { planFidelity, type FidelityRequest } from './fidelity.js';
 import { startMeters, type MeterRequest } from './meters.js';
 import { ratingPlan, type RatingRequest } from './rating-plan.js';
 
@@ -25,6 +26,8 @@ export interface BenchRequest {
   protocol: ProtocolSettings;
   rating: RatingRequest;
   carbon: CarbonSettings;
+  /** Fidelity against a reference (app/fidelity.ts); absent or 0 queries turns it off. */
+  fidelity?: FidelityRequest;
   /** The command line, recorded in the result so the run can be repeated. */
   commandLine?: string[];
 }
@@ -57,6 +60,8 @@ export async function bench(
   const planned = await planBench(request.options);
   // Cohort files are read before anything is measured: a bad one fails now, not after the run.
   const plan = await ratingPlan(request.rating);
+  // A --reference naming no model of the run fails here too, before anything is measured.
+  const fidelity = request.fidelity ? await planFidelity(planned, request.fidelity) : undefined;
   let meters: EnergyMeter[] = [];
   let document: RunDocument;
   try {
@@ -108,6 +113,7 @@ export async function bench(
         ...(signal ? { signal } : {}),
         onConfigStart: events.onConfigStart,
         onProgress: events.onProgress,
+        ...(fidelity ? { around: fidelity.around } : {}),
         onConfigEnd: async () => {
           rate(doc, plan);
           await events.onResult?.(doc);

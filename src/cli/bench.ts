@@ -6,6 +6,7 @@ import type { DataChoice } from '../inputs/prepare.js';
 import type { RunDocument } from '../result/schema.js';
 import { parseDevice, type Device } from '../runner/providers.js';
 import { DEMO_MAX_SECONDS } from '../runner/protocol.js';
+import { DEFAULT_FIDELITY_QUERIES, DEFAULT_LIMITS } from '../fidelity/thresholds.js';
 import { TASK_NAMES } from '../workload/tasks.js';
 import { addCarbonOptions, carbonFrom, type CarbonFlags } from './carbon-options.js';
 import {
@@ -15,12 +16,18 @@ import {
   protocolFrom,
   type EnergyFlags,
 } from './energy-options.js';
+import {
+  addFidelityOptions,
+  limitOverrides,
+  splitReference,
+  type FidelityFlags,
+} from './fidelity-options.js';
 import { addOutputOptions, outputRequests, type OutputFlags } from './output-options.js';
 import { collect, list, nonNegativeInt, parseSpin, positiveInt } from './parse.js';
 import type { Spin } from '../runner/spin.js';
 import { addRatingOptions, ratingRequest, type RatingFlags } from './rating-options.js';
 
-interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags {
+interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags, FidelityFlags {
   rateWithinRun?: boolean;
   task?: string;
   device?: Device[];
@@ -110,6 +117,7 @@ export function registerBench(program: Command): void {
     html: 'write a self-contained HTML report: table, plots, label, carbon (at the end)',
   });
   addProtocolOptions(addMeterOptions(command));
+  const fidelityFlags = addFidelityOptions(command);
   command.option(
     '--rate-within-run',
     'rate the configurations of this run among themselves (the demo does); needs energy',
@@ -140,6 +148,11 @@ suite's batches until every query has run once and the 95 % interval of energy p
 within --target-ci percent, or until --max-seconds, a hard cap, is spent.
 Results are written after every configuration, so Ctrl-C keeps what was measured.
 
+Fidelity: after its trials, each configuration's outputs on the suite's first --fidelity-queries
+queries are compared with the reference's (the same model's fp32 at batch 1, loaded for the
+sample alone when it is not benched): top-1 agreement, cosine, span agreement, token agreement
+and KL, or relative error, by task; the result's fidelity says whether they pass the limits.
+
 Ratings: GPU energy measured on one H100 is rated against the shipped AI Energy Score v1
 leaderboard in its five one-forward-pass tasks (text classification, sentence similarity,
 question answering, image classification, object detection); anything else needs a cohort
@@ -154,7 +167,13 @@ question answering, image classification, object detection); anything else needs
       if (models.length === 0 && flags.rateWithinRun === undefined) flags.rateWithinRun = true;
       // --verbose is the program's option, and also accepted after the subcommand.
       flags.verbose = Boolean(cmd.optsWithGlobals<{ verbose?: boolean }>().verbose);
-      process.exitCode = await runBenchCommand(models, flags);
+      // --reference CONFIG (fidelity) and --no-reference (rating) share commander's `reference`.
+      const { fidelity, rateAgainstReference } = splitReference(flags.reference, fidelityFlags);
+      process.exitCode = await runBenchCommand(
+        models,
+        { ...flags, reference: rateAgainstReference },
+        fidelity,
+      );
     });
 }
 
@@ -176,7 +195,11 @@ function dataChoice(flags: BenchFlags): DataChoice {
   };
 }
 
-async function runBenchCommand(models: string[], flags: BenchFlags): Promise<number> {
+async function runBenchCommand(
+  models: string[],
+  flags: BenchFlags,
+  fidelityReference: string | undefined,
+): Promise<number> {
   const [
     { bench, benchExitCode, nothingMeasured },
     { OutputSink },
@@ -244,6 +267,11 @@ async function runBenchCommand(models: string[], flags: BenchFlags): Promise<num
           withinFlag: '--rate-within-run',
         }),
         carbon,
+        fidelity: {
+          queries: flags.fidelityQueries ?? DEFAULT_FIDELITY_QUERIES,
+          ...(fidelityReference !== undefined ? { reference: fidelityReference } : {}),
+          limits: { ...DEFAULT_LIMITS, ...limitOverrides(flags) },
+        },
         commandLine: process.argv.slice(2),
       },
       {

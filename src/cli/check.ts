@@ -2,10 +2,12 @@
 import type { Command } from 'commander';
 import { errorMessage, usageError } from '../errors.js';
 import type { CheckLimits } from '../gate/check.js';
+import { addFidelityLimitOptions, limitOverrides, type FidelityLimitFlags } from './fidelity-options.js';
 import { addOutputOptions, outputRequests, type OutputFlags } from './output-options.js';
 import { positiveNumber } from './parse.js';
 
-interface CheckFlags extends OutputFlags {
+interface CheckFlags extends OutputFlags, FidelityLimitFlags {
+  requireFidelity?: boolean;
   minStars?: number;
   maxWhPer1k?: number;
   maxJPerQuery?: number;
@@ -55,7 +57,12 @@ export function registerCheck(program: Command): void {
       '--allow-missing',
       'with --baseline: a configuration the baseline has but this run lacks (or skipped) is a note, not a failure',
     )
-    .option('--require-measured', 'fail energy that was estimated rather than measured');
+    .option('--require-measured', 'fail energy that was estimated rather than measured')
+    .option(
+      '--require-fidelity',
+      'fail a configuration whose answers do not hold against its reference (its recorded fidelity; implied by --min-agreement and the other fidelity limits)',
+    );
+  addFidelityLimitOptions(command, 'recorded');
   addOutputOptions(command, ['json', 'markdown'], {
     json: 'write the check report as JSON to a file, or to stdout (bare --json or -)',
     markdown: 'write the check report as Markdown to a file, or to stdout (bare --markdown or -)',
@@ -67,6 +74,7 @@ Examples:
   energy-score check result.json --max-wh-per-1k 0.5 --require-measured
   energy-score check result.json --min-stars 3
   energy-score check new.json --baseline main.json --max-regression 5 --markdown report.md
+  energy-score check result.json --require-fidelity --min-agreement 0.995
 
 Regression: Welch's t-test, one-sided at 95 %, of H0: new <= (1 + pct/100) x baseline, on each
 side's mean energy per query and its standard error: from the per-trial figures (the trial mean),
@@ -74,6 +82,9 @@ else from the recorded 95 % interval (half-width / t(0.975, trials - 1)). A side
 no interval cannot be tested: the configuration fails; bench with at least 2 trials.
 Configurations match on model (file sha256 or name), task, precision, batch size and device; one
 the baseline measured but this run lacks or skipped fails, unless --allow-missing.
+Fidelity: each configuration's recorded agreement with its reference (bench's fidelity) is held
+to its recorded thresholds, or to --min-agreement, --min-cosine, --max-relative-error,
+--min-token-agreement and --max-kl where given; one without a record fails, except the reference.
 A failed or interrupted configuration fails; so does one whose energy figures are not usable
 numbers (missing, null, 0 or less). One with no energy or no rating fails the limits that need
 them; a check that can evaluate no configuration at all is a usage error.
@@ -112,6 +123,8 @@ async function check(resultPath: string, flags: CheckFlags): Promise<number> {
     requireMeasured: flags.requireMeasured === true,
     allowMissing: flags.allowMissing === true,
   };
+  const overrides = limitOverrides(flags);
+  if (flags.requireFidelity || Object.keys(overrides).length > 0) limits.fidelity = { overrides };
   const report = await checkFiles({
     result: resultPath,
     ...(flags.baseline ? { baseline: flags.baseline } : {}),

@@ -1,4 +1,5 @@
 /** The `check` report as text, Markdown (the CI job summary) and JSON. */
+import { LIMIT_FLAGS } from '../fidelity/thresholds.js';
 import { RUN, type CheckLimits, type CheckReport } from '../gate/check.js';
 import { displayName, escapeMarkdown, markdownCode, printable } from '../util/text-safety.js';
 
@@ -30,6 +31,14 @@ export function limitsText(limits: CheckLimits): string {
   if (limits.maxJPerQuery !== undefined) parts.push(`--max-j-per-query ${limits.maxJPerQuery}`);
   if (limits.maxRegressionPct !== undefined) parts.push(`--max-regression ${limits.maxRegressionPct} %`);
   if (limits.requireMeasured) parts.push('--require-measured');
+  if (limits.fidelity) {
+    const overrides = Object.entries(limits.fidelity.overrides) as [keyof typeof LIMIT_FLAGS, number][];
+    parts.push(
+      overrides.length > 0
+        ? `fidelity (${overrides.map(([k, v]) => `${LIMIT_FLAGS[k]} ${v}`).join(', ')}, else the recorded thresholds)`
+        : 'fidelity (the recorded thresholds)',
+    );
+  }
   return parts.join(', ');
 }
 

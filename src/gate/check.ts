@@ -6,6 +6,7 @@
  */
 import { usageError } from '../errors.js';
 import type { ConfigResult, EnergyMeasured, RunDocument } from '../result/schema.js';
+import { fidelityOutcome, type FidelityCheck } from './fidelity.js';
 import { energyFigures, errorSources } from './energy.js';
 import { estimatedSuffix, figureWithBands, modelBandPct } from '../render/energy-text.js';
 import { formatP, formatPct, formatSig } from '../render/numbers.js';
@@ -19,6 +20,11 @@ export interface CheckLimits {
   /** Needs a baseline. */
   maxRegressionPct?: number;
   requireMeasured?: boolean;
+  /**
+   * Hold each configuration's recorded fidelity to its thresholds, or to these where given
+   * (--require-fidelity, --min-agreement…): one that does not pass, or has no record, fails.
+   */
+  fidelity?: FidelityCheck;
   /**
    * Not a limit: with a baseline, a configuration the baseline measured but this run lacks (or
    * skipped) is a note instead of a failure.
@@ -38,7 +44,8 @@ export type CheckName =
   | '--max-wh-per-1k'
   | '--max-j-per-query'
   | '--max-regression'
-  | '--require-measured';
+  | '--require-measured'
+  | 'fidelity';
 
 export interface CheckOutcome {
   /** Configuration id; the whole run for `complete`. */
@@ -106,7 +113,8 @@ export function hasAnyLimit(limits: CheckLimits): boolean {
     limits.maxWhPer1k !== undefined ||
     limits.maxJPerQuery !== undefined ||
     limits.maxRegressionPct !== undefined ||
-    limits.requireMeasured === true
+    limits.requireMeasured === true ||
+    limits.fidelity !== undefined
   );
 }
 
@@ -124,7 +132,7 @@ export function runCheck(input: CheckInput): CheckReport {
   if (!hasAnyLimit(limits)) {
     throw usageError(
       'check needs at least one limit',
-      'give --min-stars, --max-wh-per-1k, --max-j-per-query, --require-measured or --baseline with --max-regression',
+      'give --min-stars, --max-wh-per-1k, --max-j-per-query, --require-measured, --require-fidelity (or --min-agreement…) or --baseline with --max-regression',
     );
   }
   if (result.document.results.length === 0) {
@@ -162,8 +170,17 @@ export function runCheck(input: CheckInput): CheckReport {
     }
   }
 
+  // A configuration others are compared with has no fidelity of its own: it is not a failure.
+  const references = new Set(
+    result.document.results.flatMap((r) => (r.fidelity ? [r.fidelity.reference] : [])),
+  );
   for (const config of result.document.results) {
     outcomes.push(...checkConfig(config, limits, pairs.get(config), names, notChecked, notes));
+    if (limits.fidelity && config.status === 'ok') {
+      const outcome = fidelityOutcome(config, limits.fidelity, references);
+      if ('reason' in outcome) notChecked.push({ config: config.id, reason: outcome.reason });
+      else outcomes.push({ ...NO_FIGURES, config: config.id, check: 'fidelity', ...outcome });
+    }
   }
   // A configuration the baseline measured but this run lacks would otherwise pass unseen.
   for (const c of onlyInBase) {

@@ -281,6 +281,8 @@ export interface FidelityFigure {
   bound: 'min' | 'max';
   /** null where there is no threshold. */
   pass: boolean | null;
+  /** The output compared (`logits`, `start_logits+end_logits`); absent for generation figures. */
+  output?: string;
 }
 
 /**
@@ -307,6 +309,8 @@ export interface Fidelity {
   figures: FidelityFigure[];
   /** Where the compared inputs came from (as `inputs.data.source`). */
   inputs: string;
+  /** What was compared, in words ("top-1 class of `logits`, one row per query"). */
+  basis?: string;
 }
 
 /** How a precision variant the folder lacked was made from its fp32 model. */

@@ -384,6 +384,7 @@ const fidelityFigure = object<FidelityFigure>({
   threshold: nullable(num),
   bound: oneOf(['min', 'max']),
   pass: nullable(bool),
+  output: optional(str),
 });
 
 const fidelity = object<Fidelity>({
@@ -396,6 +397,7 @@ const fidelity = object<Fidelity>({
   queries: int(1),
   figures: list(fidelityFigure),
   inputs: str,
+  basis: optional(str),
 });
 
 const conversion = object<Conversion>({

@@ -17,7 +17,16 @@ import { buildBatch, type Batch } from '../workload/tensors.js';
 import type { QuerySize, TaskDefinition } from '../workload/tasks.js';
 import { executionProviders, type Device } from './providers.js';
 import { spinSessionOptions, type Spin } from './spin.js';
-import { systemClock, type BatchRun, type Clock, type Preparation, type Workload } from './workload.js';
+import { SAMPLE_BYTES, sampleBytes, splitOutputs, stackedFeeds } from './sample-outputs.js';
+import {
+  systemClock,
+  type BatchRun,
+  type Clock,
+  type OutputSample,
+  type Preparation,
+  type SampledTensor,
+  type SampledWorkload,
+} from './workload.js';
 
 export interface OrtWorkloadSpec {
   modelName: string;
@@ -55,7 +64,7 @@ export const INPUT_POOL_BYTES = 256 * 1024 * 1024;
 const UNSUPPORTED =
   /could not find an implementation|not_implemented|not implemented|not supported|unsupported/i;
 
-export class OrtWorkload implements Workload {
+export class OrtWorkload implements SampledWorkload {
   /** What the result records, each set once prepare gets that far. */
   inputs: ConfigResult['inputs'] = null;
   sessionLoadMs: number | null = null;
@@ -70,6 +79,9 @@ export class OrtWorkload implements Workload {
   private runs: BatchRun[] = [];
   private cycled = false;
   private cursor = 0;
+  /** The plan and the suite's batches, kept for the fidelity sample. */
+  private plan: SynthesisPlan | null = null;
+  private shapes: BatchShape[] = [];
 
   constructor(spec: OrtWorkloadSpec, clock: Clock = systemClock) {
     this.spec = spec;
@@ -90,6 +102,8 @@ export class OrtWorkload implements Workload {
     const shapes = planBatches(plan, querySizes, spec.batchSize);
     const largestBatchBytes = checkBatchFits(plan, shapes);
 
+    this.plan = plan;
+    this.shapes = shapes;
     const { pool, poolIndex, cycled } = buildInputPool(plan, shapes, largestBatchBytes, spec.seed);
     this.pool = pool;
     this.poolIndex = poolIndex;
@@ -167,6 +181,29 @@ export class OrtWorkload implements Workload {
     this.cursor++;
     await this.session.run(this.pool[entry]!.feeds);
     return this.runs[entry]!;
+  }
+
+  /**
+   * The suite's first `count` queries at this configuration's batch size, after prepare and
+   * outside any window: each query's inputs built alone and stacked (sample-outputs.ts), each
+   * output cut per query, float16 read as float32. It stops early past SAMPLE_BYTES of outputs.
+   */
+  async sampleOutputs(count: number): Promise<OutputSample> {
+    const session = this.session;
+    const plan = this.plan;
+    if (!session || !plan) throw new Error('sampleOutputs before a successful prepare');
+    // An output that cannot be split per query is left out of the sample; the comparison says so.
+    const queries: Record<string, SampledTensor>[] = [];
+    let bytes = 0;
+    for (const shape of this.shapes) {
+      if (queries.length >= count || bytes > SAMPLE_BYTES) break;
+      const outputs = await session.run(stackedFeeds(plan, shape, queries.length, this.spec.seed));
+      const split = splitOutputs(outputs as Record<string, ort.Tensor>, shape.queries);
+      const taken = split.queries.slice(0, count - queries.length);
+      bytes += taken.reduce((sum, q) => sum + sampleBytes(q), 0);
+      queries.push(...taken);
+    }
+    return { kind: 'tensors', queries };
   }
 
   async release(): Promise<void> {

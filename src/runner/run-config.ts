@@ -17,7 +17,7 @@ import type { EnergyMeter } from '../meters/types.js';
 import { DEFAULT_PROTOCOL, type ProtocolSettings } from './protocol.js';
 import { OrtWorkload, type OrtWorkloadSpec } from './ort-workload.js';
 import { GenerationWorkload, type GenerationSpec } from './generation-workload.js';
-import type { Workload } from './workload.js';
+import type { SampledWorkload, Workload } from './workload.js';
 import { generationFigures } from './generation-figures.js';
 import { budgetWarnings, runTrials, trialsEnergy, type TrialsOutcome } from './trials.js';
 
@@ -60,6 +60,21 @@ export interface RunHooks {
   onProgress?: (queriesDone: number, queriesTotal: number, time?: TrialClock) => void;
   /** Aborting stops the measured loop after the batch in flight. */
   signal?: AbortSignal;
+  /**
+   * Called after the measured trials of a configuration that ran to the end, before its session
+   * is released: the fidelity sample is taken here, outside every window.
+   */
+  afterTrials?: (workload: Workload) => Promise<void>;
+}
+
+/** The workload that runs a configuration: one pass per batch, or a generation loop. */
+export function openWorkload(spec: ConfigSpec): OrtWorkload | GenerationWorkload {
+  return spec.generation ? new GenerationWorkload(spec, spec.generation) : new OrtWorkload(spec);
+}
+
+/** Whether a workload can give its outputs for the fidelity check. */
+export function isSampled(workload: Workload): workload is SampledWorkload {
+  return typeof (workload as Partial<SampledWorkload>).sampleOutputs === 'function';
 }
 
 /**
@@ -112,7 +127,7 @@ const toMB = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): Promise<ConfigResult> {
   const result = emptyResult(spec);
-  const workload = spec.generation ? new GenerationWorkload(spec, spec.generation) : new OrtWorkload(spec);
+  const workload = openWorkload(spec);
   try {
     const preparation = await workload.prepare();
     if (workload.inputs) result.inputs = workload.inputs;
@@ -130,7 +145,9 @@ export async function runConfiguration(spec: ConfigSpec, hooks: RunHooks = {}): 
     }
     if (workload.warmupBatches !== null) result.warmupBatches = workload.warmupBatches;
     try {
-      return await measure(spec, hooks, workload, preparation.passBatches, result);
+      const measured = await measure(spec, hooks, workload, preparation.passBatches, result);
+      if (measured.status === 'ok' && hooks.afterTrials) await hooks.afterTrials(workload);
+      return measured;
     } catch (err) {
       if (err instanceof EnergyScoreError) throw err;
       return {
