@@ -357,6 +357,28 @@ describe('label configuration choice', () => {
     assert.equal(selectConfig(document, 'run.json').id, 'encoder-tiny/fp16/b8/cpu');
   });
 
+  test('a configuration whose answers did not hold is passed over, unless nothing else ran', () => {
+    const document = fixture();
+    const failing = (reference: string) => ({
+      reference,
+      relation: 'same-model' as const,
+      metric: 'top1-agreement',
+      value: 0.9,
+      threshold: 0.99,
+      pass: false,
+      queries: 100,
+      figures: [
+        { metric: 'top1-agreement', value: 0.9, threshold: 0.99, bound: 'min' as const, pass: false },
+      ],
+      inputs: 'synthetic',
+    });
+    const q8 = document.results.find((r) => r.id === 'encoder-tiny/q8/b1/cpu')!;
+    q8.fidelity = failing('encoder-tiny/fp32/b1/cpu');
+    assert.notEqual(selectConfig(document, 'run.json').id, q8.id);
+    for (const r of document.results) if (r !== q8) r.status = 'failed';
+    assert.equal(selectConfig(document, 'run.json').id, q8.id);
+  });
+
   test('without any measured energy the run order decides', () => {
     const document = fixture();
     for (const r of document.results) r.energy = ENERGY_NOT_MEASURED;

@@ -4,9 +4,10 @@ import type { ConfigResult, RunDocument } from '../result/schema.js';
 import { displayName } from '../util/text-safety.js';
 
 /**
- * `id` picks a configuration by its id; without it, the best of those that ran to the end:
- * most stars (unrated counts as none), then least energy per query (not measured counts as
- * most), then the run's order. `source` names the document in messages.
+ * `id` picks a configuration by its id; without it, the best of those that ran to the end and
+ * whose answers held (a failed fidelity check is left out unless nothing else ran): most stars
+ * (unrated counts as none), then least energy per query (not measured counts as most), then the
+ * run's order. `source` names the document in messages.
  */
 export function selectConfig(document: RunDocument, source: string, id?: string): ConfigResult {
   const results = document.results;
@@ -37,8 +38,10 @@ export function selectConfig(document: RunDocument, source: string, id?: string)
       'bench the model again, and see each configuration’s reason in the result file',
     );
   }
+  // A configuration whose answers did not hold is no one's pick for a label.
+  const held = ok.filter((r) => r.fidelity?.pass !== false);
   // Array.prototype.sort is stable, so ties keep the run's order.
-  return [...ok].sort((a, b) => starsOf(b) - starsOf(a) || compareEnergy(a, b))[0]!;
+  return [...(held.length ? held : ok)].sort((a, b) => starsOf(b) - starsOf(a) || compareEnergy(a, b))[0]!;
 }
 
 function starsOf(result: ConfigResult): number {
