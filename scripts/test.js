@@ -10,6 +10,14 @@ import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 
 const windows = process.platform === 'win32';
+/**
+ * eslint and prettier keep, under node_modules/.cache, which files passed, keyed on each file's
+ * content and on the tool's version and configuration; a file that changed is checked again.
+ * A fresh clone has no cache and checks everything; a second run checks what changed (eslint
+ * ~14 s → ~2 s of CPU, prettier ~15 s → ~2 s). The rules are per file (no type-aware linting),
+ * so a file that did not change keeps its verdict.
+ */
+const CACHE = ['--cache', '--cache-strategy', 'content'];
 
 /** Runs a command to its end; resolves its exit code (1 when it was killed or did not start). */
 function run(command, args, stdio) {
@@ -30,8 +38,8 @@ async function checks() {
   const output = [];
   for (const [command, args] of [
     [process.execPath, ['scripts/check-layout.js']],
-    ['eslint', ['.']],
-    ['prettier', ['--check', '.']],
+    ['eslint', ['.', ...CACHE, '--cache-location', 'node_modules/.cache/eslint/']],
+    ['prettier', ['--check', '.', ...CACHE]],
   ]) {
     const step = await run(command, args, ['ignore', 'pipe', 'pipe']);
     output.push(...step.output);
