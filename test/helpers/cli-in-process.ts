@@ -93,6 +93,11 @@ async function runOnce(
     listeners: SIGNALS.map((signal) => process.listeners(signal)),
   };
   const fakes = { stdin, stdout, stderr };
+  // The global console takes process.stdout and stderr on its first use and keeps them: bound
+  // now, it keeps the real ones (the test's output), never a run's capture. (The CLI writes to
+  // the streams, not through console, whose output here would not be captured.)
+  void Reflect.get(console, '_stdout');
+  void Reflect.get(console, '_stderr');
   let code: number;
   try {
     for (const name of STREAMS)
