@@ -88,7 +88,7 @@ async function runOnce(
     env: { ...process.env },
     cwd: process.cwd(),
     exitCode: process.exitCode,
-    exit: process.exit.bind(process),
+    exit: process.exit,
     streams: STREAMS.map((name) => Object.getOwnPropertyDescriptor(process, name)!),
     listeners: SIGNALS.map((signal) => process.listeners(signal)),
   };
