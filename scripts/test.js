@@ -8,6 +8,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 
 const windows = process.platform === 'win32';
 /**
@@ -19,11 +20,17 @@ const windows = process.platform === 'win32';
  */
 const CACHE = ['--cache', '--cache-strategy', 'content'];
 
+// npm puts node_modules/.bin on PATH for its scripts; so does this, when it runs without npm.
+const env = {
+  ...process.env,
+  PATH: [path.resolve('node_modules', '.bin'), process.env.PATH].filter(Boolean).join(path.delimiter),
+};
+
 /** Runs a command to its end; resolves its exit code (1 when it was killed or did not start). */
 function run(command, args, stdio) {
   return new Promise((resolve) => {
-    // npm puts node_modules/.bin on PATH for its scripts; Windows finds .cmd shims only in a shell.
-    const child = spawn(command, args, { stdio, shell: windows });
+    // Windows finds the .cmd shims in node_modules/.bin only through a shell.
+    const child = spawn(command, args, { stdio, shell: windows, env });
     const output = [];
     for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk) => output.push(chunk));
     child.on('error', (err) => {
