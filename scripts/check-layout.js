@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Two checks `npm test` runs before the tests:
+ * Two checks `npm test` runs (scripts/test.js, beside the tests):
  *  1. No import cycle between the folders of src/ (type-only imports count: they couple rooms too),
  *     and no folder imports the CLI.
  *  2. No tracked file refers to the workspace folder `shared/` beside the repository: a user's

@@ -21,7 +21,15 @@ import { toLeaderboardCsv } from '../src/export/leaderboard.js';
 import { buildBoard } from '../src/leaderboard/merge.js';
 import { isRow, rowOfResult } from '../src/rating/rows.js';
 import type { OpenInput } from '../src/util/read-input.js';
-import { assertExit, cliEnv, QUICK_ENERGY, REPO_ROOT, startCli, type RunOutput } from './helpers/cli.js';
+import {
+  assertExit,
+  cli as cliIn,
+  cliEnv,
+  QUICK_ENERGY,
+  REPO_ROOT,
+  startCli,
+  type RunOutput,
+} from './helpers/cli.js';
 import { RECORDED_CPU_RESULT as FIXTURE, recordedDocument } from './helpers/documents.js';
 
 const ENV = cliEnv({ GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: '' });
@@ -30,11 +38,14 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const HINT_EDITED =
   '  hint: the file was edited or damaged; bench again to write a whole one: `energy-score bench model.onnx --json result.json`\n';
 
+const cli = (args: string[]): Promise<RunOutput> => cliIn(args, ENV);
+
 /**
- * The CLI, killed if it is still running after a minute: a reader that blocks (on a pipe, say)
- * then fails its test on the exit code instead of hanging the whole suite.
+ * The built CLI as a child process, killed if it is still running after a minute: a reader that
+ * blocks on a named pipe then fails its test on the exit code instead of hanging the whole suite
+ * (in this process it would hang the test file).
  */
-async function cli(args: string[]): Promise<RunOutput> {
+async function cliGuarded(args: string[]): Promise<RunOutput> {
   const { child, done } = startCli(args, ENV);
   const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
   try {
@@ -229,7 +240,7 @@ describe('named pipes are refused, never waited on', { skip: process.platform ==
     ];
     for (const [args, file] of cases) {
       assertUsage(
-        await cli(args),
+        await cliGuarded(args),
         `cannot read ${file}: it is a named pipe (FIFO), not a regular file`,
         pipeHint(file),
       );
@@ -241,14 +252,14 @@ describe('named pipes are refused, never waited on', { skip: process.platform ==
       '  hint: give an .onnx file or a directory holding model.onnx, or run `energy-score bench` with no model for the demo\n';
     for (const command of ['inspect', 'bench']) {
       assertUsage(
-        await cli([command, onnx]),
+        await cliGuarded([command, onnx]),
         `cannot read ${onnx}: it is a named pipe (FIFO), not an .onnx file`,
         hint,
       );
     }
     const inFolder = path.join(tmp, 'pipe-model', 'model.onnx');
     assertUsage(
-      await cli(['bench', path.join(tmp, 'pipe-model')]),
+      await cliGuarded(['bench', path.join(tmp, 'pipe-model')]),
       `cannot read ${inFolder}: it is a named pipe (FIFO), not an .onnx file`,
       hint,
     );

@@ -118,6 +118,10 @@ function writeErrorLines(message: string, hint: string | undefined, prefix = 'er
   if (hint) process.stderr.write(`  hint: ${printableLine(hint)}\n`);
 }
 
+/**
+ * Runs one command line (`argv` as process.argv gives it) and returns its exit code; the caller
+ * sets it (bin/energy-score.js), so a test can run the CLI in its own process.
+ */
 export async function main(argv: string[]): Promise<number> {
   guardStdout();
   const program = buildProgram();
@@ -166,5 +170,3 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_RUN;
   }
 }
-
-process.exitCode = await main(process.argv);

@@ -1,8 +1,14 @@
-/** Runs the built CLI (bin/energy-score.js) the way a user does, for end-to-end tests. */
+/**
+ * Runs the CLI for tests: `cli` in this process where a child process adds nothing
+ * (./cli-in-process.ts), `cliProcess` and `startCli` as the built bin/energy-score.js the way a
+ * user runs it, for the end-to-end tests of what only a real process shows.
+ */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { runCliInProcess } from './cli-in-process.js';
 
 /** dist/test/helpers/cli.js → the repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -61,8 +67,52 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv) {
   return { child, done };
 }
 
-export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<RunOutput> {
+/** The built CLI as a child process, always: for what only a real process shows. */
+export function cliProcess(args: string[], env: NodeJS.ProcessEnv): Promise<RunOutput> {
   return startCli(args, env).done;
+}
+
+/**
+ * Commands whose run in this process could differ from a child's: none given (`--help` and
+ * `--version` are the startup tests), and `measure`, whose command inherits the real stdio.
+ */
+const SPAWNED_COMMANDS = new Set([null, 'measure']);
+
+/**
+ * Variables that point the meters at fakes (a fake nvidia-smi on PATH, a fake NVML library, a
+ * sysfs root): the device modules keep per-process state keyed by them (a hung nvidia-smi is not
+ * asked again, an NVML library is loaded once), so a run with them gets a process of its own.
+ */
+function fakesDevices(env: NodeJS.ProcessEnv): boolean {
+  const keep = new Set(['ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S', 'ENERGY_SCORE_LOCK_WAIT_S']);
+  return Object.keys({ ...env, ...process.env }).some(
+    (key) =>
+      (key === 'PATH' || key.startsWith('LD_') || (key.startsWith('ENERGY_SCORE_') && !keep.has(key))) &&
+      env[key] !== process.env[key],
+  );
+}
+
+/** The subcommand the arguments name (the first that is not an option), or null. */
+function commandOf(args: readonly string[]): string | null {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).find((a) => !a.startsWith('-')) ?? null;
+}
+
+/**
+ * Runs the CLI and gives what it printed and its exit code. It runs in this process (the same
+ * dist code, argv, environment, working directory and captured stdio a child would have) unless
+ * a child process is what the run tests: no command or `measure`, fake devices, or `--verbose`
+ * (onnxruntime's native log goes to the real stderr). Runs in this process take turns, so a
+ * test of runs at once starts them with startCli. ENERGY_SCORE_TEST_CLI=spawn runs every call
+ * as a child process, to check that the two agree.
+ */
+export function cli(args: string[], env: NodeJS.ProcessEnv): Promise<RunOutput> {
+  const spawned =
+    process.env.ENERGY_SCORE_TEST_CLI === 'spawn' ||
+    SPAWNED_COMMANDS.has(commandOf(args)) ||
+    args.includes('--verbose') ||
+    fakesDevices(env);
+  return spawned ? cliProcess(args, env) : runCliInProcess(args, env, { cwd: REPO_ROOT, bin: BIN });
 }
 
 /** Asserts the exit code, and shows what the CLI printed when it is wrong. */
