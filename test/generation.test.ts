@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import * as ort from 'onnxruntime-node';
 
@@ -15,49 +14,18 @@ import {
   WHISPER_MELS,
 } from '../fixtures/build-generative.js';
 import { inspectModel } from '../src/model/inspect.js';
-import { generate, type GenerationSessions } from '../src/runner/generate.js';
+import { generate } from '../src/runner/generate.js';
 import {
   detectLayout,
-  generativeMainFile,
   readEncoder,
   readGenerativeFiles,
   readSignature,
-  type GenerationLayout,
 } from '../src/workload/generation-layout.js';
 import { NO_OVERRIDES } from '../src/workload/overrides.js';
+import { layoutOf, openLayout, ZOO } from './helpers/generation.js';
 
-const zoo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'zoo');
-
-async function layoutOf(folder: string): Promise<GenerationLayout> {
-  const files = await readGenerativeFiles(path.join(zoo, folder));
-  const main = generativeMainFile(files)?.path ?? path.join(zoo, folder, 'model.onnx');
-  const detection = await detectLayout({
-    model: await inspectModel(main),
-    files,
-    overrides: NO_OVERRIDES,
-    inspect: inspectModel,
-  });
-  assert.equal(detection.status, 'found', JSON.stringify(detection));
-  if (detection.status !== 'found') throw new Error('unreachable');
-  return detection.layout;
-}
-
-async function open(
-  layout: GenerationLayout,
-): Promise<{ sessions: GenerationSessions; close: () => Promise<void> }> {
-  const first = await ort.InferenceSession.create(layout.first.path);
-  const next =
-    layout.next.path === layout.first.path ? first : await ort.InferenceSession.create(layout.next.path);
-  const encoder = layout.encoder ? await ort.InferenceSession.create(layout.encoder.path) : null;
-  return {
-    sessions: { first, next, encoder },
-    close: async () => {
-      await first.release();
-      if (next !== first) await next.release();
-      await encoder?.release();
-    },
-  };
-}
+const zoo = ZOO;
+const open = openLayout;
 
 /** Prompts of varied lengths from the vocabulary, away from the special tokens. */
 const PROMPTS = [

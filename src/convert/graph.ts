@@ -82,3 +82,28 @@ export function cloneMessage<T>(value: T): T {
   for (const [key, item] of Object.entries(value)) copy[key] = cloneMessage(item);
   return copy as T;
 }
+
+/** Every tensor name a graph reads, its subgraphs included (outer-scope references too). */
+export function namesRead(graph: GraphProto): Set<string> {
+  const names = new Set<string>();
+  for (const g of allGraphs(graph)) {
+    for (const node of g.node ?? []) for (const input of node.input ?? []) if (input) names.add(input);
+    for (const output of g.output ?? []) names.add(output.name);
+  }
+  return names;
+}
+
+/** Removes the initializers named in `replaced` (and their graph inputs) that nothing reads any more. */
+export function dropUnreadInitializers(graph: GraphProto, replaced: ReadonlySet<string>): void {
+  const stillRead = namesRead(graph);
+  for (const g of allGraphs(graph)) {
+    const removed = new Set(
+      (g.initializer ?? [])
+        .filter((t) => replaced.has(t.name ?? '') && !stillRead.has(t.name ?? ''))
+        .map((t) => t.name),
+    );
+    if (removed.size === 0) continue;
+    g.initializer = (g.initializer ?? []).filter((t) => !removed.has(t.name));
+    if (g.input) g.input = g.input.filter((i) => !removed.has(i.name));
+  }
+}

@@ -20,7 +20,14 @@ import {
   type NodeProto,
   type TensorProto,
 } from '../model/onnx-proto.js';
-import { allGraphs, cloneMessage, countOps, rawBytes, readFloat32, tensorDims } from './graph.js';
+import {
+  cloneMessage,
+  countOps,
+  dropUnreadInitializers,
+  rawBytes,
+  readFloat32,
+  tensorDims,
+} from './graph.js';
 import { roundHalfEven } from './quantize-dynamic.js';
 import { ConversionRefused, type Converted } from './types.js';
 
@@ -167,15 +174,6 @@ function quantizeGraph(
   });
 }
 
-function namesRead(graph: GraphProto): Set<string> {
-  const names = new Set<string>();
-  for (const g of allGraphs(graph)) {
-    for (const node of g.node ?? []) for (const input of node.input ?? []) if (input) names.add(input);
-    for (const output of g.output ?? []) names.add(output.name);
-  }
-  return names;
-}
-
 export function quantize4Bit(source: ModelProto, options: { blockSize?: number } = {}): Converted {
   if (!source.graph) throw new ConversionRefused('the model has no graph');
   const blockSize = options.blockSize ?? Q4_BLOCK_SIZE;
@@ -190,17 +188,7 @@ export function quantize4Bit(source: ModelProto, options: { blockSize?: number }
   if (tally.quantized === 0)
     throw new ConversionRefused('nothing to quantize: no MatMul with a constant 2-D float32 weight');
 
-  const stillRead = namesRead(graph);
-  for (const g of allGraphs(graph)) {
-    const removed = new Set(
-      (g.initializer ?? [])
-        .filter((t) => tally.weights.has(t.name ?? '') && !stillRead.has(t.name ?? ''))
-        .map((t) => t.name),
-    );
-    if (removed.size === 0) continue;
-    g.initializer = (g.initializer ?? []).filter((t) => !removed.has(t.name));
-    if (g.input) g.input = g.input.filter((i) => !removed.has(i.name));
-  }
+  dropUnreadInitializers(graph, tally.weights);
   if (!(model.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN))
     model.opsetImport = [...(model.opsetImport ?? []), { domain: MS_DOMAIN, version: 1 }];
 

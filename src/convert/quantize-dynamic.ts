@@ -25,7 +25,15 @@ import {
   type NodeProto,
   type TensorProto,
 } from '../model/onnx-proto.js';
-import { allGraphs, cloneMessage, countOps, rawBytes, readFloat32, tensorDims } from './graph.js';
+import {
+  allGraphs,
+  cloneMessage,
+  countOps,
+  dropUnreadInitializers,
+  rawBytes,
+  readFloat32,
+  tensorDims,
+} from './graph.js';
 import { ConversionRefused, type Converted } from './types.js';
 
 export interface QuantizeOptions {
@@ -149,19 +157,6 @@ function floatTensor(name: string, values: number[]): TensorProto {
 
 function mul(inputs: string[], output: string, name: string): NodeProto {
   return { opType: 'Mul', input: inputs, output: [output], name };
-}
-
-/** Every tensor name a graph reads, its subgraphs included (outer-scope references too). */
-function namesRead(graph: GraphProto, into = new Set<string>()): Set<string> {
-  for (const node of graph.node ?? []) {
-    for (const input of node.input ?? []) if (input) into.add(input);
-    for (const attribute of node.attribute ?? []) {
-      if (attribute.g) namesRead(attribute.g, into);
-      for (const sub of attribute.graphs ?? []) namesRead(sub, into);
-    }
-  }
-  for (const output of graph.output ?? []) into.add(output.name);
-  return into;
 }
 
 /**
@@ -625,17 +620,7 @@ export function quantizeDynamic(source: ModelProto, options: QuantizeOptions): C
     );
 
   // The float originals of quantized weights go, unless something still reads them.
-  const stillRead = namesRead(graph);
-  for (const g of allGraphs(graph)) {
-    const removed = new Set(
-      (g.initializer ?? [])
-        .filter((t) => tally.weightNames.has(t.name ?? '') && !stillRead.has(t.name ?? ''))
-        .map((t) => t.name),
-    );
-    if (removed.size === 0) continue;
-    g.initializer = (g.initializer ?? []).filter((t) => !removed.has(t.name));
-    if (g.input) g.input = g.input.filter((i) => !removed.has(i.name));
-  }
+  dropUnreadInitializers(graph, tally.weightNames);
 
   const opCountsAfter = countOps(model);
   // What stays float: the source's ops less those that took an integer form.
