@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as ort from 'onnxruntime-node';
 
 import { countOps } from '../src/convert/graph.js';
 import { quantize4Bit } from '../src/convert/quantize-4bit.js';
@@ -18,6 +17,7 @@ import { quantizeDynamic } from '../src/convert/quantize-dynamic.js';
 import { ConversionRefused, type Converted } from '../src/convert/types.js';
 import { decodeModel, encodeModel, type ModelProto } from '../src/model/onnx-proto.js';
 import { modelFeeds } from '../test/helpers/model-feeds.js';
+import { runModel } from '../fixtures/run-model.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,18 +37,7 @@ function fp32Models(): string[] {
   return found;
 }
 
-async function run(
-  model: ModelProto,
-  feeds: Record<string, ort.Tensor>,
-): Promise<Record<string, Float32Array>> {
-  const session = await ort.InferenceSession.create(encodeModel(model));
-  try {
-    const results = await session.run(feeds);
-    return Object.fromEntries(Object.entries(results).map(([name, t]) => [name, t.data as Float32Array]));
-  } finally {
-    await session.release();
-  }
-}
+const run = runModel;
 
 function relativeError(reference: Float32Array, actual: Float32Array): number {
   let scale = 0;

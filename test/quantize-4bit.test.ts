@@ -9,27 +9,17 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../fixtures/onnx-builder.js';
 import { quantize4Bit, quantizeBlockwise4 } from '../src/convert/quantize-4bit.js';
 import { ConversionRefused } from '../src/convert/types.js';
-import { decodeModel, encodeModel, TensorDataType, type ModelProto } from '../src/model/onnx-proto.js';
+import { decodeModel, TensorDataType, type ModelProto } from '../src/model/onnx-proto.js';
 import { SeededRandom } from '../src/util/random.js';
 import { modelFeeds } from './helpers/model-feeds.js';
+import { runModel } from '../fixtures/run-model.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const readModel = (relative: string) =>
   decodeModel(fs.readFileSync(path.join(repoRoot, 'fixtures', 'zoo', ...relative.split('/'))));
 const { FLOAT } = TensorDataType;
 
-async function run(
-  model: ModelProto,
-  feeds: Record<string, ort.Tensor>,
-): Promise<Record<string, Float32Array>> {
-  const session = await ort.InferenceSession.create(encodeModel(model));
-  try {
-    const results = await session.run(feeds);
-    return Object.fromEntries(Object.entries(results).map(([name, t]) => [name, t.data as Float32Array]));
-  } finally {
-    await session.release();
-  }
-}
+const run = runModel;
 
 /** The weights MatMulNBits computes with: (nibble − 8) · scale, per column and block. */
 function dequantize(

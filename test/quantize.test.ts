@@ -13,6 +13,7 @@ import { ConversionRefused } from '../src/convert/types.js';
 import { decodeModel, encodeModel, TensorDataType, type ModelProto } from '../src/model/onnx-proto.js';
 import { SeededRandom } from '../src/util/random.js';
 import { modelFeeds } from './helpers/model-feeds.js';
+import { runModel } from '../fixtures/run-model.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const zoo = (relative: string) => path.join(repoRoot, 'fixtures', 'zoo', ...relative.split('/'));
@@ -99,18 +100,7 @@ function tinyMatMul(two: boolean, opset = 17): ModelProto {
   return model;
 }
 
-async function run(
-  model: ModelProto,
-  feeds: Record<string, ort.Tensor>,
-): Promise<Record<string, Float32Array>> {
-  const session = await ort.InferenceSession.create(encodeModel(model));
-  try {
-    const results = await session.run(feeds);
-    return Object.fromEntries(Object.entries(results).map(([name, t]) => [name, t.data as Float32Array]));
-  } finally {
-    await session.release();
-  }
-}
+const run = runModel;
 
 describe('graph rewrite', () => {
   test('one MatMul: the nodes and initializers ORT writes, by name', () => {
