@@ -24,6 +24,7 @@ import { float32ToFloat16Bits } from '../util/float16.js';
 import { allGraphs, countOps, rawBytes, readFloat32 } from './graph.js';
 import { ConversionRefused, type Converted } from './types.js';
 import {
+  castTarget,
   containsElemType,
   fromTypeProto,
   inferModelTypes,
@@ -72,15 +73,27 @@ export const DEFAULT_OP_BLOCK_LIST: readonly string[] = [
 ];
 
 /**
- * Operators kept in float32 beyond float16.py's list: quantization operators, whose scales must
- * stay float32 before opset 19 (float16.py runs on models before they are quantized, this tool
- * may be handed one after).
+ * Operators kept in float32 beyond float16.py's list, each found converting the ONNX backend
+ * corpus (benchmarks/convert-corpus.ts): the quantization operators, whose scales must stay float32
+ * before opset 19 (float16.py runs on models before they are quantized; this tool may be handed
+ * one after); Celu and IsInf, whose ONNX schemas take no float16 at the opsets the corpus uses;
+ * MeanVarianceNormalization, a function whose float32 constants clash with a float16 input.
  */
 export const EXTRA_OP_BLOCK_LIST: readonly string[] = [
   'QuantizeLinear',
   'DequantizeLinear',
   'DynamicQuantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'Celu',
+  'IsInf',
+  'MeanVarianceNormalization',
 ];
+
+/** Scatters that add or multiply into their output: ONNX Runtime's CPU kernels do that in float32 only. */
+const blockedByAttributes = (node: NodeProto): boolean =>
+  (node.opType === 'ScatterND' || node.opType === 'ScatterElements') &&
+  ['add', 'mul'].includes(new TextDecoder().decode(node.attribute?.find((a) => a.name === 'reduction')?.s));
 
 export interface Float16Options {
   /** Graph inputs and outputs stay float32, with Casts inside (default true, as transformers.js does). */
@@ -169,6 +182,9 @@ class GraphState {
   readonly nodes: NodeProto[] = [];
   castsInserted = 0;
 
+  /** Names float16.py gives the Casts of graph inputs (`graph_input_cast_<i>`), by input. */
+  readonly castNames = new Map<string, string>();
+
   constructor(
     readonly names: Names,
     readonly parent?: GraphState,
@@ -205,9 +221,10 @@ class GraphState {
       throw new ConversionRefused(
         `${original} is needed as ${typeKey(wanted)} but is ${versions.map((v) => typeKey(this.typeOf(v) ?? tensorType(0))).join(', ')}, which a Cast cannot change`,
       );
-    const output = this.names.fresh(castName);
     const to = (wanted as { elemType: number }).elemType;
-    this.nodes.push(castNode(source, output, to, this.names.fresh(castName.replace(/_(\d+)$/, '$1'))));
+    const base = this.castNames.get(original) ?? castName;
+    const output = this.names.fresh(base);
+    this.nodes.push(castNode(source, output, to, this.names.fresh(base.replace(/_(\d+)$/, '$1'))));
     this.castsInserted++;
     this.define(original, output, wanted);
     return output;
@@ -215,14 +232,8 @@ class GraphState {
 }
 
 function castNode(input: string, output: string, to: number, name: string): NodeProto {
-  return {
-    input: [input],
-    output: [output],
-    name,
-    opType: 'Cast',
-    domain: '',
-    attribute: [{ name: 'to', type: AttributeType.INT, i: to }],
-  };
+  const attribute: AttributeProto = { name: 'to', type: AttributeType.INT, i: to };
+  return { input: [input], output: [output], name, opType: 'Cast', domain: '', attribute: [attribute] };
 }
 
 interface Settings {
@@ -241,7 +252,9 @@ interface Tally {
 }
 
 const isBlocked = (node: NodeProto, s: Settings) =>
-  s.blockedOps.has(node.opType) || (!!node.name && s.blockedNodes.has(node.name));
+  s.blockedOps.has(node.opType) ||
+  (!!node.name && s.blockedNodes.has(node.name)) ||
+  blockedByAttributes(node);
 
 /**
  * How each float32 initializer is used: by nodes that run in float16 or in float32, subgraphs
@@ -276,9 +289,17 @@ function initializerUses(
 /** Attribute tensors of a converted node to float16; Constant's value_float(s) as float16 tensors. */
 function convertAttributes(node: NodeProto, s: Settings): void {
   const attributes = node.attribute ?? [];
-  if (node.opType === 'Cast') {
-    const to = attributes.find((a) => a.name === 'to');
-    if (to && toNumber(to.i) === FLOAT) to.i = FLOAT16;
+  if (node.opType === 'Cast' && castTarget(node) === FLOAT) {
+    const to = attributes.find((a) => a.name === 'to')!;
+    if (to.type === AttributeType.STRING || (to.s && to.s.length > 0))
+      to.s = new TextEncoder().encode('FLOAT16');
+    else to.i = FLOAT16;
+  }
+  if (node.opType === 'SequenceEmpty') {
+    // The default element type is float32; a float16 one keeps the sequence in float16.
+    const dtype = attributes.find((a) => a.name === 'dtype');
+    if (!dtype) node.attribute = [...attributes, { name: 'dtype', type: AttributeType.INT, i: FLOAT16 }];
+    else if (toNumber(dtype.i) === FLOAT) dtype.i = FLOAT16;
   }
   if (node.opType === 'ConstantOfShape' && !attributes.some((a) => a.name === 'value')) {
     // The default fill is a float32 zero; a float16 one keeps the output in float16.
@@ -336,7 +357,7 @@ function convertGraph(
     state.define(tensor.name, tensor.name, tensorType(tensor.dataType));
   }
   const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name));
-  for (const input of graph.input ?? []) {
+  for (const [index, input] of (graph.input ?? []).entries()) {
     if (initializerNames.has(input.name)) {
       // An initializer listed as an input (its default value) shares the input's declared type.
       const t = state.typeOf(input.name);
@@ -346,7 +367,8 @@ function convertGraph(
     const type = original.get(input.name);
     if (!type) continue;
     const keep = topLevel && settings.keepIoTypes;
-    if (!keep) retypeProto(input.type, FLOAT, FLOAT16);
+    if (keep) state.castNames.set(input.name, `graph_input_cast_${index}`);
+    else retypeProto(input.type, FLOAT, FLOAT16);
     state.define(input.name, input.name, keep ? type : toHalf(type));
   }
   if (topLevel && !settings.keepIoTypes)
@@ -476,14 +498,14 @@ function removeRedundantCasts(graph: GraphProto, typeOf: (name: string) => Value
       const input = node.input?.[0];
       const output = node.output?.[0];
       if (!input || !output || outputs.has(output)) continue;
-      const to = toNumber(node.attribute?.find((a) => a.name === 'to')?.i);
+      const to = castTarget(node) ?? 0;
       const inputType = typeOf(input);
       let source: string | undefined;
       if (inputType?.kind === 'tensor' && inputType.elemType === to) source = input;
       const before = producers.get(input);
       if (!source && before?.opType === 'Cast' && (before.domain ?? '') === '' && before.input?.[0]) {
         const origin = typeOf(before.input[0]);
-        const via = toNumber(before.attribute?.find((a) => a.name === 'to')?.i);
+        const via = castTarget(before) ?? 0;
         const floats: number[] = [FLOAT, FLOAT16];
         if (
           origin?.kind === 'tensor' &&
@@ -525,6 +547,12 @@ function refuseUnsupported(model: ModelProto): void {
   if ((model.trainingInfo?.length ?? 0) > 0)
     throw new ConversionRefused('the model holds training information, which the converter does not rewrite');
   if (!model.graph) throw new ConversionRefused('the model has no graph');
+  const opset = toNumber(model.opsetImport?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version);
+  if (opset > 0 && opset < 6)
+    // Cast took its type as a string before opset 6, and ONNX Runtime cannot type such a Cast.
+    throw new ConversionRefused(
+      `the model's opset ${opset} is below 6, whose Cast the converter cannot insert`,
+    );
   for (const graph of allGraphs(model.graph)) {
     if ((graph.sparseInitializer?.length ?? 0) > 0)
       throw new ConversionRefused('the model has sparse initializers, which the converter does not convert');

@@ -116,6 +116,17 @@ function intAttribute(node: NodeProto, name: string): number | undefined {
   return a ? toNumber(a.i) : undefined;
 }
 
+/** Cast's `to`: an element type number, or before opset 6 its name (`FLOAT16`) as a string. */
+export function castTarget(node: NodeProto): number | undefined {
+  const a = attribute(node, 'to');
+  if (!a) return undefined;
+  if (a.type === AttributeType.STRING || (a.s && a.s.length > 0)) {
+    const name = new TextDecoder().decode(a.s).toUpperCase();
+    return (TensorDataType as Record<string, number>)[name];
+  }
+  return toNumber(a.i);
+}
+
 /** What a node's rule needs beyond its inputs: how to type the bodies it holds. */
 export interface RuleContext {
   /** Types the outputs of a subgraph held in attribute `name`, given the types of its inputs. */
@@ -278,7 +289,7 @@ export function nodeOutputTypes(
   if (STRING_OPS.has(op)) return all(tensorType(STRING));
   switch (op) {
     case 'Cast': {
-      const to = intAttribute(node, 'to');
+      const to = castTarget(node);
       return to ? [tensorType(to)] : undefined;
     }
     case 'CastLike':
