@@ -10,7 +10,18 @@ import { suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches } from '../workload/batches.js';
 import { checkBatchFits } from '../workload/memory-fit.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
-import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
+import {
+  discoverModel,
+  selectVariants,
+  variantFileName,
+  type MissingVariant,
+  type ModelVariant,
+  type Precision,
+} from '../model/variants.js';
+import { convertedVariant, defaultCacheDir } from '../convert/cache.js';
+import { converterFor } from '../convert/registry.js';
+import { ConversionRefused } from '../convert/types.js';
+import type { Conversion } from '../result/schema.js';
 import {
   detectLayout,
   filesFor,
@@ -67,6 +78,8 @@ export interface BenchOptions {
   spin?: Spin;
   /** Where input values come from (--data); by default the bundled set the model can take. */
   data?: DataChoice;
+  /** Where converted variants are kept (--cache-dir); default defaultCacheDir(). */
+  cacheDir?: string;
 }
 
 export interface BenchHooks {
@@ -79,7 +92,8 @@ export interface BenchHooks {
 
 /** A configuration ready to run, or one known in advance to be skipped. */
 export type PlannedConfig =
-  { spec: ConfigSpec; skipped?: undefined } | { spec?: undefined; skipped: ConfigResult };
+  | { spec: ConfigSpec; skipped?: undefined; conversion?: Conversion }
+  | { spec?: undefined; skipped: ConfigResult; conversion?: undefined };
 
 const ZOO_DIR = fileURLToPath(new URL('../../../fixtures/zoo/', import.meta.url));
 
@@ -105,9 +119,16 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
 
   for (const argument of modelArgs) {
     const generativeFiles = options.models.length > 0 ? await readGenerativeFiles(argument) : null;
-    const source =
-      (generativeFiles && generativeSource(argument, generativeFiles)) ?? (await discoverModel(argument));
-    const { selected, missing } = selectVariants(source, options.precisions);
+    const generativeFolder = (generativeFiles && generativeSource(argument, generativeFiles)) || undefined;
+    const source = generativeFolder ?? (await discoverModel(argument));
+    const chosen = selectVariants(source, options.precisions);
+    const { selected, missing, conversions } = await convertMissing(
+      source.name,
+      source.variants,
+      chosen,
+      generativeFolder !== undefined,
+      options.cacheDir ?? defaultCacheDir(),
+    );
     const infos = new Map<string, ModelInfo>();
     for (const variant of selected) infos.set(variant.path, await inspectModel(variant.path));
 
@@ -250,12 +271,14 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       for (const batchSize of batchesOf.get(variant.path)!) {
         for (const device of options.devices) {
           for (const threads of threadCounts) {
+            const conversion = conversions.get(variant.path);
             planned.push({
               spec: {
                 ...base(variant, batchSize, device, threads),
                 ...(planWarnings ? { planWarnings } : {}),
                 ...(data ? { data } : {}),
               },
+              ...(conversion ? { conversion } : {}),
             });
           }
         }
@@ -292,6 +315,46 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
     );
   }
   return planned;
+}
+
+/**
+ * Makes the requested variants a model lacks from its fp32 file where a converter exists: the
+ * converted file (from the cache or made now) joins the selected variants; a model the converter
+ * refuses stays missing, with the reason and the file name that would hold the user's own variant.
+ * Generative folders (several files per variant) are not converted.
+ */
+async function convertMissing(
+  name: string,
+  variants: ModelVariant[],
+  chosen: { selected: ModelVariant[]; missing: MissingVariant[] },
+  generative: boolean,
+  cacheDir: string,
+): Promise<{ selected: ModelVariant[]; missing: MissingVariant[]; conversions: Map<string, Conversion> }> {
+  const selected = [...chosen.selected];
+  const missing: MissingVariant[] = [];
+  const conversions = new Map<string, Conversion>();
+  const fp32 = variants.find((v) => v.precision === 'fp32');
+  for (const gap of chosen.missing) {
+    if (!fp32 || !converterFor(gap.precision) || generative) {
+      missing.push(gap);
+      continue;
+    }
+    const base = path.basename(fp32.path, '.onnx');
+    try {
+      const made = await convertedVariant(fp32.path, gap.precision, cacheDir);
+      selected.push({ precision: gap.precision, path: made.path });
+      conversions.set(made.path, made.conversion);
+    } catch (err) {
+      if (!(err instanceof ConversionRefused)) throw err;
+      missing.push({
+        precision: gap.precision,
+        reason:
+          `${name} has no ${gap.precision} variant and the converter refused to make one: ${err.message}; ` +
+          `to bench your own, put it beside ${base}.onnx as ${variantFileName(base, gap.precision)}`,
+      });
+    }
+  }
+  return { selected, missing, conversions };
 }
 
 /** The thread counts to run, each a configuration; [undefined] leaves ONNX Runtime's default. */
@@ -450,9 +513,22 @@ export async function runBench(
           signal: hooks.signal,
         })
       : item.skipped;
+    if (item.conversion) markConverted(result, item.conversion);
     if (result.status === 'interrupted') document.interrupted = true;
     document.results.push(result);
     await hooks.onConfigEnd?.(result, document);
   }
   return document;
+}
+
+/**
+ * Records the conversion on a converted variant's result. A converted model that ONNX Runtime
+ * cannot load is the converter's failure, not a variant the provider lacks: `failed`, not `skipped`.
+ */
+function markConverted(result: ConfigResult, conversion: Conversion): void {
+  result.conversion = conversion;
+  if (result.status === 'skipped') {
+    result.status = 'failed';
+    result.reason = `the converted ${result.precision} model (${conversion.recipe}) did not run: ${result.reason ?? 'no reason given'}`;
+  }
 }

@@ -57,7 +57,9 @@ export async function bench(
           cpuEstimated: meters.some((m) => m.info.domain === 'cpu' && m.info.method === 'estimated'),
           loadAverage1: os.loadavg()[0] ?? 0,
         });
-    const configs = planned.map((item) => (item.spec ? { spec: { ...item.spec, spin: spin.value } } : item));
+    const configs = planned.map((item) =>
+      item.spec ? { ...item, spec: { ...item.spec, spin: spin.value } } : item,
+    );
     // The environment after the meters: a hung nvidia-smi has then failed their probe already,
     // and the GPU list gives up at once instead of waiting out its own limit.
     document = newDocument(

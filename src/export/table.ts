@@ -36,7 +36,12 @@ export function ratingCell(r: ConfigResult): string {
 
 const BASE_COLUMNS: Column[] = [
   { title: 'model', align: 'left', cell: (r) => displayName(r.model.name) },
-  { title: 'precision', align: 'left', cell: (r) => r.precision },
+  // A variant the tool converted from the fp32 file says so beside its precision.
+  {
+    title: 'precision',
+    align: 'left',
+    cell: (r) => (r.conversion ? `${r.precision} (converted)` : r.precision),
+  },
   { title: 'batch', align: 'right', cell: (r) => String(r.batchSize) },
   { title: 'device', align: 'left', cell: (r) => r.device },
   { title: 'stars', align: 'left', cell: ratingCell },
