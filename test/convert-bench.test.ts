@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { planBench, type BenchOptions } from '../src/app/bench-plan.js';
+import { collectEnvironment } from '../src/index.js';
+import { newDocument, planBench, runBench, type BenchOptions } from '../src/app/bench-plan.js';
 import { cachedName, convertedVariant, defaultCacheDir } from '../src/convert/cache.js';
 import { ConversionRefused } from '../src/convert/types.js';
 import type { RunDocument } from '../src/result/schema.js';
@@ -73,6 +74,30 @@ test('a missing fp16 variant is converted once and then taken from the cache', a
   assert.equal(again.cacheHit, true);
   assert.equal(again.path, fp16.conversion.cachedFile);
   assert.deepEqual(again.conversion.opCountsAfter, fp16.conversion.opCountsAfter);
+});
+
+test('a cached file that changed is converted again, not reused', async () => {
+  const dir = fp32Folder('changed');
+  const cacheDir = path.join(tmp, 'changed-cache');
+  const first = await convertedVariant(path.join(dir, 'model.onnx'), 'fp16', cacheDir);
+  const good = fs.readFileSync(first.path);
+  fs.writeFileSync(first.path, good.subarray(0, 100));
+  const second = await convertedVariant(path.join(dir, 'model.onnx'), 'fp16', cacheDir);
+  assert.equal(second.cacheHit, false);
+  assert.deepEqual(fs.readFileSync(second.path), good);
+});
+
+test('a converted model that does not load is failed, with the recipe recorded', async () => {
+  const dir = fp32Folder('broken');
+  const bench = options([dir], path.join(tmp, 'broken-cache'), ['fp16']);
+  const planned = await planBench(bench);
+  const conversion = planned[0]!.conversion!;
+  fs.writeFileSync(conversion.cachedFile, 'garbage'); // the file goes bad between plan and run
+  const document = await runBench(planned, newDocument(bench, await collectEnvironment()));
+  const result = document.results[0]!;
+  assert.equal(result.status, 'failed');
+  assert.equal(result.conversion?.recipe, conversion.recipe);
+  assert.match(result.reason!, /the converted fp16 model \(fp16: onnxruntime float16\.py rules/);
 });
 
 test('a model the converter refuses (already fp16) is refused with the reason', async () => {

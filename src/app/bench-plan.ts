@@ -523,11 +523,12 @@ export async function runBench(
 
 /**
  * Records the conversion on a converted variant's result. A converted model that ONNX Runtime
- * cannot load is the converter's failure, not a variant the provider lacks: `failed`, not `skipped`.
+ * cannot load, or whose outputs hold NaN, is the converter's failure, not a variant the provider
+ * lacks: `failed`, not `skipped`, and the reason names the conversion.
  */
 function markConverted(result: ConfigResult, conversion: Conversion): void {
   result.conversion = conversion;
-  if (result.status === 'skipped') {
+  if (result.status === 'skipped' || result.status === 'failed') {
     result.status = 'failed';
     result.reason = `the converted ${result.precision} model (${conversion.recipe}) did not run: ${result.reason ?? 'no reason given'}`;
   }

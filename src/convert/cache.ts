@@ -4,7 +4,7 @@
  * second bench of the same model reuses the file and a new converter makes a new one.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Conversion } from '../result/schema.js';
@@ -48,7 +48,7 @@ export async function convertedVariant(
   const version = converterVersionFor(precision);
   if (!converter || !version) throw new ConversionRefused(`the tool has no converter to ${precision}`);
   const bytes = await readFile(sourcePath);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const sha256 = sha256Of(bytes);
   const file = path.join(cacheDir, cachedName(sha256, precision, version));
   const reportFile = `${file}.json`;
   const cached = await readCached(file, reportFile);
@@ -75,17 +75,28 @@ export async function convertedVariant(
   };
   await mkdir(cacheDir, { recursive: true });
   // The model first, then its report: a report is only there when its model is whole.
-  await writeFileAtomic(file, encodeModel(converted.model));
-  await writeFileAtomic(reportFile, `${JSON.stringify(conversion, null, 2)}\n`);
+  const encoded = encodeModel(converted.model);
+  await writeFileAtomic(file, encoded);
+  const entry: CacheEntry = { conversion, cachedSha256: sha256Of(encoded) };
+  await writeFileAtomic(reportFile, `${JSON.stringify(entry, null, 2)}\n`);
   return { path: file, conversion, cacheHit: false };
 }
 
+/** The report beside a cached file: the conversion, and the file's own sha256 to check it by. */
+interface CacheEntry {
+  conversion: Conversion;
+  cachedSha256: string;
+}
+
+const sha256Of = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** A cache entry whose file is whole (its sha256 matches the report's); undefined otherwise. */
 async function readCached(file: string, reportFile: string): Promise<Conversion | undefined> {
   try {
-    const conversion = JSON.parse(await readFile(reportFile, 'utf8')) as Conversion;
-    if (!(await stat(file)).isFile()) return undefined;
-    return { ...conversion, cachedFile: file };
+    const entry = JSON.parse(await readFile(reportFile, 'utf8')) as CacheEntry;
+    if (sha256Of(await readFile(file)) !== entry.cachedSha256) return undefined;
+    return { ...entry.conversion, cachedFile: file };
   } catch {
-    return undefined; // no entry, or a torn one: convert again
+    return undefined; // no entry, or a torn or changed one: convert again
   }
 }
