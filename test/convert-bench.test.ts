@@ -76,6 +76,23 @@ test('a missing fp16 variant is converted once and then taken from the cache', a
   assert.deepEqual(again.conversion.opCountsAfter, fp16.conversion.opCountsAfter);
 });
 
+test('a generative folder has each of its files converted (bart: encoder, decoder, decoder with past)', async () => {
+  const dir = path.join(tmp, 'bart');
+  fs.mkdirSync(dir);
+  for (const f of ['config.json', 'decoder_model.onnx', 'decoder_with_past_model.onnx', 'encoder_model.onnx'])
+    fs.copyFileSync(path.join(REPO_ROOT, 'fixtures', 'zoo', 'bart-tiny', f), path.join(dir, f));
+  const planned = await planBench(options([dir], path.join(tmp, 'bart-cache'), ['fp16']));
+  assert.equal(planned.length, 1);
+  const [item] = planned;
+  assert.ok(item!.spec?.generation, 'benched through the generation loop');
+  assert.equal(item!.conversion?.sourceFile, path.join(dir, 'decoder_model.onnx'));
+  assert.match(
+    item!.conversion!.recipe,
+    /decoder_with_past_model\.onnx, encoder_model\.onnx converted alike/,
+  );
+  assert.equal(fs.readdirSync(path.join(tmp, 'bart-cache')).filter((f) => f.endsWith('.onnx')).length, 3);
+});
+
 test('a cached file that changed is converted again, not reused', async () => {
   const dir = fp32Folder('changed');
   const cacheDir = path.join(tmp, 'changed-cache');

@@ -28,6 +28,8 @@ import {
   generativeMainFile,
   generativeSource,
   readGenerativeFiles,
+  type GenerativeFiles,
+  type RoleFiles,
 } from '../workload/generation-layout.js';
 import {
   SCHEMA_VERSION,
@@ -126,7 +128,7 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       source.name,
       source.variants,
       chosen,
-      generativeFolder !== undefined,
+      generativeFolder ? generativeFiles! : undefined,
       options.cacheDir ?? defaultCacheDir(),
     );
     const infos = new Map<string, ModelInfo>();
@@ -224,11 +226,13 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
                   },
                 });
               } else {
+                const conversion = conversions.get(variant.path);
                 planned.push({
                   spec: {
                     ...base(variant, batchSize, device, threads),
                     generation: { layout: detection.layout, maxNewTokens },
                   },
+                  ...(conversion ? { conversion } : {}),
                 });
               }
             }
@@ -321,13 +325,14 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
  * Makes the requested variants a model lacks from its fp32 file where a converter exists: the
  * converted file (from the cache or made now) joins the selected variants; a model the converter
  * refuses stays missing, with the reason and the file name that would hold the user's own variant.
- * Generative folders (several files per variant) are not converted.
+ * A generative folder (a decoder pair, a merged decoder, an encoder-decoder) has each of its fp32
+ * files converted, and the converted set takes the precision's place among its files.
  */
 async function convertMissing(
   name: string,
   variants: ModelVariant[],
   chosen: { selected: ModelVariant[]; missing: MissingVariant[] },
-  generative: boolean,
+  generative: GenerativeFiles | undefined,
   cacheDir: string,
 ): Promise<{ selected: ModelVariant[]; missing: MissingVariant[]; conversions: Map<string, Conversion> }> {
   const selected = [...chosen.selected];
@@ -335,12 +340,21 @@ async function convertMissing(
   const conversions = new Map<string, Conversion>();
   const fp32 = variants.find((v) => v.precision === 'fp32');
   for (const gap of chosen.missing) {
-    if (!fp32 || !converterFor(gap.precision) || generative) {
+    // A genai folder names its decoder in genai_config.json, which a converted file would not match.
+    if (!fp32 || !converterFor(gap.precision) || (generative?.genaiConfig && generative.files.genaiDecoder)) {
       missing.push(gap);
       continue;
     }
     const base = path.basename(fp32.path, '.onnx');
     try {
+      if (generative) {
+        const made = await convertFolder(generative, gap.precision, cacheDir);
+        if (made) {
+          selected.push({ precision: gap.precision, path: made.path });
+          conversions.set(made.path, made.conversion);
+        } else missing.push(gap);
+        continue;
+      }
       const made = await convertedVariant(fp32.path, gap.precision, cacheDir);
       selected.push({ precision: gap.precision, path: made.path });
       conversions.set(made.path, made.conversion);
@@ -355,6 +369,40 @@ async function convertMissing(
     }
   }
   return { selected, missing, conversions };
+}
+
+/**
+ * Converts every fp32 file of a generative folder and files the results under the precision, so
+ * that the layout detection finds them; the conversion recorded is the main file's, its recipe
+ * naming the other files converted with it.
+ */
+async function convertFolder(
+  found: GenerativeFiles,
+  precision: Precision,
+  cacheDir: string,
+): Promise<{ path: string; conversion: Conversion } | undefined> {
+  const roles: RoleFiles = {};
+  const made = new Map<string, Conversion>();
+  for (const [role, file] of Object.entries(found.files) as [keyof RoleFiles, string][]) {
+    if (role === 'genaiDecoder') continue;
+    try {
+      const converted = await convertedVariant(file, precision, cacheDir);
+      roles[role] = converted.path;
+      made.set(converted.path, converted.conversion);
+    } catch (err) {
+      if (err instanceof ConversionRefused)
+        throw new ConversionRefused(`${path.basename(file)}: ${err.message}`);
+      throw err;
+    }
+  }
+  found.byPrecision[precision] = roles;
+  const main = generativeMainFile(filesFor(found, precision));
+  const conversion = main && made.get(main.path);
+  if (!main || !conversion) return undefined;
+  const others = [...made.values()].filter((c) => c !== conversion).map((c) => path.basename(c.sourceFile));
+  const recipe =
+    others.length > 0 ? `${conversion.recipe}; ${others.join(', ')} converted alike` : conversion.recipe;
+  return { path: main.path, conversion: { ...conversion, recipe } };
 }
 
 /** The thread counts to run, each a configuration; [undefined] leaves ONNX Runtime's default. */
