@@ -58,7 +58,7 @@ function starsCell(r: ConfigResult): string {
 function identityCells(r: ConfigResult): string {
   return [
     `<td>${esc(displayName(r.model.name))}</td>`,
-    `<td>${esc(r.precision)}</td>`,
+    `<td>${esc(r.conversion ? `${r.precision} (converted)` : r.precision)}</td>`,
     `<td class="n">${r.batchSize}</td>`,
     `<td>${esc(r.device)}</td>`,
   ].join('');
