@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { convertToFloat16 } from '../src/convert/fp16.js';
@@ -97,7 +98,28 @@ function reasonClass(message: string): string {
     .trim();
 }
 
+/** Each fp32 zoo model: bytes before and after conversion, and how long the conversion took. */
+function zooSizes(): void {
+  const zoo = fileURLToPath(new URL('../../fixtures/zoo/', import.meta.url));
+  console.log('zoo fp32 models converted to fp16: bytes before → after (own fp16 file), time');
+  for (const dir of fs.readdirSync(zoo).sort())
+    for (const file of fs.readdirSync(path.join(zoo, dir)).sort()) {
+      if (!file.endsWith('.onnx') || /_(fp16|quantized)\.onnx$/.test(file)) continue;
+      const bytes = fs.readFileSync(path.join(zoo, dir, file));
+      const start = performance.now();
+      const out = encodeModel(convertToFloat16(decodeModel(bytes)).model);
+      const ms = performance.now() - start;
+      const own = path.join(zoo, dir, file.replace(/\.onnx$/, '_fp16.onnx'));
+      const ownSize = fs.existsSync(own) ? ` (${fs.statSync(own).size})` : '';
+      console.log(
+        `  ${`${dir}/${file}`.padEnd(48)} ${bytes.length} → ${out.length}${ownSize}, ${ms.toFixed(0)} ms`,
+      );
+    }
+  console.log('');
+}
+
 async function main(): Promise<void> {
+  zooSizes();
   const filter = values.filter ? new RegExp(values.filter) : undefined;
   const dirs = findModels(values.corpus!).filter((d) => !filter || filter.test(d));
   let runnable = 0;

@@ -197,3 +197,17 @@ test('decode → encode keeps the fields of onnx.proto the tool never reads', ()
   assert.equal(back.trainingInfo![0]!.initializationBinding![0]!.key, 'a');
   assert.deepEqual(encodeModel(back), encodeModel(m));
 });
+
+test('without keep_io_types the inputs and outputs themselves become float16', () => {
+  const m = model({
+    name: 'g',
+    input: [info('x', FLOAT, [2])],
+    output: [info('y', FLOAT, [2])],
+    initializer: [floatTensor('w', [2], [1, 2])],
+    node: [node('Mul', ['x', 'w'], ['y'])],
+  });
+  const { model: out } = convertToFloat16(m, { keepIoTypes: false });
+  assert.equal(out.graph!.input![0]!.type!.tensorType!.elemType, FLOAT16);
+  assert.equal(out.graph!.output![0]!.type!.tensorType!.elemType, FLOAT16);
+  assert.deepEqual(castTo(out), []);
+});

@@ -501,7 +501,9 @@ function removeRedundantCasts(graph: GraphProto, typeOf: (name: string) => Value
       const to = castTarget(node) ?? 0;
       const inputType = typeOf(input);
       let source: string | undefined;
-      if (inputType?.kind === 'tensor' && inputType.elemType === to) source = input;
+      // Only float Casts: others are the model's own, which the conversion leaves as they are.
+      if (inputType?.kind === 'tensor' && inputType.elemType === to && (to === FLOAT || to === FLOAT16))
+        source = input;
       const before = producers.get(input);
       if (!source && before?.opType === 'Cast' && (before.domain ?? '') === '' && before.input?.[0]) {
         const origin = typeOf(before.input[0]);
@@ -522,12 +524,14 @@ function removeRedundantCasts(graph: GraphProto, typeOf: (name: string) => Value
       changed = true;
       break;
     }
-    // A Cast nothing reads any more goes too.
+    // A float Cast nothing reads any more goes too.
     const reads = new Map<string, number>();
     readNames(graph, reads);
     for (const o of graph.output ?? []) reads.set(o.name, 1);
+    const floatCast = (n: NodeProto) =>
+      n.opType === 'Cast' && [FLOAT, FLOAT16].some((t) => t === castTarget(n));
     const kept = (graph.node ?? []).filter(
-      (n) => n.opType !== 'Cast' || (n.output ?? []).some((o) => reads.has(o)),
+      (n) => !floatCast(n) || (n.output ?? []).some((o) => reads.has(o)),
     );
     if (kept.length !== (graph.node ?? []).length) {
       removed += (graph.node ?? []).length - kept.length;
