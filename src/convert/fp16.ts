@@ -205,6 +205,10 @@ class GraphState {
     return this.versions.get(original)?.get(key) ?? this.parent?.lookup(original, key);
   }
 
+  private ownerOf(original: string): GraphState | undefined {
+    return this.versions.has(original) ? this : this.parent?.ownerOf(original);
+  }
+
   private anyVersion(original: string): string[] {
     const own = [...(this.versions.get(original)?.values() ?? [])];
     return own.length > 0 ? own : (this.parent?.anyVersion(original) ?? []);
@@ -222,11 +226,14 @@ class GraphState {
         `${original} is needed as ${typeKey(wanted)} but is ${versions.map((v) => typeKey(this.typeOf(v) ?? tensorType(0))).join(', ')}, which a Cast cannot change`,
       );
     const to = (wanted as { elemType: number }).elemType;
-    const base = this.castNames.get(original) ?? castName;
+    // The Cast goes in the graph that holds the value (its node there is still being converted,
+    // so the Cast lands before it): If branches reading the same outer value share one Cast.
+    const owner = this.ownerOf(original) ?? this;
+    const base = owner.castNames.get(original) ?? castName;
     const output = this.names.fresh(base);
-    this.nodes.push(castNode(source, output, to, this.names.fresh(base.replace(/_(\d+)$/, '$1'))));
-    this.castsInserted++;
-    this.define(original, output, wanted);
+    owner.nodes.push(castNode(source, output, to, this.names.fresh(base.replace(/_(\d+)$/, '$1'))));
+    owner.castsInserted++;
+    owner.define(original, output, wanted);
     return output;
   }
 }
