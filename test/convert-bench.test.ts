@@ -93,6 +93,17 @@ test('a generative folder has each of its files converted (bart: encoder, decode
   assert.equal(fs.readdirSync(path.join(tmp, 'bart-cache')).filter((f) => f.endsWith('.onnx')).length, 3);
 });
 
+test('a cache folder that cannot be written is a usage error naming it', async () => {
+  const dir = fp32Folder('unwritable');
+  const notAFolder = path.join(tmp, 'a-file');
+  fs.writeFileSync(notAFolder, '');
+  await assert.rejects(
+    convertedVariant(path.join(dir, 'model.onnx'), 'fp16', notAFolder),
+    (err: unknown) =>
+      err instanceof Error && /cannot keep the converted fp16 model in .*a-file/.test(err.message),
+  );
+});
+
 test('a cached file that changed is converted again, not reused', async () => {
   const dir = fp32Folder('changed');
   const cacheDir = path.join(tmp, 'changed-cache');

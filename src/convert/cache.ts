@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Conversion } from '../result/schema.js';
 import type { Precision } from '../model/variants.js';
 import { decodeModel, encodeModel } from '../model/onnx-proto.js';
+import { errorMessage, usageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { converterFor, converterVersionFor } from './registry.js';
 import { ConversionRefused } from './types.js';
@@ -73,12 +74,19 @@ export async function convertedVariant(
     opCountsBefore: converted.report.opCountsBefore,
     opCountsAfter: converted.report.opCountsAfter,
   };
-  await mkdir(cacheDir, { recursive: true });
-  // The model first, then its report: a report is only there when its model is whole.
   const encoded = encodeModel(converted.model);
-  await writeFileAtomic(file, encoded);
   const entry: CacheEntry = { conversion, cachedSha256: sha256Of(encoded) };
-  await writeFileAtomic(reportFile, `${JSON.stringify(entry, null, 2)}\n`);
+  try {
+    await mkdir(cacheDir, { recursive: true });
+    // The model first, then its report: a report is only there when its model is whole.
+    await writeFileAtomic(file, encoded);
+    await writeFileAtomic(reportFile, `${JSON.stringify(entry, null, 2)}\n`);
+  } catch (err) {
+    throw usageError(
+      `cannot keep the converted ${precision} model in ${cacheDir}: ${errorMessage(err)}`,
+      'give a writable folder with --cache-dir',
+    );
+  }
   return { path: file, conversion, cacheHit: false };
 }
 
