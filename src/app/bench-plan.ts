@@ -10,13 +10,26 @@ import { suiteQuerySizes } from '../workload/query-sizes.js';
 import { planBatches } from '../workload/batches.js';
 import { checkBatchFits } from '../workload/memory-fit.js';
 import { inspectModel, type ModelInfo } from '../model/inspect.js';
-import { discoverModel, selectVariants, type Precision } from '../model/variants.js';
+import {
+  discoverModel,
+  selectVariants,
+  variantFileName,
+  type MissingVariant,
+  type ModelVariant,
+  type Precision,
+} from '../model/variants.js';
+import { convertedVariant, defaultCacheDir } from '../convert/cache.js';
+import { converterFor } from '../convert/registry.js';
+import { ConversionRefused } from '../convert/types.js';
+import type { Conversion } from '../result/schema.js';
 import {
   detectLayout,
   filesFor,
   generativeMainFile,
   generativeSource,
   readGenerativeFiles,
+  type GenerativeFiles,
+  type RoleFiles,
 } from '../workload/generation-layout.js';
 import {
   SCHEMA_VERSION,
@@ -73,6 +86,8 @@ export interface BenchOptions {
   spin?: Spin;
   /** Where input values come from (--data); by default the bundled set the model can take. */
   data?: DataChoice;
+  /** Where converted variants are kept (--cache-dir); default defaultCacheDir(). */
+  cacheDir?: string;
 }
 
 export interface BenchHooks {
@@ -87,7 +102,8 @@ export interface BenchHooks {
 
 /** A configuration ready to run, or one known in advance to be skipped. */
 export type PlannedConfig =
-  { spec: ConfigSpec; skipped?: undefined } | { spec?: undefined; skipped: ConfigResult };
+  | { spec: ConfigSpec; skipped?: undefined; conversion?: Conversion }
+  | { spec?: undefined; skipped: ConfigResult; conversion?: undefined };
 
 const ZOO_DIR = fileURLToPath(new URL('../../../fixtures/zoo/', import.meta.url));
 
@@ -113,9 +129,16 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
 
   for (const argument of modelArgs) {
     const generativeFiles = options.models.length > 0 ? await readGenerativeFiles(argument) : null;
-    const source =
-      (generativeFiles && generativeSource(argument, generativeFiles)) ?? (await discoverModel(argument));
-    const { selected, missing } = selectVariants(source, options.precisions);
+    const generativeFolder = (generativeFiles && generativeSource(argument, generativeFiles)) || undefined;
+    const source = generativeFolder ?? (await discoverModel(argument));
+    const chosen = selectVariants(source, options.precisions);
+    const { selected, missing, conversions } = await convertMissing(
+      source.name,
+      source.variants,
+      chosen,
+      generativeFolder ? generativeFiles! : undefined,
+      options.cacheDir ?? defaultCacheDir(),
+    );
     const infos = new Map<string, ModelInfo>();
     for (const variant of selected) infos.set(variant.path, await inspectModel(variant.path));
 
@@ -211,11 +234,13 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
                   },
                 });
               } else {
+                const conversion = conversions.get(variant.path);
                 planned.push({
                   spec: {
                     ...base(variant, batchSize, device, threads),
                     generation: { layout: detection.layout, maxNewTokens },
                   },
+                  ...(conversion ? { conversion } : {}),
                 });
               }
             }
@@ -258,12 +283,14 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
       for (const batchSize of batchesOf.get(variant.path)!) {
         for (const device of options.devices) {
           for (const threads of threadCounts) {
+            const conversion = conversions.get(variant.path);
             planned.push({
               spec: {
                 ...base(variant, batchSize, device, threads),
                 ...(planWarnings ? { planWarnings } : {}),
                 ...(data ? { data } : {}),
               },
+              ...(conversion ? { conversion } : {}),
             });
           }
         }
@@ -300,6 +327,90 @@ export async function planBench(options: BenchOptions): Promise<PlannedConfig[]>
     );
   }
   return planned;
+}
+
+/**
+ * Makes the requested variants a model lacks from its fp32 file where a converter exists: the
+ * converted file (from the cache or made now) joins the selected variants; a model the converter
+ * refuses stays missing, with the reason and the file name that would hold the user's own variant.
+ * A generative folder (a decoder pair, a merged decoder, an encoder-decoder) has each of its fp32
+ * files converted, and the converted set takes the precision's place among its files.
+ */
+async function convertMissing(
+  name: string,
+  variants: ModelVariant[],
+  chosen: { selected: ModelVariant[]; missing: MissingVariant[] },
+  generative: GenerativeFiles | undefined,
+  cacheDir: string,
+): Promise<{ selected: ModelVariant[]; missing: MissingVariant[]; conversions: Map<string, Conversion> }> {
+  const selected = [...chosen.selected];
+  const missing: MissingVariant[] = [];
+  const conversions = new Map<string, Conversion>();
+  const fp32 = variants.find((v) => v.precision === 'fp32');
+  for (const gap of chosen.missing) {
+    // A genai folder names its decoder in genai_config.json, which a converted file would not match.
+    if (!fp32 || !converterFor(gap.precision) || (generative?.genaiConfig && generative.files.genaiDecoder)) {
+      missing.push(gap);
+      continue;
+    }
+    const base = path.basename(fp32.path, '.onnx');
+    try {
+      if (generative) {
+        const made = await convertFolder(generative, gap.precision, cacheDir);
+        if (made) {
+          selected.push({ precision: gap.precision, path: made.path });
+          conversions.set(made.path, made.conversion);
+        } else missing.push(gap);
+        continue;
+      }
+      const made = await convertedVariant(fp32.path, gap.precision, cacheDir);
+      selected.push({ precision: gap.precision, path: made.path });
+      conversions.set(made.path, made.conversion);
+    } catch (err) {
+      if (!(err instanceof ConversionRefused)) throw err;
+      missing.push({
+        precision: gap.precision,
+        reason:
+          `${name} has no ${gap.precision} variant and the converter refused to make one: ${err.message}; ` +
+          `to bench your own, put it beside ${base}.onnx as ${variantFileName(base, gap.precision)}`,
+      });
+    }
+  }
+  return { selected, missing, conversions };
+}
+
+/**
+ * Converts every fp32 file of a generative folder and files the results under the precision, so
+ * that the layout detection finds them; the conversion recorded is the main file's, its recipe
+ * naming the other files converted with it.
+ */
+async function convertFolder(
+  found: GenerativeFiles,
+  precision: Precision,
+  cacheDir: string,
+): Promise<{ path: string; conversion: Conversion } | undefined> {
+  const roles: RoleFiles = {};
+  const made = new Map<string, Conversion>();
+  for (const [role, file] of Object.entries(found.files) as [keyof RoleFiles, string][]) {
+    if (role === 'genaiDecoder') continue;
+    try {
+      const converted = await convertedVariant(file, precision, cacheDir);
+      roles[role] = converted.path;
+      made.set(converted.path, converted.conversion);
+    } catch (err) {
+      if (err instanceof ConversionRefused)
+        throw new ConversionRefused(`${path.basename(file)}: ${err.message}`);
+      throw err;
+    }
+  }
+  found.byPrecision[precision] = roles;
+  const main = generativeMainFile(filesFor(found, precision));
+  const conversion = main && made.get(main.path);
+  if (!main || !conversion) return undefined;
+  const others = [...made.values()].filter((c) => c !== conversion).map((c) => path.basename(c.sourceFile));
+  const recipe =
+    others.length > 0 ? `${conversion.recipe}; ${others.join(', ')} converted alike` : conversion.recipe;
+  return { path: main.path, conversion: { ...conversion, recipe } };
 }
 
 /** The thread counts to run, each a configuration; [undefined] leaves ONNX Runtime's default. */
@@ -460,9 +571,23 @@ export async function runBench(
         ...extra,
       });
     const result = spec ? await (hooks.around ? hooks.around(spec, run) : run({})) : item.skipped;
+    if (item.conversion) markConverted(result, item.conversion);
     if (result.status === 'interrupted') document.interrupted = true;
     document.results.push(result);
     await hooks.onConfigEnd?.(result, document);
   }
   return document;
+}
+
+/**
+ * Records the conversion on a converted variant's result. A converted model that ONNX Runtime
+ * cannot load, or whose outputs hold NaN, is the converter's failure, not a variant the provider
+ * lacks: `failed`, not `skipped`, and the reason names the conversion.
+ */
+function markConverted(result: ConfigResult, conversion: Conversion): void {
+  result.conversion = conversion;
+  if (result.status === 'skipped' || result.status === 'failed') {
+    result.status = 'failed';
+    result.reason = `the converted ${result.precision} model (${conversion.recipe}) did not run: ${result.reason ?? 'no reason given'}`;
+  }
 }

@@ -77,7 +77,7 @@ export async function bench(
     // and the GPU list gives up at once instead of waiting out its own limit.
     const environment = await collectEnvironment();
     const configs = planned.map((item) =>
-      item.spec ? { spec: withIsaWarning({ ...item.spec, spin: spin.value }, environment) } : item,
+      item.spec ? { ...item, spec: withIsaWarning({ ...item.spec, spin: spin.value }, environment) } : item,
     );
     document = newDocument(
       request.options,

@@ -43,6 +43,7 @@ interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags,
   fill?: string[];
   data?: string;
   dataColumn?: string;
+  cacheDir?: string;
   verbose?: boolean;
   spin?: Spin;
 }
@@ -59,7 +60,7 @@ export function registerBench(program: Command): void {
     .option('--device <list>', 'cpu, cuda, or both (default: cpu)', list('--device', parseDevice))
     .option(
       '--precision <list>',
-      'variants to run: fp32, fp16, q8 (model_quantized), int8, uint8, q4, q4f16, bnb4 (default: every variant found)',
+      'variants to run: fp32, fp16, q8 (model_quantized), int8, uint8, q4, q4f16, bnb4 (default: every variant found); fp16 missing from the folder is converted from the fp32 file',
       list('--precision', parsePrecision),
     )
     .option(
@@ -109,7 +110,11 @@ export function registerBench(program: Command): void {
       '--data <file|dir>',
       'inputs: a .txt (a query a line), .jsonl, .csv, a folder of images or WAV files, or synthetic (default: the bundled set the model can take)',
     )
-    .option('--data-column <name>', 'the column of a --data .csv that holds the queries (default: text)');
+    .option('--data-column <name>', 'the column of a --data .csv that holds the queries (default: text)')
+    .option(
+      '--cache-dir <dir>',
+      'where variants converted from the fp32 file are kept (default: $XDG_CACHE_HOME/energy-score/converted or ~/.cache/energy-score/converted)',
+    );
   addOutputOptions(command, ['json', 'csv', 'markdown', 'html'], {
     json: 'write the result JSON (the full record) to a file, or to stdout (bare --json or -)',
     csv: 'write one CSV row per configuration, to a file or stdout',
@@ -258,6 +263,7 @@ async function runBenchCommand(
           onnxRuntimeLogs: Boolean(flags.verbose),
           ...(flags.spin ? { spin: flags.spin } : {}),
           data: dataChoice(flags),
+          ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
         },
         meters: meterRequest(flags),
         protocol: protocolFrom(flags),

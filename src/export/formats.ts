@@ -29,7 +29,7 @@ export function toCsv(document: RunDocument): string {
 
 const MARKDOWN_COLUMNS: [string, (row: ReturnType<typeof flatten>, result: ConfigResult) => string][] = [
   ['model', (r) => displayName(r.model)],
-  ['precision', (r) => r.precision],
+  ['precision', (r) => (r.conversion_recipe ? `${r.precision} (converted)` : r.precision)],
   ['batch', (r) => String(r.batch_size)],
   ['device', (r) => r.device],
   ['status', (r) => r.status],

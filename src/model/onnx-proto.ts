@@ -1,7 +1,9 @@
 /**
- * The part of the ONNX protobuf schema (onnx.proto, IR version 10) that this tool reads and
- * writes, declared for protobufjs. Field numbers follow the ONNX specification; messages and
- * fields the tool never touches are left out and are skipped on decode as unknown fields.
+ * The ONNX protobuf schema (onnx.proto, IR version 10, with the fields IR 11 adds), declared for
+ * protobufjs. Field numbers follow the ONNX specification. protobufjs drops fields it does not
+ * know on decode, so every field of onnx.proto is declared, even those the tool never reads:
+ * a model decoded and encoded again (a converter's output) keeps its local functions, sparse
+ * initializers, quantization annotations, training info and metadata.
  */
 import protobuf from 'protobufjs';
 
@@ -65,6 +67,14 @@ export interface TensorProto {
   doubleData?: number[];
   uint64Data?: Int64[];
   stringData?: Uint8Array[];
+  docString?: string;
+  metadataProps?: StringStringEntry[];
+}
+
+export interface SparseTensorProto {
+  values?: TensorProto;
+  indices?: TensorProto;
+  dims?: Int64[];
 }
 
 export interface AttributeProto {
@@ -80,6 +90,12 @@ export interface AttributeProto {
   floats?: number[];
   ints?: Int64[];
   strings?: Uint8Array[];
+  sparseTensor?: SparseTensorProto;
+  sparseTensors?: SparseTensorProto[];
+  tp?: TypeProto;
+  typeProtos?: TypeProto[];
+  refAttrName?: string;
+  docString?: string;
 }
 
 export interface NodeProto {
@@ -88,7 +104,10 @@ export interface NodeProto {
   name?: string;
   opType: string;
   domain?: string;
+  overload?: string;
   attribute?: AttributeProto[];
+  docString?: string;
+  metadataProps?: StringStringEntry[];
 }
 
 export interface DimensionProto {
@@ -101,12 +120,15 @@ export interface TypeProto {
   sequenceType?: { elemType?: TypeProto };
   mapType?: { keyType?: number; valueType?: TypeProto };
   optionalType?: { elemType?: TypeProto };
+  sparseTensorType?: { elemType?: number; shape?: { dim?: DimensionProto[] } };
+  denotation?: string;
 }
 
 export interface ValueInfoProto {
   name: string;
   type?: TypeProto;
   docString?: string;
+  metadataProps?: StringStringEntry[];
 }
 
 export interface GraphProto {
@@ -117,6 +139,31 @@ export interface GraphProto {
   input?: ValueInfoProto[];
   output?: ValueInfoProto[];
   valueInfo?: ValueInfoProto[];
+  sparseInitializer?: SparseTensorProto[];
+  quantizationAnnotation?: { tensorName?: string; quantParameterTensorNames?: StringStringEntry[] }[];
+  metadataProps?: StringStringEntry[];
+}
+
+export interface FunctionProto {
+  name?: string;
+  domain?: string;
+  overload?: string;
+  input?: string[];
+  output?: string[];
+  attribute?: string[];
+  attributeProto?: AttributeProto[];
+  node?: NodeProto[];
+  valueInfo?: ValueInfoProto[];
+  opsetImport?: OperatorSetId[];
+  docString?: string;
+  metadataProps?: StringStringEntry[];
+}
+
+export interface TrainingInfoProto {
+  initialization?: GraphProto;
+  algorithm?: GraphProto;
+  initializationBinding?: StringStringEntry[];
+  updateBinding?: StringStringEntry[];
 }
 
 export interface OperatorSetId {
@@ -134,6 +181,9 @@ export interface ModelProto {
   docString?: string;
   graph?: GraphProto;
   metadataProps?: StringStringEntry[];
+  trainingInfo?: TrainingInfoProto[];
+  functions?: FunctionProto[];
+  configuration?: unknown[];
 }
 
 const schema: protobuf.INamespace = {
@@ -161,6 +211,24 @@ const schema: protobuf.INamespace = {
             docString: { type: 'string', id: 12 },
             externalData: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
             dataLocation: { type: 'int32', id: 14 },
+            segment: { type: 'Segment', id: 3 },
+            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 16 },
+          },
+          nested: {
+            Segment: { fields: { begin: { type: 'int64', id: 1 }, end: { type: 'int64', id: 2 } } },
+          },
+        },
+        SparseTensorProto: {
+          fields: {
+            values: { type: 'TensorProto', id: 1 },
+            indices: { type: 'TensorProto', id: 2 },
+            dims: { rule: 'repeated', type: 'int64', id: 3 },
+          },
+        },
+        TensorAnnotation: {
+          fields: {
+            tensorName: { type: 'string', id: 1 },
+            quantParameterTensorNames: { rule: 'repeated', type: 'StringStringEntryProto', id: 2 },
           },
         },
         AttributeProto: {
@@ -179,6 +247,10 @@ const schema: protobuf.INamespace = {
             docString: { type: 'string', id: 13 },
             type: { type: 'int32', id: 20 },
             refAttrName: { type: 'string', id: 21 },
+            tp: { type: 'TypeProto', id: 14 },
+            typeProtos: { rule: 'repeated', type: 'TypeProto', id: 15 },
+            sparseTensor: { type: 'SparseTensorProto', id: 22 },
+            sparseTensors: { rule: 'repeated', type: 'SparseTensorProto', id: 23 },
           },
         },
         NodeProto: {
@@ -190,6 +262,9 @@ const schema: protobuf.INamespace = {
             attribute: { rule: 'repeated', type: 'AttributeProto', id: 5 },
             docString: { type: 'string', id: 6 },
             domain: { type: 'string', id: 7 },
+            overload: { type: 'string', id: 8 },
+            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 9 },
+            deviceConfigurations: { rule: 'repeated', type: 'NodeDeviceConfigurationProto', id: 10 },
           },
         },
         TensorShapeProto: {
@@ -206,9 +281,12 @@ const schema: protobuf.INamespace = {
           },
         },
         TypeProto: {
-          oneofs: { value: { oneof: ['tensorType', 'sequenceType', 'mapType', 'optionalType'] } },
+          oneofs: {
+            value: { oneof: ['tensorType', 'sequenceType', 'mapType', 'optionalType', 'sparseTensorType'] },
+          },
           fields: {
             tensorType: { type: 'Tensor', id: 1 },
+            sparseTensorType: { type: 'SparseTensor', id: 8 },
             sequenceType: { type: 'Sequence', id: 4 },
             mapType: { type: 'Map', id: 5 },
             denotation: { type: 'string', id: 6 },
@@ -221,6 +299,9 @@ const schema: protobuf.INamespace = {
             Sequence: { fields: { elemType: { type: 'TypeProto', id: 1 } } },
             Map: { fields: { keyType: { type: 'int32', id: 1 }, valueType: { type: 'TypeProto', id: 2 } } },
             Optional: { fields: { elemType: { type: 'TypeProto', id: 1 } } },
+            SparseTensor: {
+              fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } },
+            },
           },
         },
         ValueInfoProto: {
@@ -228,6 +309,7 @@ const schema: protobuf.INamespace = {
             name: { type: 'string', id: 1 },
             type: { type: 'TypeProto', id: 2 },
             docString: { type: 'string', id: 3 },
+            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 4 },
           },
         },
         GraphProto: {
@@ -239,6 +321,76 @@ const schema: protobuf.INamespace = {
             input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
             output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
             valueInfo: { rule: 'repeated', type: 'ValueInfoProto', id: 13 },
+            quantizationAnnotation: { rule: 'repeated', type: 'TensorAnnotation', id: 14 },
+            sparseInitializer: { rule: 'repeated', type: 'SparseTensorProto', id: 15 },
+            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 16 },
+          },
+        },
+        TrainingInfoProto: {
+          fields: {
+            initialization: { type: 'GraphProto', id: 1 },
+            algorithm: { type: 'GraphProto', id: 2 },
+            initializationBinding: { rule: 'repeated', type: 'StringStringEntryProto', id: 3 },
+            updateBinding: { rule: 'repeated', type: 'StringStringEntryProto', id: 4 },
+          },
+        },
+        FunctionProto: {
+          fields: {
+            name: { type: 'string', id: 1 },
+            input: { rule: 'repeated', type: 'string', id: 4 },
+            output: { rule: 'repeated', type: 'string', id: 5 },
+            attribute: { rule: 'repeated', type: 'string', id: 6 },
+            attributeProto: { rule: 'repeated', type: 'AttributeProto', id: 11 },
+            node: { rule: 'repeated', type: 'NodeProto', id: 7 },
+            docString: { type: 'string', id: 8 },
+            opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 9 },
+            domain: { type: 'string', id: 10 },
+            valueInfo: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
+            overload: { type: 'string', id: 13 },
+            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
+          },
+        },
+        // IR 11's device placement (ModelProto.configuration, NodeProto.device_configurations).
+        IntIntListEntryProto: {
+          fields: {
+            key: { type: 'int64', id: 1 },
+            value: { rule: 'repeated', type: 'int64', id: 2 },
+          },
+        },
+        ShardedDimProto: {
+          fields: {
+            axis: { type: 'int64', id: 1 },
+            simpleSharding: { rule: 'repeated', type: 'SimpleShardedDimProto', id: 2 },
+          },
+        },
+        SimpleShardedDimProto: {
+          oneofs: { dim: { oneof: ['dimValue', 'dimParam'] } },
+          fields: {
+            dimValue: { type: 'int64', id: 1 },
+            dimParam: { type: 'string', id: 2 },
+            numShards: { type: 'int64', id: 3 },
+          },
+        },
+        ShardingSpecProto: {
+          fields: {
+            tensorName: { type: 'string', id: 1 },
+            device: { rule: 'repeated', type: 'int64', id: 2 },
+            indexToDeviceGroupMap: { rule: 'repeated', type: 'IntIntListEntryProto', id: 3 },
+            shardedDim: { rule: 'repeated', type: 'ShardedDimProto', id: 4 },
+          },
+        },
+        NodeDeviceConfigurationProto: {
+          fields: {
+            configurationId: { type: 'string', id: 1 },
+            shardingSpec: { rule: 'repeated', type: 'ShardingSpecProto', id: 2 },
+            pipelineStage: { type: 'int32', id: 3 },
+          },
+        },
+        DeviceConfigurationProto: {
+          fields: {
+            name: { type: 'string', id: 1 },
+            numDevices: { type: 'int32', id: 2 },
+            device: { rule: 'repeated', type: 'string', id: 3 },
           },
         },
         ModelProto: {
@@ -252,6 +404,9 @@ const schema: protobuf.INamespace = {
             graph: { type: 'GraphProto', id: 7 },
             opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
             metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
+            trainingInfo: { rule: 'repeated', type: 'TrainingInfoProto', id: 20 },
+            functions: { rule: 'repeated', type: 'FunctionProto', id: 25 },
+            configuration: { rule: 'repeated', type: 'DeviceConfigurationProto', id: 26 },
           },
         },
       },
@@ -259,6 +414,9 @@ const schema: protobuf.INamespace = {
   },
 };
 
+// Repeated numbers are written packed. onnx.proto (proto2) leaves dims, ints and floats unpacked,
+// so a model from onnx's Python writer comes back in other bytes with the same content; every
+// protobuf reader takes both, and the zoo's files keep the bytes they were built with.
 const root = protobuf.Root.fromJSON(schema);
 const ModelType = root.lookupType('onnx.ModelProto');
 const TensorType = root.lookupType('onnx.TensorProto');

@@ -22,6 +22,11 @@ const SUFFIX: Record<Precision, string> = {
   bnb4: '_bnb4',
 };
 
+/** The file name of a precision variant beside `base.onnx`: `model_fp16.onnx` for fp16 of `model`. */
+export function variantFileName(base: string, precision: Precision): string {
+  return `${base}${SUFFIX[precision]}.onnx`;
+}
+
 const ALIASES: Record<string, Precision> = {
   float32: 'fp32',
   float16: 'fp16',

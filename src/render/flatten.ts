@@ -9,6 +9,8 @@ export interface FlatRow {
   task: string;
   device: string;
   precision: string;
+  /** The converter's recipe where the tool made this variant from the fp32 file; '' otherwise. */
+  conversion_recipe: string;
   batch_size: number;
   queries: number;
   latency_mean_ms: number | null;
@@ -81,6 +83,7 @@ export function flatten(result: ConfigResult): FlatRow {
     task: result.task,
     device: result.device,
     precision: result.precision,
+    conversion_recipe: result.conversion?.recipe ?? '',
     batch_size: result.batchSize,
     queries: result.queries,
     latency_mean_ms: round(result.latencyMs?.mean, 6),
@@ -190,6 +193,7 @@ export const FLAT_COLUMNS: readonly (keyof FlatRow)[] = [
   'fidelity_pass',
   'fidelity_reference',
   'fidelity_relation',
+  'conversion_recipe',
 ];
 
 /** What qualifies a star rating: outside the cohort's range, or a cohort of one. */
