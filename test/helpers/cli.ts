@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,9 +44,18 @@ export interface RunOutput {
  */
 export const PATIENT_NVIDIA_SMI = { ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S: '60' };
 
+/** Converted variants go to a folder of the test run's, not the user's ~/.cache. */
+const TEST_CACHE_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-test-cache-'));
+
 /** The test's environment without colour forcing, plus `vars`. */
 export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...PATIENT_NVIDIA_SMI, ...vars };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    XDG_CACHE_HOME: TEST_CACHE_HOME,
+    ...PATIENT_NVIDIA_SMI,
+    ...vars,
+  };
   delete env.FORCE_COLOR;
   return env;
 }
