@@ -117,7 +117,7 @@ describe('HTML report', () => {
     assertExit(run, 0);
     const page = fs.readFileSync(html, 'utf8');
     assert.match(page, /^<!doctype html>/i);
-    assert.equal((page.match(/<svg/g) ?? []).length, 3, 'two plots and the label');
+    assert.equal((page.match(/<svg/g) ?? []).length, 4, 'three plots (one energy × fidelity) and the label');
     assert.doesNotMatch(page, /<script|https?:\/\/(?!www\.w3\.org)/);
   });
 

@@ -144,7 +144,11 @@ describe('bench encoder-tiny with JSON, CSV and Markdown files', () => {
     for (const precision of ['fp32', 'fp16', 'q8']) {
       assert.match(
         run.stdout,
-        new RegExp(`^encoder-tiny\\s+${precision}\\s+1\\s+cpu\\s+unrated\\s+–\\s+–\\s+–\\s+–\\s+\\d`, 'm'),
+        // Wh/1k, J/query, queries/J and ±95% empty (no meter), then the fidelity cell.
+        new RegExp(
+          `^encoder-tiny\\s+${precision}\\s+1\\s+cpu\\s+unrated\\s+–\\s+–\\s+–\\s+–\\s+(reference|top-1 [\\d.]+ % ✓)\\s+\\d`,
+          'm',
+        ),
       );
     }
     assert.equal(run.stderr, '', 'nothing on stderr off a terminal');
