@@ -46,7 +46,8 @@ describe('a meter that fails mid-run', () => {
       passBatches: 3,
       device: 'cpu',
       meters: [meter],
-      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 1, minTrials: 3, maxTrials: 3 },
+      // Batches counted from the first measured window: no warm-up window before it.
+      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 1, minTrials: 3, maxTrials: 3, warmupWindows: 0 },
       clock,
     });
     assert.deepEqual(

@@ -39,6 +39,8 @@ function setup(
       maxTrials: 5,
       maxSeconds: 100,
       targetCi: 0.02,
+      // The exact window counts below are of measured windows; warm-up has its own test.
+      warmupWindows: 0,
       ...protocol,
     },
     clock,
@@ -73,6 +75,25 @@ describe('trials: when the loop stops', () => {
     assert.equal(outcome.windowS, 1);
     assert.equal(outcome.stoppedBy, 'target');
     assert.equal(outcome.interrupted, false);
+  });
+
+  test('a warm-up window runs before the first measured one, unmeasured and inside the budget', async () => {
+    const { run, workload, clock } = setup({ warmupWindows: 1 }, scripted([30]));
+    const outcome = await runTrials(run);
+    // The warm-up took batches 0-3 (1 s): the measured windows start at batch 4 of the suite
+    // (4 + 2 + 4 + 4 = 14 queries), then 8-11 (12).
+    assert.deepEqual(
+      outcome.trials.slice(0, 2).map((t) => t.queries),
+      [14, 12],
+    );
+    assert.equal(workload.batches, outcome.batchesRun + 4, 'the warm-up batches are not counted');
+    assert.equal(outcome.latenciesMs.length, outcome.batchesRun, 'nor timed');
+    assert.equal(clock.nowS(), outcome.seconds + 1);
+    // Inside the budget: with 2.5 s, the warm-up second leaves room for one measured window only.
+    const tight = setup({ warmupWindows: 1, maxSeconds: 2.5, minTrials: 1 }, scripted([20, 40]));
+    const cut = await runTrials(tight.run);
+    assert.equal(cut.trials.length, 1);
+    assert.equal(cut.stoppedBy, 'budget');
   });
 
   test('noisy trials (20 J, 40 J, …) run to the window cap of 5', async () => {
@@ -116,7 +137,14 @@ describe('trials: when the loop stops', () => {
       passBatches: 1,
       device: 'cpu',
       meters: scripted([20, 40])(clock),
-      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 1, minTrials: 1, maxTrials: 10, maxSeconds: 4.5 },
+      protocol: {
+        ...DEFAULT_PROTOCOL,
+        warmupWindows: 0,
+        minWindowS: 1,
+        minTrials: 1,
+        maxTrials: 10,
+        maxSeconds: 4.5,
+      },
       clock,
     });
     assert.deepEqual(
@@ -206,7 +234,7 @@ describe('trials: windows', () => {
       passBatches: 2,
       device: 'cpu',
       meters: [new ScriptedMeter({ energiesJ: [1], clock: () => clock.nowS() })],
-      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 0.2, minTrials: 1, maxTrials: 1 },
+      protocol: { ...DEFAULT_PROTOCOL, warmupWindows: 0, minWindowS: 0.2, minTrials: 1, maxTrials: 1 },
       clock,
     });
     assert.deepEqual(outcome.latenciesMs, [100, 50, 75]);
@@ -266,7 +294,7 @@ describe('trials: each window is read while the next one runs', () => {
       passBatches: 1,
       device: 'cpu',
       meters: [meter],
-      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 0, minTrials: 3, maxTrials: 3 },
+      protocol: { ...DEFAULT_PROTOCOL, warmupWindows: 0, minWindowS: 0, minTrials: 3, maxTrials: 3 },
       clock,
     });
     assert.deepEqual(log, [
@@ -409,7 +437,7 @@ describe('trials: interruption', () => {
       passBatches: 3,
       device: 'cpu',
       meters: [meter],
-      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 1, minTrials: 3, maxTrials: 5 },
+      protocol: { ...DEFAULT_PROTOCOL, warmupWindows: 0, minWindowS: 1, minTrials: 3, maxTrials: 5 },
       clock,
       signal: controller.signal,
     });
@@ -458,7 +486,7 @@ describe('trials: progress', () => {
       passBatches: 3,
       device: 'cpu',
       meters: [new ScriptedMeter({ energiesJ: [1], clock: () => clock.nowS() })],
-      protocol: { ...DEFAULT_PROTOCOL, minWindowS: 0.1, minTrials: 1, maxTrials: 2 },
+      protocol: { ...DEFAULT_PROTOCOL, warmupWindows: 0, minWindowS: 0.1, minTrials: 1, maxTrials: 2 },
       clock,
       onProgress: (queries) => progress.push(queries),
     });

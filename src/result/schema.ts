@@ -22,6 +22,11 @@ export interface ProtocolSettings {
   maxTrials: number;
   /** Time budget for one configuration's trials, seconds. */
   maxSeconds: number;
+  /**
+   * Unmeasured windows run before the first measured one, inside the budget (default 1); absent
+   * in older files, which ran none.
+   */
+  warmupWindows?: number;
 }
 
 /** Star scales: AI Energy Score's equal-width bands, log-width bands, cohort quantiles. */

@@ -531,6 +531,7 @@ const settings = object<Settings>({
       minTrials: int(1),
       maxTrials: int(1),
       maxSeconds: num,
+      warmupWindows: optional(int(0)),
     }),
   ),
   commandLine: optional(list(str)),

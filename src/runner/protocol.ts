@@ -27,6 +27,7 @@ export const DEFAULT_PROTOCOL: ProtocolSettings = {
   minTrials: 10,
   maxTrials: 1000,
   maxSeconds: 30,
+  warmupWindows: 1,
 };
 
 /** The demo (bench with no model) caps each configuration's trials so it finishes in about a minute. */
