@@ -15,6 +15,14 @@ export { planFidelity, parseReference, type FidelityRequest } from './app/fideli
 export { compareSamples, fidelityRecord } from './fidelity/compare.js';
 export { DEFAULT_LIMITS, DEFAULT_FIDELITY_QUERIES, type FidelityLimits } from './fidelity/thresholds.js';
 export { compareDocuments, type CompareReport } from './gate/compare.js';
+// Precision conversion on the ONNX protobuf: decoded fp32 model in, converted model and report out.
+export { converterFor } from './convert/registry.js';
+export { convertToFloat16 } from './convert/fp16.js';
+export { quantizeDynamic, type QuantizeOptions } from './convert/quantize-dynamic.js';
+export { quantize4Bit } from './convert/quantize-4bit.js';
+export { convertedVariant, defaultCacheDir } from './convert/cache.js';
+export { ConversionRefused, type Converted, type ConversionReport } from './convert/types.js';
+export { decodeModel, encodeModel, type ModelProto } from './model/onnx-proto.js';
 export type { MeasureDocument, MeasuredDomain } from './result/measure.js';
 export { OutputSink, type OutputFormat, type OutputRequest } from './export/sink.js';
 export { renderTable } from './export/table.js';

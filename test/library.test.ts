@@ -9,7 +9,12 @@ import {
   SCHEMA_VERSION,
   buildBoard,
   collectEnvironment,
+  ConversionRefused,
+  convertToFloat16,
+  decodeModel,
+  encodeModel,
   newDocument,
+  quantizeDynamic,
   parseOverrides,
   planBench,
   rateItems,
@@ -151,4 +156,18 @@ test('a --warmup below 1 is a usage error before anything runs', async () => {
     }),
     { message: '--warmup 0: at least 1 warm-up batch is run (its outputs are checked for NaN)' },
   );
+});
+
+test('the README converter example: int8 and fp16 from a decoded fp32 model, refusals thrown', async () => {
+  const { readFileSync } = await import('node:fs');
+  const fp32 = decodeModel(
+    readFileSync(path.join(repoRoot, 'fixtures', 'zoo', 'encoder-tiny', 'model.onnx')),
+  );
+  const { model, report } = quantizeDynamic(fp32, { weightType: 'int8' });
+  assert.ok((report.opCountsAfter.MatMulInteger ?? 0) > 0);
+  assert.equal(report.opCountsBefore.MatMulInteger, undefined);
+  const again = decodeModel(encodeModel(model));
+  assert.deepEqual(again.graph?.node?.length, model.graph?.node?.length);
+  const fp16 = convertToFloat16(fp32);
+  assert.throws(() => convertToFloat16(fp16.model), ConversionRefused);
 });
