@@ -145,6 +145,7 @@ Examples:
   energy-score bench ./gpt2-onnx --max-new-tokens 10,100   a generative folder: J/token, prefill/decode
   energy-score bench ./bert --data reviews.csv --data-column text   your own text, through its tokenizer
   energy-score bench model.onnx --threads 1,2 --spin off   threads and spinning are energy levers too
+  energy-score bench ./fp32-only --precision fp32,fp16,int8   the missing variants converted in the tool, answers compared with fp32
 
 Energy: the best meter per domain is picked (NVML, nvidia-smi, RAPL, else an estimate from a
 CPU power model and this process's CPU time, labelled estimated, with its model band). Idle power is measured first; each configuration
