@@ -23,6 +23,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 
+import { findModels, toOrtTensor } from './corpus-data.js';
 import { quantize4Bit } from '../src/convert/quantize-4bit.js';
 import { quantizeDynamic } from '../src/convert/quantize-dynamic.js';
 import { ConversionRefused } from '../src/convert/types.js';
@@ -31,7 +32,6 @@ import {
   decodeTensor,
   encodeModel,
   TensorDataType,
-  toNumber,
   type ModelProto,
   type TensorProto,
 } from '../src/model/onnx-proto.js';
@@ -54,76 +54,6 @@ interface Row {
   reason: string;
   /** max |Δ| / max |expected| of the first output, where it ran. */
   relativeError?: number;
-}
-
-function findModels(root: string): string[] {
-  return fs
-    .readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && fs.existsSync(path.join(root, e.name, 'model.onnx')))
-    .map((e) => path.join(root, e.name))
-    .sort();
-}
-
-/** The corpus's numeric tensors as ONNX Runtime tensors; undefined for other types. */
-function toOrtTensor(t: TensorProto): ort.Tensor | undefined {
-  const dims = (t.dims ?? []).map(toNumber);
-  const count = dims.reduce((n, d) => n * d, 1);
-  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
-  const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
-  const fill = <A extends { [i: number]: number | bigint }>(
-    array: A,
-    width: number,
-    get: (offset: number) => number | bigint,
-    fallback: ArrayLike<number | bigint>,
-  ): A => {
-    for (let i = 0; i < count; i++) array[i] = view ? get(i * width) : fallback[i]!;
-    return array;
-  };
-  switch (t.dataType) {
-    case TensorDataType.FLOAT:
-      return new ort.Tensor(
-        'float32',
-        fill(new Float32Array(count), 4, (o) => view!.getFloat32(o, true), t.floatData ?? []),
-        dims,
-      );
-    case TensorDataType.INT64:
-      return new ort.Tensor(
-        'int64',
-        fill(
-          new BigInt64Array(count),
-          8,
-          (o) => view!.getBigInt64(o, true),
-          (t.int64Data ?? []).map((x) => BigInt(toNumber(x))),
-        ),
-        dims,
-      );
-    case TensorDataType.INT32:
-      return new ort.Tensor(
-        'int32',
-        fill(new Int32Array(count), 4, (o) => view!.getInt32(o, true), t.int32Data ?? []),
-        dims,
-      );
-    case TensorDataType.BOOL:
-      return new ort.Tensor(
-        'bool',
-        fill(new Uint8Array(count), 1, (o) => view!.getUint8(o), t.int32Data ?? []),
-        dims,
-      );
-    case TensorDataType.UINT8:
-      return new ort.Tensor(
-        'uint8',
-        fill(new Uint8Array(count), 1, (o) => view!.getUint8(o), t.int32Data ?? []),
-        dims,
-      );
-    case TensorDataType.INT8:
-      return new ort.Tensor(
-        'int8',
-        fill(new Int8Array(count), 1, (o) => view!.getInt8(o), t.int32Data ?? []),
-        dims,
-      );
-    default:
-      return undefined;
-  }
 }
 
 interface Case {
