@@ -17,6 +17,7 @@ import { convertToFloat16 } from '../src/convert/fp16.js';
 import { ConversionRefused } from '../src/convert/types.js';
 import { decodeModel, decodeTensor, encodeModel } from '../src/model/onnx-proto.js';
 import { findModels, toOrtTensor } from './corpus-data.js';
+import { isFp32FileName } from '../src/model/variants.js';
 
 const { values } = parseArgs({
   options: {
@@ -104,7 +105,7 @@ function zooSizes(): void {
   console.log('zoo fp32 models converted to fp16: bytes before → after (own fp16 file), time');
   for (const dir of fs.readdirSync(zoo).sort())
     for (const file of fs.readdirSync(path.join(zoo, dir)).sort()) {
-      if (!file.endsWith('.onnx') || /_(fp16|quantized)\.onnx$/.test(file)) continue;
+      if (!isFp32FileName(file)) continue;
       const bytes = fs.readFileSync(path.join(zoo, dir, file));
       const start = performance.now();
       const out = encodeModel(convertToFloat16(decodeModel(bytes)).model);

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import type { ConfigResult, RunDocument } from '../src/result/schema.js';
+import { isFp32FileName } from '../src/model/variants.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,15 +36,13 @@ const bin = path.join(repo, 'bin', 'energy-score.js');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-precision-'));
 const cacheDir = path.join(work, 'cache');
 
-/** An fp32 file: an .onnx whose name has no precision suffix. */
-const VARIANT_SUFFIX = /_(fp16|int8|uint8|quantized|q4|q4f16|bnb4)\.onnx$/;
-
 function fp32Copy(name: string): string {
   const from = path.join(repo, 'fixtures', 'zoo', name);
   const to = path.join(work, name);
   fs.mkdirSync(to, { recursive: true });
   for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
-    if (!entry.isFile() || VARIANT_SUFFIX.test(entry.name)) continue;
+    // The fp32 files and everything that is not a model (tokenizer, configs); no other variant.
+    if (!entry.isFile() || (entry.name.endsWith('.onnx') && !isFp32FileName(entry.name))) continue;
     fs.copyFileSync(path.join(from, entry.name), path.join(to, entry.name));
   }
   return to;

@@ -18,6 +18,7 @@ import { ConversionRefused, type Converted } from '../src/convert/types.js';
 import { decodeModel, encodeModel, type ModelProto } from '../src/model/onnx-proto.js';
 import { modelFeeds } from '../test/helpers/model-feeds.js';
 import { runModel } from '../fixtures/run-model.js';
+import { isFp32FileName } from '../src/model/variants.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,8 +33,7 @@ function fp32Models(): string[] {
   const found: string[] = [];
   for (const dir of fs.readdirSync(zooDir).sort())
     for (const file of fs.readdirSync(path.join(zooDir, dir)).sort())
-      if (file.endsWith('.onnx') && !/_(fp16|quantized|q4|int8|uint8)\.onnx$/.test(file))
-        found.push(`${dir}/${file}`);
+      if (isFp32FileName(file)) found.push(`${dir}/${file}`);
   return found;
 }
 

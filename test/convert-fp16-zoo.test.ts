@@ -9,6 +9,7 @@ import { ConversionRefused } from '../src/convert/types.js';
 import { decodeModel, encodeModel, TensorDataType } from '../src/model/onnx-proto.js';
 import { allGraphs } from '../src/convert/graph.js';
 import { feedsFor, runModel } from './helpers/onnx-run.js';
+import { isFp32FileName } from '../src/model/variants.js';
 
 const zoo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'zoo');
 
@@ -18,7 +19,7 @@ const FP32_MODELS = fs
   .flatMap((dir) =>
     fs
       .readdirSync(path.join(zoo, dir))
-      .filter((f) => f.endsWith('.onnx') && !/_(fp16|quantized|int8|uint8|q4|q4f16|bnb4)\.onnx$/.test(f))
+      .filter((f) => isFp32FileName(f))
       .map((f) => `${dir}/${f}`),
   )
   .sort();

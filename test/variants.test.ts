@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { EnergyScoreError } from '../src/errors.js';
 import {
   discoverModel,
+  isFp32FileName,
   parsePrecision,
   parseVariantFileName,
   PRECISIONS,
@@ -27,6 +28,19 @@ function isUsageError(pattern: RegExp) {
 }
 
 describe('parseVariantFileName', () => {
+  test('isFp32FileName: an .onnx without a precision suffix', () => {
+    for (const f of ['model.onnx', 'decoder_model_merged.onnx', 'encoder_model.onnx'])
+      assert.equal(isFp32FileName(f), true, f);
+    for (const f of [
+      'model_fp16.onnx',
+      'model_quantized.onnx',
+      'model_q4f16.onnx',
+      'decoder_model_int8.onnx',
+      'tokenizer.json',
+    ])
+      assert.equal(isFp32FileName(f), false, f);
+  });
+
   test('every suffix', () => {
     const cases: [string, string, string][] = [
       ['model.onnx', 'model', 'fp32'],

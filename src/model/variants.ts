@@ -68,6 +68,11 @@ export function parseVariantFileName(fileName: string): { base: string; precisio
   return { base: stem, precision: 'fp32' };
 }
 
+/** An `.onnx` file name without a precision suffix: an fp32 export (`model.onnx`, `decoder_model.onnx`). */
+export function isFp32FileName(fileName: string): boolean {
+  return parseVariantFileName(fileName)?.precision === 'fp32';
+}
+
 export function parsePrecision(text: string): Precision {
   const key = text.trim().toLowerCase();
   const precision =
