@@ -26,7 +26,14 @@ import type { PowerProfileTable } from '../devices/power-profiles.js';
 import { PROC_PATHS } from '../devices/proc-stat.js';
 import { systemCpu } from '../devices/system-cpu.js';
 import { clampLoad, resolvePowerModel, type CpuIdentity } from './power-model.js';
-import { cpuWindow, processCpuTimes, sampleCpu, type CpuSample, type CpuTimeSources } from './cpu-time.js';
+import {
+  cpuWindow,
+  processCpuTimes,
+  sampleCpu,
+  type CpuSample,
+  type CpuTimeSources,
+  type CpuWindow,
+} from './cpu-time.js';
 import { nowS } from '../util/clock.js';
 import {
   readingOf,
@@ -218,26 +225,13 @@ class EstimateMeter implements EnergyMeter {
     const durationS = to.timeS - from.timeS;
     const warnings: string[] = [];
     const w = cpuWindow(a.cpu, b.cpu, durationS);
-    // Without the machine's busy time the process is taken to be alone on it.
-    const busyS = w.busyS ?? w.ownS;
-    if (w.busyS === null && w.runnableS === null && !this.noMachineTimeWarned) {
-      this.noMachineTimeWarned = true;
-      warnings.push(
-        "the machine's CPU time (/proc/stat) could not be read: the process is taken to be alone on it",
-      );
-    }
     const capacityS = durationS * this.logicalCores;
-    const rawLoad = capacityS > 0 ? busyS / capacityS : 0;
-    // /proc/stat counts in 10 ms ticks, so a saturated machine reads slightly above full.
-    if (rawLoad > 1.05) {
-      warnings.push(
-        `busy CPU time exceeds wall time × ${this.logicalCores} CPUs (load ${rawLoad.toFixed(3)}); clamped to 1`,
-      );
-    }
     const energyJ =
-      w.runnableS !== null && capacityS > 0
-        ? demandEnergyJ(w.ownS, w.runnableS / capacityS, this.logicalCores, this.powerW)
-        : (busyS > 0 ? Math.min(1, w.ownS / busyS) : 0) * this.powerW(clampLoad(rawLoad)) * durationS;
+      w.runnableS !== null
+        ? capacityS > 0
+          ? demandEnergyJ(w.ownS, w.runnableS / capacityS, this.logicalCores, this.powerW)
+          : 0
+        : this.shareEnergyJ(w, durationS, warnings);
     const reading = readingOf(
       { meter: this.info.name, domain: this.info.domain, method: this.info.method },
       durationS,
@@ -247,6 +241,27 @@ class EstimateMeter implements EnergyMeter {
     );
     if (w.otherCores !== null) reading.otherCpuCores = w.otherCores;
     return reading;
+  }
+
+  /** Without schedstat: the process's share of the machine's busy time × its power at its load. */
+  private shareEnergyJ(w: CpuWindow, durationS: number, warnings: string[]): number {
+    // Without the machine's busy time the process is taken to be alone on it.
+    const busyS = w.busyS ?? w.ownS;
+    if (w.busyS === null && !this.noMachineTimeWarned) {
+      this.noMachineTimeWarned = true;
+      warnings.push(
+        "the machine's CPU time (/proc/stat) could not be read: the process is taken to be alone on it",
+      );
+    }
+    const capacityS = durationS * this.logicalCores;
+    const load = capacityS > 0 ? busyS / capacityS : 0;
+    // /proc/stat counts in 10 ms ticks, so a saturated machine reads slightly above full.
+    if (load > 1.05) {
+      warnings.push(
+        `busy CPU time exceeds wall time × ${this.logicalCores} CPUs (load ${load.toFixed(3)}); clamped to 1`,
+      );
+    }
+    return (busyS > 0 ? Math.min(1, w.ownS / busyS) : 0) * this.powerW(clampLoad(load)) * durationS;
   }
 
   async stop(): Promise<void> {}
