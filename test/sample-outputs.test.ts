@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 
 import { inspectModel } from '../src/model/inspect.js';
-import { halfToFloat, splitOutputs, stackedFeeds } from '../src/runner/sample-outputs.js';
+import { splitOutputs, stackedFeeds } from '../src/runner/sample-outputs.js';
+import { float16BitsToFloat32 as halfToFloat } from '../src/util/float16.js';
 import { OrtWorkload } from '../src/runner/ort-workload.js';
 import type { SampledTensor } from '../src/runner/workload.js';
 import { planBatches } from '../src/workload/batches.js';
@@ -17,7 +18,7 @@ import { getTask } from '../src/workload/tasks.js';
 const ZOO = fileURLToPath(new URL('../../fixtures/zoo/', import.meta.url));
 const ENCODER = path.join(ZOO, 'encoder-tiny', 'model.onnx');
 
-describe('halfToFloat', () => {
+describe('float16 outputs read as float32 (util/float16)', () => {
   test('normal, subnormal and special values', () => {
     assert.equal(halfToFloat(0x3c00), 1);
     assert.equal(halfToFloat(0xc000), -2);

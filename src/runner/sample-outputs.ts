@@ -8,6 +8,7 @@ import type { BatchShape } from '../workload/batches.js';
 import type { SynthesisPlan } from '../workload/input-plan.js';
 import { buildBatch } from '../workload/tensors.js';
 import type { SampledTensor } from './workload.js';
+import { float16BitsToFloat32 } from '../util/float16.js';
 
 /**
  * A fidelity sample stops at the batch that takes it past this many bytes of outputs: a
@@ -18,16 +19,6 @@ export const SAMPLE_BYTES = 256 * 1024 * 1024;
 /** Bytes of a query's sampled outputs (float32). */
 export function sampleBytes(query: Record<string, SampledTensor>): number {
   return Object.values(query).reduce((sum, t) => sum + t.data.byteLength, 0);
-}
-
-/** The value of an IEEE half-precision number given as its 16 bits. */
-export function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 type TypedData = Exclude<ort.Tensor['data'], string[]>;
@@ -105,7 +96,7 @@ function asFloat32(tensor: ort.Tensor): Float32Array | undefined {
   if (tensor.type === 'float16') {
     const bits = data as Uint16Array;
     const out = new Float32Array(bits.length);
-    for (let i = 0; i < bits.length; i++) out[i] = halfToFloat(bits[i]!);
+    for (let i = 0; i < bits.length; i++) out[i] = float16BitsToFloat32(bits[i]!);
     return out;
   }
   if (Array.isArray(data)) return undefined;
