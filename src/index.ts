@@ -130,7 +130,16 @@ export type {
   MeterName,
   MeterLabel,
 } from './meters/types.js';
-export { DEFAULT_PROTOCOL, measureIdle, energyResult, type ProtocolSettings } from './runner/protocol.js';
+export {
+  DEFAULT_PROTOCOL,
+  DEFAULT_ROUNDS,
+  measureIdle,
+  energyResult,
+  type ProtocolSettings,
+} from './runner/protocol.js';
+export { Rotation, type Turn } from './runner/turns.js';
+export { planRounds, type RoundsPlan } from './app/rounds.js';
+export { pairedRatio95, type PairedRatio, type RoundSeries } from './stats/paired-rounds.js';
 export { defaultSpin, type Spin, type SpinSetting } from './runner/spin.js';
 export { meanInterval95, type MeanInterval } from './stats/batch-means.js';
 export { type EnergySetup } from './runner/run-config.js';

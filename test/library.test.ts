@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import {
   DEFAULT_PROTOCOL,
+  DEFAULT_ROUNDS,
   SCHEMA_VERSION,
   buildBoard,
   collectEnvironment,
@@ -124,11 +125,13 @@ test('the README example: bench a model through the library use-case, with the b
   assert.deepEqual(written, [1, 2], 'the document is handed out after every configuration');
   assert.equal(document.complete, true);
   assert.equal(benchExitCode(document), 0);
+  // Two configurations whose sessions fit: measured in interleaved rounds, as recorded.
   assert.deepEqual(document.settings.protocol, {
     ...DEFAULT_PROTOCOL,
     idleS: 0.2,
     minWindowS: 0.1,
     maxTrials: 3,
+    rounds: DEFAULT_ROUNDS,
   });
   assert.deepEqual(document.settings.meter, 'auto');
   assert.deepEqual(document.settings.threadsUsed, { count: 1, source: 'given' });

@@ -12,6 +12,7 @@ import {
   type TrialRun,
   type TrialsOutcome,
 } from '../src/runner/trials.js';
+import type { Turn } from '../src/runner/turns.js';
 
 /**
  * The suite used throughout: a pass of three batches (4, 4 and 2 queries) of 250 ms each. With a
@@ -497,5 +498,105 @@ describe('trials: progress', () => {
   test('a pass of no batches is refused, since it could never end', async () => {
     const { run } = setup({}, scripted([1]), { passBatches: 0 });
     await assert.rejects(runTrials(run), /a pass must hold at least one batch, not 0/);
+  });
+});
+
+/** A turn of `slices` slices whose passes take `othersMs` of other configurations' time on `clock`. */
+function fakeTurn(
+  clock: FakeClock,
+  slices: number,
+  { othersMs = 10_000, othersRan = false, stopWhenSatisfied = false } = {},
+) {
+  const passes: boolean[] = [];
+  const turn: Turn = {
+    slices,
+    pass: async (satisfied) => {
+      passes.push(satisfied);
+      clock.advance(othersMs);
+      return { stop: stopWhenSatisfied && satisfied, othersRan };
+    },
+  };
+  return { turn, passes };
+}
+
+describe('trials in interleaved rounds', () => {
+  // One batch of 5 queries per pass: every 1 s window holds 20 queries and, at 30 J, the same
+  // figure, so the interval is 0 as soon as there are two windows.
+  const steady = (
+    protocol: Partial<ProtocolSettings>,
+    turnOf: (clock: FakeClock) => ReturnType<typeof fakeTurn>,
+  ) => {
+    const { run, clock } = setup({ maxTrials: 100, ...protocol }, scripted([30]), {}, [5]);
+    const built = turnOf(clock);
+    run.turn = built.turn;
+    return { run, clock, passes: built.passes };
+  };
+
+  test('the budget is cut into slices; before the last, the target speaks only through the rotation', async () => {
+    const { run, passes } = steady({ maxSeconds: 6 }, (clock) => fakeTurn(clock, 3));
+    const outcome = await runTrials(run);
+    // Slice 1 ends at 2 s (not yet two slices: not satisfied), slice 2 at 4 s (satisfied, but
+    // the rotation does not stop); in slice 3 the target stops the trials after its first window.
+    assert.deepEqual(passes, [false, true]);
+    assert.deepEqual(
+      outcome.trials.map((t) => t.round),
+      [1, 1, 2, 2, 3],
+    );
+    assert.equal(outcome.stoppedBy, 'target');
+    assert.equal(outcome.elapsedS, 5, 'the 20 s of the others’ turns are not counted');
+  });
+
+  test('when the rotation says every configuration has what it asked for, the trials end at once', async () => {
+    const { run } = steady({ maxSeconds: 6 }, (clock) => fakeTurn(clock, 3, { stopWhenSatisfied: true }));
+    const outcome = await runTrials(run);
+    assert.deepEqual(
+      outcome.trials.map((t) => t.round),
+      [1, 1, 2, 2],
+    );
+    assert.equal(outcome.stoppedBy, 'target');
+  });
+
+  test('after the others ran, the warm-up runs again, inside the budget; the wait is not in it', async () => {
+    const elapsed: number[] = [];
+    const { run, workload, clock } = setup(
+      { maxSeconds: 4, maxTrials: 100, minTrials: 100, warmupWindows: 1 },
+      scripted([20, 40]),
+      { onProgress: (_queries, elapsedS) => elapsed.push(elapsedS) },
+    );
+    const { turn, passes } = fakeTurn(clock, 2, { othersRan: true });
+    run.turn = turn;
+    const outcome = await runTrials(run);
+    // Warm-up (1 s), window (2 s: slice 1 spent), the others' 10 s, warm-up again (3 s), window
+    // (4 s): the budget is spent.
+    assert.deepEqual(passes, [false]);
+    assert.deepEqual(
+      outcome.trials.map((t) => t.round),
+      [1, 2],
+    );
+    assert.equal(outcome.stoppedBy, 'budget');
+    assert.equal(outcome.elapsedS, 4);
+    assert.equal(clock.nowS(), 14);
+    assert.equal(outcome.batchesRun, 8);
+    assert.equal(workload.batches, 16, 'two warm-ups of 4 batches each');
+    assert.equal(elapsed.at(-1), 4);
+    const energy = trialsEnergy(
+      { device: 'cpu', meters: run.meters, idlePowerW: [null], idleSeconds: 1, targetCi: 0.02 },
+      outcome,
+      [],
+    );
+    assert.equal(energy.status, 'measured');
+    assert.deepEqual(energy.status === 'measured' && energy.perTrialRound, [1, 2]);
+  });
+
+  test('without a turn, the windows carry no round and the result no perTrialRound', async () => {
+    const { run } = setup({}, scripted([30]));
+    const outcome = await runTrials(run);
+    assert.ok(outcome.trials.every((t) => t.round === undefined));
+    const energy = trialsEnergy(
+      { device: 'cpu', meters: run.meters, idlePowerW: [null], idleSeconds: 1, targetCi: 0.02 },
+      outcome,
+      [],
+    );
+    assert.equal(energy.status === 'measured' && 'perTrialRound' in energy, false);
   });
 });

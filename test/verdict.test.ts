@@ -115,6 +115,95 @@ describe('the energy comparison', () => {
   });
 });
 
+/** `e` with windows in rounds 1-4, two per round, each round's J/query given (one query each). */
+function inRounds(e: EnergyMeasured, perRoundJ: readonly number[]): EnergyMeasured {
+  const perTrialJ = perRoundJ.flatMap((j) => [j, j]);
+  return {
+    ...e,
+    perTrialJ,
+    perTrialQueries: perTrialJ.map(() => 1),
+    perTrialRound: perRoundJ.flatMap((_, k) => [k + 1, k + 1]),
+  };
+}
+
+describe('the energy comparison in interleaved rounds', () => {
+  test('the ratio round by round decides: a drift both saw cancels, though their intervals overlap', () => {
+    // The machine slowed down over the run: each figure's interval is wide (±0.3 J), but in every
+    // round the candidate used 0.8 of the reference's energy.
+    const drift = [1, 1.2, 1.4, 1.6];
+    const reference = inRounds(energy(1.3, 0.3), drift);
+    const candidate = inRounds(
+      energy(1.04, 0.24),
+      drift.map((j) => j * 0.8),
+    );
+    const comparison = compareEnergy(candidate, reference);
+    assert.equal(comparison.outcome, 'less');
+    assert.equal(comparison.ratio, 1.3 / 1.04);
+    assert.equal(comparison.paired?.rounds, 4);
+    assert.ok(Math.abs(comparison.paired!.low - 1.25) < 1e-12);
+    assert.ok(Math.abs(comparison.paired!.high - 1.25) < 1e-12);
+  });
+
+  test('a ratio that changes sides from round to round is indistinguishable, though the intervals are apart', () => {
+    const reference = inRounds(energy(1, 0.01), [1, 1, 1, 1]);
+    const candidate = inRounds(energy(0.9, 0.01), [0.7, 1.1, 0.7, 1.1]);
+    assert.equal(compareEnergy(candidate, reference).outcome, 'indistinguishable');
+  });
+
+  test('rounds pair only figures of the same power model; an estimate against a measurement keeps its band', () => {
+    // The reference's ±35 % band (0.35 J) reaches the measured candidate's 0.7 J.
+    const reference = inRounds(energy(1, 0.01), [1, 1, 1, 1]);
+    const candidate = inRounds(energy(0.7, 0.01, 'measured'), [0.7, 0.7, 0.7, 0.7]);
+    const comparison = compareEnergy(candidate, reference);
+    assert.equal(comparison.paired, undefined);
+    assert.equal(comparison.outcome, 'indistinguishable');
+  });
+
+  test('the pair in words carries the interval of the ratio, read the way the ratio is', () => {
+    const drift = [1, 1.2, 1.4, 1.6];
+    const results = [
+      config(REF, inRounds(energy(1.3, 0.3), drift)),
+      with_(
+        config(
+          'encoder-small/int8/b1/cpu',
+          inRounds(
+            energy(1.04, 0.24),
+            drift.map((j) => j * 0.8),
+          ),
+        ),
+        agreement(REF, 1),
+      ),
+      with_(
+        config(
+          'encoder-small/fp16/b1/cpu',
+          inRounds(
+            energy(1.625, 0.3),
+            drift.map((j) => j * 1.25),
+          ),
+        ),
+        agreement(REF, 1),
+      ),
+    ];
+    const lines = verdictLines(results);
+    assert.match(
+      lines[0]!,
+      /^encoder-small int8 at batch 1: 1\.3× less energy per query than fp32 at batch 1/,
+    );
+    assert.ok(
+      lines.includes(
+        '  int8 at batch 1: 1.3× less energy per query (95 % interval 1.25–1.25× over 4 interleaved rounds); top-1 agreement 100.0 %',
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.includes(
+        '  fp16 at batch 1: 1.3× more energy per query (95 % interval 1.25–1.25× over 4 interleaved rounds); top-1 agreement 100.0 %',
+      ),
+      lines.join('\n'),
+    );
+  });
+});
+
 describe('the frugal verdict', () => {
   /** encoder-small: fp32 b1 (the reference), int8 b8 passing, fp16 b1 rejected, fp16 b8 indistinguishable. */
   function run(): ConfigResult[] {

@@ -44,6 +44,7 @@ import { getTask, type TaskDefinition } from '../workload/tasks.js';
 import { checkTaskFits } from '../workload/modality.js';
 import { TOOL_VERSION } from '../env/environment.js';
 import { requireDevice, type Device } from '../runner/providers.js';
+import { Rotation, type Turn } from '../runner/turns.js';
 import type { Spin } from '../runner/spin.js';
 import {
   configId,
@@ -92,7 +93,8 @@ export interface BenchOptions {
 
 export interface BenchHooks {
   onPlanned?: (total: number) => void;
-  onConfigStart?: (spec: PlannedConfig, index: number, total: number) => void;
+  /** At a configuration's start, and in interleaved rounds at each of its later turns (`round` from 1). */
+  onConfigStart?: (spec: PlannedConfig, index: number, total: number, round?: number) => void;
   onProgress?: (queriesDone: number, queriesTotal: number) => void;
   onConfigEnd?: (result: ConfigResult, document: RunDocument) => void | Promise<void>;
   signal?: AbortSignal;
@@ -546,8 +548,10 @@ export function newDocument(
 }
 
 /**
- * Runs the plan; the document grows by one result per configuration, handed to onConfigEnd.
- * Without `energy`, `unmeteredReason` says why (default: --meter none).
+ * Runs the plan; the document grows by one result per configuration, in plan order, handed to
+ * onConfigEnd. Without `energy`, `unmeteredReason` says why (default: --meter none). With
+ * `energy.protocol.rounds` above 1 the configurations take turns (turns.ts): each one's trials
+ * run in that many slices, round after round, its session open throughout.
  */
 export async function runBench(
   planned: PlannedConfig[],
@@ -557,25 +561,88 @@ export async function runBench(
   unmeteredReason?: string,
 ): Promise<RunDocument> {
   hooks.onPlanned?.(planned.length);
-  for (const [index, item] of planned.entries()) {
-    if (hooks.signal?.aborted) {
-      document.interrupted = true;
-      break;
-    }
-    hooks.onConfigStart?.(item, index, planned.length);
+  const rounds = energy ? (energy.protocol.rounds ?? 1) : 1;
+  const runOne = async (
+    item: PlannedConfig,
+    index: number,
+    signal: AbortSignal | undefined,
+    turn?: Turn,
+  ): Promise<ConfigResult> => {
+    hooks.onConfigStart?.(item, index, planned.length, turn ? 1 : undefined);
     const spec = item.spec;
+    if (!spec) return item.skipped;
+    let round = 1;
+    const counted: Turn | undefined = turn && {
+      slices: turn.slices,
+      pass: async (satisfied) => {
+        const next = await turn.pass(satisfied);
+        round++;
+        if (next.othersRan && !next.stop) hooks.onConfigStart?.(item, index, planned.length, round);
+        return next;
+      },
+    };
     const run = (extra: RunHooks) =>
-      runConfiguration(energy ? { ...spec!, energy } : { ...spec!, unmeteredReason }, {
+      runConfiguration(energy ? { ...spec, energy } : { ...spec, unmeteredReason }, {
         onProgress: hooks.onProgress,
-        signal: hooks.signal,
+        ...(signal ? { signal } : {}),
+        ...(counted ? { turn: counted } : {}),
         ...extra,
       });
-    const result = spec ? await (hooks.around ? hooks.around(spec, run) : run({})) : item.skipped;
+    const result = await (hooks.around ? hooks.around(spec, run) : run({}));
     if (item.conversion) markConverted(result, item.conversion);
+    return result;
+  };
+  const record = async (result: ConfigResult) => {
     if (result.status === 'interrupted') document.interrupted = true;
     document.results.push(result);
     await hooks.onConfigEnd?.(result, document);
+  };
+
+  if (rounds <= 1) {
+    for (const [index, item] of planned.entries()) {
+      if (hooks.signal?.aborted) {
+        document.interrupted = true;
+        break;
+      }
+      await record(await runOne(item, index, hooks.signal));
+    }
+    return document;
   }
+
+  // Every configuration joins the rotation at once; they run one at a time. Results are
+  // recorded in plan order as soon as those before them are in. An error ends the run as it
+  // does in order: the others, on their next turn, stop at once.
+  const rotation = new Rotation(rounds);
+  const failed = new AbortController();
+  const signal = hooks.signal ? AbortSignal.any([hooks.signal, failed.signal]) : failed.signal;
+  const done: (ConfigResult | null | undefined)[] = planned.map(() => undefined);
+  let recorded = 0;
+  const flush = async () => {
+    while (recorded < done.length && done[recorded] !== undefined) {
+      const result = done[recorded++];
+      if (result) await record(result);
+    }
+  };
+  const settled = await Promise.allSettled(
+    planned.map((item, index) =>
+      rotation.run(async (turn) => {
+        try {
+          // A configuration whose first turn comes after Ctrl-C is left out, as it is when run in order.
+          done[index] = signal.aborted
+            ? null
+            : await runOne(item, index, signal, item.spec ? turn : undefined);
+          // Recorded before the machine passes on (one turn at a time), so the file keeps up.
+          if (!failed.signal.aborted) await flush();
+        } catch (err) {
+          failed.abort();
+          throw err;
+        }
+      }),
+    ),
+  );
+  const error = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (error) throw error.reason;
+  if (hooks.signal?.aborted) document.interrupted = true;
   return document;
 }
 

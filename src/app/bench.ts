@@ -19,10 +19,12 @@ import { newDocument, planBench, runBench, type BenchOptions, type PlannedConfig
 import { planFidelity, type FidelityRequest } from './fidelity.js';
 import { startMeters, type MeterRequest } from './meters.js';
 import { ratingPlan, type RatingRequest } from './rating-plan.js';
+import { planRounds } from './rounds.js';
 
 export interface BenchRequest {
   options: BenchOptions;
   meters: MeterRequest;
+  /** `rounds` left out: interleaved rounds where they fit (app/rounds.ts). */
   protocol: ProtocolSettings;
   rating: RatingRequest;
   carbon: CarbonSettings;
@@ -35,7 +37,8 @@ export interface BenchRequest {
 export interface BenchEvents {
   /** Idle power is being measured for this long, before the first configuration. */
   onIdle?: (seconds: number) => void;
-  onConfigStart?: (item: PlannedConfig, index: number, total: number) => void;
+  /** At a configuration's start, and in interleaved rounds at each of its later turns (`round` from 1). */
+  onConfigStart?: (item: PlannedConfig, index: number, total: number, round?: number) => void;
   /** Queries done of one pass, and with meters the trials' time against their budget. */
   onProgress?: RunHooks['onProgress'];
   /** After every configuration, with the document as it stands (rated, `complete: false`). */
@@ -79,27 +82,30 @@ export async function bench(
     const configs = planned.map((item) =>
       item.spec ? { ...item, spec: withIsaWarning({ ...item.spec, spin: spin.value }, environment) } : item,
     );
+    const specs = configs.flatMap((c) => (c.spec ? [c.spec] : []));
+    const rounds = await planRounds(request.protocol.rounds, specs, meters.length > 0);
+    const protocol: ProtocolSettings = { ...request.protocol, rounds: rounds.rounds };
     document = newDocument(
       request.options,
       environment,
       {
         meter: request.meters.meter,
         gpus: request.meters.gpus ?? null,
-        protocol: request.protocol,
+        protocol,
         spin,
         ...(request.commandLine ? { commandLine: request.commandLine } : {}),
       },
       planned,
     );
     document.carbon = request.carbon;
-    document.energyNotes = started.notes;
+    document.energyNotes = [...started.notes, ...(rounds.note ? [rounds.note] : [])];
     const energy: EnergySetup | undefined =
       meters.length > 0
         ? {
             meters,
             idlePowerW: started.idlePowerW,
             idleSeconds: started.idleSeconds,
-            protocol: request.protocol,
+            protocol,
             ...(meters.some((m) => m.info.domain === 'gpu')
               ? { gpuTemperaturesC: () => readGpuTemperaturesC() }
               : {}),

@@ -5,7 +5,7 @@ import { parsePrecision, type Precision } from '../model/variants.js';
 import type { DataChoice } from '../inputs/prepare.js';
 import type { RunDocument } from '../result/schema.js';
 import { parseDevice, type Device } from '../runner/providers.js';
-import { DEMO_MAX_SECONDS } from '../runner/protocol.js';
+import { DEFAULT_ROUNDS, DEMO_MAX_SECONDS } from '../runner/protocol.js';
 import { DEFAULT_FIDELITY_QUERIES, DEFAULT_LIMITS } from '../fidelity/thresholds.js';
 import { TASK_NAMES } from '../workload/tasks.js';
 import { addCarbonOptions, carbonFrom, type CarbonFlags } from './carbon-options.js';
@@ -46,6 +46,7 @@ interface BenchFlags extends EnergyFlags, RatingFlags, CarbonFlags, OutputFlags,
   cacheDir?: string;
   verbose?: boolean;
   spin?: Spin;
+  rounds?: number;
 }
 
 export function registerBench(program: Command): void {
@@ -122,6 +123,11 @@ export function registerBench(program: Command): void {
     html: 'write a self-contained HTML report: table, plots, label, carbon (at the end)',
   });
   addProtocolOptions(addMeterOptions(command));
+  command.option(
+    '--rounds <n>',
+    `interleaved rounds: the configurations take turns, each budget cut into n slices (default ${DEFAULT_ROUNDS} where the sessions fit in memory; 1 runs them one after another)`,
+    positiveInt('--rounds'),
+  );
   const fidelityFlags = addFidelityOptions(command);
   command.option(
     '--rate-within-run',
@@ -267,7 +273,7 @@ async function runBenchCommand(
           ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
         },
         meters: meterRequest(flags),
-        protocol: protocolFrom(flags),
+        protocol: { ...protocolFrom(flags), ...(flags.rounds !== undefined ? { rounds: flags.rounds } : {}) },
         rating: ratingRequest(flags, {
           within: Boolean(flags.rateWithinRun),
           withinSource: 'this run',
@@ -286,11 +292,11 @@ async function runBenchCommand(
           if (process.stderr.isTTY)
             process.stderr.write(`measuring idle power for ${seconds} s (--idle 0 skips this)\n`);
         },
-        onConfigStart: (item, index, total) => {
+        onConfigStart: (item, index, total, round) => {
           const id = item.spec
             ? `${item.spec.modelName} ${item.spec.precision} b${item.spec.batchSize} ${item.spec.device}${item.spec.generation ? ` n${item.spec.generation.maxNewTokens}` : ''}`
             : item.skipped.id;
-          progress.start(id, index, total);
+          progress.start(round !== undefined ? `${id} (round ${round})` : id, index, total);
         },
         onProgress: (done, total, time) => progress.update(done, total, time),
         onResult: async (doc) => {

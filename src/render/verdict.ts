@@ -11,7 +11,9 @@
  *   Without any fidelity record in the group, every configuration is, and the verdict says that
  *   the answers were not compared.
  * - A candidate is cheaper only when its energy per query is distinguishably below the
- *   reference's: their 95 % intervals do not overlap. The frugal choice is the cheapest such
+ *   reference's: where both were measured in the same interleaved rounds (--rounds), the 95 %
+ *   interval of the reference's J/query over the candidate's, round by round, lies above 1;
+ *   otherwise their 95 % intervals do not overlap. The frugal choice is the cheapest such
  *   candidate; if none is, the reference stays the frugal choice.
  * - Candidates within the 95 % intervals of the cheapest tie with it (noise could order them
  *   either way from one run to the next); the tie goes to the one whose answers are closest to the
@@ -22,6 +24,7 @@
  *   model, never accuracy.
  */
 import type { ConfigResult, EnergyMeasured } from '../result/schema.js';
+import { pairedRatio95, type PairedRatio, type RoundSeries } from '../stats/paired-rounds.js';
 import { displayName } from '../util/text-safety.js';
 import { configLabel } from './generation.js';
 import { fidelityInputsText, fidelityText, rejectionText } from './fidelity-text.js';
@@ -33,6 +36,11 @@ export interface EnergyComparison {
   /** Reference J/query ÷ candidate J/query: above 1 the candidate uses less. */
   ratio: number;
   outcome: EnergyOutcome;
+  /**
+   * Where both were measured in the same interleaved rounds: that ratio round by round, whose
+   * 95 % interval decided the outcome instead of the two figures' intervals.
+   */
+  paired?: PairedRatio;
 }
 
 /** Whether two figures' model bands are one and the same (and so cancel in their ratio). */
@@ -58,12 +66,32 @@ function halfWidthJ(e: EnergyMeasured, bandsCancel: boolean): number | null {
   return e.ci95PerQueryJ + band;
 }
 
-/** A candidate's energy per query against the reference's, and whether the 95 % intervals tell them apart. */
+/** a's J/query over b's round by round, where both carry the rounds of one interleaved run. */
+function pairedOf(a: EnergyMeasured, b: EnergyMeasured): PairedRatio | null {
+  const series = (e: EnergyMeasured): RoundSeries | null =>
+    e.perTrialJ && e.perTrialQueries && e.perTrialRound
+      ? { perTrialJ: e.perTrialJ, perTrialQueries: e.perTrialQueries, perTrialRound: e.perTrialRound }
+      : null;
+  const [sa, sb] = [series(a), series(b)];
+  return sa && sb ? pairedRatio95(sa, sb) : null;
+}
+
+/**
+ * A candidate's energy per query against the reference's, and whether they tell apart: by the
+ * ratio's interval over the rounds where both ran in the same interleaved rounds, else by
+ * whether the two 95 % intervals overlap.
+ */
 export function compareEnergy(candidate: EnergyMeasured, reference: EnergyMeasured): EnergyComparison {
   const ratio = reference.perQueryJ / candidate.perQueryJ;
   // A whole-package figure measured while other processes loaded the CPU holds their energy too.
   if (candidate.otherCpu?.loaded || reference.otherCpu?.loaded) return { ratio, outcome: 'loaded' };
   const cancel = sameModelBand(candidate, reference);
+  // Measured in the same rounds: the drift both saw cancels in the ratio, round by round.
+  const paired = cancel ? pairedOf(reference, candidate) : null;
+  if (paired) {
+    const outcome = paired.low > 1 ? 'less' : paired.high < 1 ? 'more' : 'indistinguishable';
+    return { ratio, outcome, paired };
+  }
   const [hc, hr] = [halfWidthJ(candidate, cancel), halfWidthJ(reference, cancel)];
   if (hc === null || hr === null) return { ratio, outcome: 'no-interval' };
   const [c, r] = [candidate.perQueryJ, reference.perQueryJ];
@@ -247,13 +275,26 @@ function shortLabel(r: ConfigResult): string {
 const labelBeside = (r: ConfigResult, other: ConfigResult) =>
   r.model.name === other.model.name ? shortLabel(r) : configLabel(r);
 
+/**
+ * "95 % interval 1.08–1.21× over 4 interleaved rounds": the paired interval, read the way the
+ * ratio is (less energy: reference ÷ candidate; more: candidate ÷ reference).
+ */
+function pairedText(paired: PairedRatio, less: boolean): string {
+  const [low, high] = less ? [paired.low, paired.high] : [1 / paired.high, 1 / paired.low];
+  return `95 % interval ${low.toFixed(2)}–${high.toFixed(2)}× over ${paired.rounds} interleaved rounds`;
+}
+
 function energyText(p: Pairing): string {
   if (!p.energy) return p.energyNote ?? 'energy not measured';
-  const { ratio, outcome } = p.energy;
+  const { ratio, outcome, paired } = p.energy;
   const head =
     ratio >= 1
       ? `${ratioText(ratio)} less energy per query`
       : `${ratioText(1 / ratio)} more energy per query`;
+  if (paired) {
+    const told = outcome === 'indistinguishable' ? ', indistinguishable' : '';
+    return `${head}${told} (${pairedText(paired, ratio >= 1)})`;
+  }
   const tail: Record<EnergyOutcome, string> = {
     less: '',
     more: '',

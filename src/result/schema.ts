@@ -27,6 +27,11 @@ export interface ProtocolSettings {
    * in older files, which ran none.
    */
   warmupWindows?: number;
+  /**
+   * Interleaved rounds: each configuration's budget is cut into this many slices and the
+   * configurations take turns, slice by slice (1: one after another). Absent in older files (1).
+   */
+  rounds?: number;
 }
 
 /** Star scales: AI Energy Score's equal-width bands, log-width bands, cohort quantiles. */
@@ -144,6 +149,11 @@ export interface EnergyMeasured {
   perTrialJ?: number[];
   /** Each trial's queries, index-aligned with perTrialJ (windows differ in queries). Absent in older files. */
   perTrialQueries?: number[];
+  /**
+   * Each trial's round (from 1), index-aligned with perTrialJ, where the run measured its
+   * configurations in interleaved rounds (settings.protocol.rounds above 1); absent otherwise.
+   */
+  perTrialRound?: number[];
   net: { perQueryJ: number; whPer1k: number };
   avgPowerW: number;
   peakPowerW: number | null;

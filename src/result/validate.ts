@@ -92,6 +92,10 @@ export function energyProblems(energy: EnergyMeasured): string[] {
   if (Array.isArray(trials) && Array.isArray(queries) && queries.length !== trials.length) {
     problems.push(`perTrialQueries has ${queries.length} entries and perTrialJ ${trials.length}`);
   }
+  const rounds: unknown = energy.perTrialRound;
+  if (Array.isArray(trials) && Array.isArray(rounds) && rounds.length !== trials.length) {
+    problems.push(`perTrialRound has ${rounds.length} entries and perTrialJ ${trials.length}`);
+  }
   const ci: unknown = energy.ci95PerQueryJ;
   if (ci !== null && ci !== undefined) {
     if (typeof ci !== 'number' || !Number.isFinite(ci)) {
@@ -225,6 +229,7 @@ const energyMeasured = object<EnergyMeasured>({
   // A trial whose figure was NaN is written as null: not a damaged file, but a figure `check` refuses.
   perTrialJ: optional(list(nullable(num))),
   perTrialQueries: optional(list(int(1))),
+  perTrialRound: optional(list(int(1))),
   net: object<EnergyMeasured['net']>({ perQueryJ: num, whPer1k: num }),
   avgPowerW: num,
   peakPowerW: nullable(num),
@@ -532,6 +537,7 @@ const settings = object<Settings>({
       maxTrials: int(1),
       maxSeconds: num,
       warmupWindows: optional(int(0)),
+      rounds: optional(int(1)),
     }),
   ),
   commandLine: optional(list(str)),

@@ -33,6 +33,13 @@ export const DEFAULT_PROTOCOL: ProtocolSettings = {
 /** The demo (bench with no model) caps each configuration's trials so it finishes in about a minute. */
 export const DEMO_MAX_SECONDS = 4;
 
+/**
+ * Interleaved rounds when --rounds is left out and two or more configurations are measured:
+ * enough turns that a drift of the machine reaches every configuration, few enough that the
+ * warm-up after each turn stays a small share of the budget.
+ */
+export const DEFAULT_ROUNDS = 4;
+
 /** Update periods a window must span for the meter's quantisation to stay small. */
 export const PERIODS_PER_WINDOW = 20;
 
@@ -102,8 +109,19 @@ export interface TrialState {
 export function stopReason(state: TrialState, settings: ProtocolSettings): StopReason | null {
   if (state.trialsRun >= settings.maxTrials) return 'max-trials';
   if (state.elapsedS + state.nextWindowS > settings.maxSeconds) return 'budget';
-  if (!state.suiteCovered || state.trialsRun < settings.minTrials) return null;
-  return relativeCi(state.perQueryJ, state.queries) <= settings.targetCi ? 'target' : null;
+  return targetMet(state, settings) ? 'target' : null;
+}
+
+/**
+ * Whether the trials have what they were asked for: the whole suite run, the minimum number of
+ * windows, and the 95 % interval within the target.
+ */
+export function targetMet(
+  state: Pick<TrialState, 'perQueryJ' | 'queries' | 'trialsRun' | 'suiteCovered'>,
+  settings: Pick<ProtocolSettings, 'minTrials' | 'targetCi'>,
+): boolean {
+  if (!state.suiteCovered || state.trialsRun < settings.minTrials) return false;
+  return relativeCi(state.perQueryJ, state.queries) <= settings.targetCi;
 }
 
 /** Marks every meter; a meter whose mark fails shows as rejected, and the others still mark. */
@@ -172,6 +190,8 @@ export function headlineDomains(device: string, available: readonly EnergyDomain
 
 export interface Trial {
   queries: number;
+  /** The round of an interleaved run the window was measured in, from 1; absent when not interleaved. */
+  round?: number;
   /** One reading per meter, in the order of the meters; null where the meter failed. */
   readings: (EnergyReading | null)[];
 }
@@ -314,6 +334,7 @@ export function energyResult(
     ci95Relative: ciRelative,
     perTrialJ: perTrial,
     perTrialQueries: trials.map((t) => t.queries),
+    ...(trials.some((t) => t.round !== undefined) ? { perTrialRound: trials.map((t) => t.round ?? 1) } : {}),
     net: { perQueryJ: netPerQueryJ, whPer1k: (netPerQueryJ * 1000) / J_PER_WH },
     avgPowerW: totalSeconds > 0 ? (perQueryJ * totalQueries) / totalSeconds : 0,
     peakPowerW: peaks.length ? peaks.reduce((a, b) => a + b, 0) : null,

@@ -20,6 +20,7 @@ import { GenerationWorkload, type GenerationSpec } from './generation-workload.j
 import type { SampledWorkload, Workload } from './workload.js';
 import { generationFigures } from './generation-figures.js';
 import { budgetWarnings, runTrials, trialsEnergy, type TrialsOutcome } from './trials.js';
+import type { Turn } from './turns.js';
 
 export interface ConfigSpec extends OrtWorkloadSpec {
   taskSource: string;
@@ -60,6 +61,8 @@ export interface RunHooks {
   onProgress?: (queriesDone: number, queriesTotal: number, time?: TrialClock) => void;
   /** Aborting stops the measured loop after the batch in flight. */
   signal?: AbortSignal;
+  /** The configuration's place in interleaved rounds (turns.ts); without it the trials run in one stretch. */
+  turn?: Turn;
   /**
    * Called after the measured trials of a configuration that ran to the end, before its session
    * is released: the fidelity sample is taken here, outside every window.
@@ -177,12 +180,11 @@ async function measure(
   const protocol = energy?.protocol ?? DEFAULT_PROTOCOL;
   // A generative configuration runs two sets of trials (prefill, then generate), each on its budget.
   const budgetS = protocol.maxSeconds * (workload instanceof GenerationWorkload ? 2 : 1);
-  const trialsStartMs = performance.now();
-  const onProgress = (queries: number) => {
+  // The prefill trials' seconds, which the generate trials' progress continues from.
+  let earlierS = 0;
+  const onProgress = (queries: number, elapsedS: number) => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    const time = meters.length
-      ? { elapsedS: (performance.now() - trialsStartMs) / 1000, budgetS }
-      : undefined;
+    const time = meters.length ? { elapsedS: earlierS + elapsedS, budgetS } : undefined;
     hooks.onProgress?.(queries, Math.max(spec.queries, queries), time);
   };
   const temperaturesBefore = meters.length ? ((await energy?.gpuTemperaturesC?.()) ?? null) : null;
@@ -197,9 +199,11 @@ async function measure(
       protocol,
       signal: hooks.signal,
       onProgress,
+      ...(hooks.turn ? { turn: hooks.turn } : {}),
     });
   const prefill: TrialsOutcome | null =
     workload instanceof GenerationWorkload ? await trialsOf(workload.prefillPass()) : null;
+  earlierS = prefill?.elapsedS ?? 0;
   const outcome = await trialsOf(workload);
   if (outcome.interrupted || prefill?.interrupted) {
     const unfinished = meters.length ? 'the trials' : 'the suite';

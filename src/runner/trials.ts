@@ -15,6 +15,7 @@ import {
   markEach,
   readEach,
   stopReason,
+  targetMet,
   trialPerQueryJ,
   windowSeconds,
   type Marks,
@@ -22,6 +23,7 @@ import {
   type StopReason,
   type Trial,
 } from './protocol.js';
+import type { Turn } from './turns.js';
 import { systemClock, type Clock, type Workload } from './workload.js';
 
 /** Progress callbacks at most this often, so the measured loop stays bare. */
@@ -39,10 +41,18 @@ export interface TrialRun {
   /** Aborting stops the loop after the batch in flight. */
   signal?: AbortSignal;
   /**
-   * Queries done so far in the trials (the pass without meters): after a batch at most every
-   * 50 ms, and once more as each window ends.
+   * Queries done so far in the trials (the pass without meters), and the seconds the trials have
+   * run (waits for other configurations' turns left out): after a batch at most every 50 ms,
+   * and once more as each window ends.
    */
-  onProgress?: (queriesDone: number) => void;
+  onProgress?: (queriesDone: number, elapsedS: number) => void;
+  /**
+   * Interleaved rounds (turns.ts): the budget is cut into `turn.slices` equal slices, and after
+   * each but the last the machine passes to the other configurations. The interval's target
+   * then ends the trials only in the last slice, or for every configuration at once when all
+   * have met it over a round (from the second on). Without it the trials run in one stretch.
+   */
+  turn?: Turn;
 }
 
 export interface TrialsOutcome {
@@ -65,11 +75,18 @@ export interface TrialsOutcome {
   /** Why the trials ended; null without meters or when interrupted. */
   stoppedBy: StopReason | null;
   interrupted: boolean;
+  /** Seconds the trials ran, warm-up windows included and waits for other turns left out. */
+  elapsedS: number;
 }
 
 export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
-  const { workload, passBatches, device, meters, protocol, signal, onProgress } = run;
+  const { workload, passBatches, device, meters, protocol, signal, turn } = run;
   const clock = run.clock ?? systemClock;
+  // Time spent waiting for other configurations' turns: not this configuration's to count.
+  let pausedMs = 0;
+  let trialsStart = clock.nowMs();
+  const elapsedS = () => (clock.nowMs() - trialsStart - pausedMs) / 1000;
+  const onProgress = (queries: number) => run.onProgress?.(queries, elapsedS());
   // Coverage is counted in batches: a pass of 0 batches would be covered before it ran.
   if (!(Number.isInteger(passBatches) && passBatches >= 1)) {
     throw new RangeError(`a pass must hold at least one batch, not ${passBatches}`);
@@ -131,6 +148,7 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
     windowS: 0,
     stoppedBy: null,
     interrupted: false,
+    elapsedS: 0,
   };
 
   if (meters.length === 0) {
@@ -140,6 +158,7 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
       outcome.seconds = pass.ms / 1000;
       outcome.batchesRun = pass.batches;
     } else outcome.interrupted = true;
+    outcome.elapsedS = elapsedS();
     return outcome;
   }
 
@@ -177,16 +196,17 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
   // Windows are back to back (one window's end mark is the next one's start), and each is read
   // while the next one runs: a polled meter waits for a sample after the window's end, and that
   // wait must not stall the work.
-  let pending: { queries: number; readings: Promise<Trial['readings']> } | null = null;
+  let pending: { queries: number; round?: number; readings: Promise<Trial['readings']> } | null = null;
   const collect = async () => {
     if (!pending) return;
-    trials.push({ queries: pending.queries, readings: await pending.readings });
+    const { queries, round } = pending;
+    trials.push({ queries, ...(round !== undefined ? { round } : {}), readings: await pending.readings });
     pending = null;
     // Recomputed over every trial from the meters still working, as the reported figures are.
     const headline = headlineNow();
     perTrialJ = trials.map((t) => trialPerQueryJ(t, headline));
   };
-  const trialsStart = clock.nowMs();
+  trialsStart = clock.nowMs();
   // Windows' worth of batches before the first measured window, inside the budget: the
   // first window after the warm-up batches still read 1.1–1.4× the rest on the small zoo
   // encoders (caches, the thread pool and the allocator settling), a transient that widened
@@ -197,6 +217,9 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
     return outcome;
   }
   let longestWindowMs = 0;
+  // The slice of an interleaved run this window belongs to, from 1.
+  let slice = 1;
+  const slices = turn?.slices ?? 1;
   let from = await markEach(meters);
   for (;;) {
     const window = await runWindow(windowS * 1000, 1);
@@ -207,24 +230,62 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
     outcome.seconds += window.ms / 1000;
     outcome.batchesRun += window.batches;
     longestWindowMs = Math.max(longestWindowMs, window.ms);
-    pending = { queries: window.queries, readings: readWindow(from, to) };
+    pending = {
+      queries: window.queries,
+      ...(turn ? { round: slice } : {}),
+      readings: readWindow(from, to),
+    };
     from = to;
-    const reason = stopReason(
-      {
-        perQueryJ: perTrialJ,
-        queries: trials.map((t) => t.queries),
-        trialsRun: trials.length + 1,
-        elapsedS: (clock.nowMs() - trialsStart) / 1000,
-        // The next window would last about as long as the longest so far: a budget it would
-        // overrun is spent.
-        nextWindowS: longestWindowMs / 1000,
-        suiteCovered: outcome.batchesRun >= passBatches,
-      },
-      protocol,
-    );
+    const state = {
+      perQueryJ: perTrialJ,
+      queries: trials.map((t) => t.queries),
+      trialsRun: trials.length + 1,
+      elapsedS: elapsedS(),
+      // The next window would last about as long as the longest so far: a budget it would
+      // overrun is spent.
+      nextWindowS: longestWindowMs / 1000,
+      suiteCovered: outcome.batchesRun >= passBatches,
+    };
+    let reason = stopReason(state, protocol);
+    // Before the last slice, the target speaks only through the rotation (below).
+    if (reason === 'target' && slice < slices) reason = null;
     if (reason) {
       outcome.stoppedBy = reason;
       break;
+    }
+    if (turn && slice < slices && state.elapsedS >= (slice * protocol.maxSeconds) / slices) {
+      await collect();
+      // Met over at least two slices, so that the interval spans more than one stretch of time.
+      const met =
+        slice >= 2 &&
+        targetMet(
+          {
+            perQueryJ: perTrialJ,
+            queries: trials.map((t) => t.queries),
+            trialsRun: trials.length,
+            suiteCovered: state.suiteCovered,
+          },
+          protocol,
+        );
+      const pausedAt = clock.nowMs();
+      const next = await turn.pass(met);
+      pausedMs += clock.nowMs() - pausedAt;
+      slice++;
+      if (next.stop) {
+        outcome.stoppedBy = 'target';
+        break;
+      }
+      if (signal?.aborted) break;
+      // Other models ran in between: the same unmeasured warm-up as at the start.
+      if (next.othersRan) {
+        for (let w = 0; w < (protocol.warmupWindows ?? 0); w++) await warmWindow(windowS * 1000);
+        if (elapsedS() + longestWindowMs / 1000 > protocol.maxSeconds) {
+          outcome.stoppedBy = 'budget';
+          break;
+        }
+      }
+      from = await markEach(meters);
+      continue;
     }
     // Every meter has failed: further windows would measure nothing, only take time.
     if (dropped.size === meters.length) {
@@ -235,6 +296,7 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
   await collect();
   outcome.interrupted = signal?.aborted ?? false;
   if (outcome.interrupted) outcome.stoppedBy = null;
+  outcome.elapsedS = elapsedS();
   return outcome;
 }
 
@@ -295,7 +357,7 @@ export function trialsEnergy(
     working.map((i) => meters[i]!),
     working.map((i) => setup.idlePowerW[i] ?? null),
     setup.idleSeconds,
-    trials.map((t) => ({ queries: t.queries, readings: working.map((i) => t.readings[i]!) })),
+    trials.map((t) => ({ ...t, readings: working.map((i) => t.readings[i]!) })),
     setup.targetCi,
   );
   if (energy.status === 'not-measured') {
