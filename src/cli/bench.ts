@@ -151,6 +151,7 @@ Examples:
   energy-score bench ./gpt2-onnx --max-new-tokens 10,100   a generative folder: J/token, prefill/decode
   energy-score bench ./bert --data reviews.csv --data-column text   your own text, through its tokenizer
   energy-score bench model.onnx --threads 1,2 --spin off   threads and spinning are energy levers too
+  energy-score bench ./my-model --precision fp32,int8 --rounds 8   more, shorter turns against a drifting machine
   energy-score bench ./fp32-only --precision fp32,fp16,int8   the missing variants converted in the tool, answers compared with fp32
 
 Energy: the best meter per domain is picked (NVML, nvidia-smi, RAPL, else an estimate from a
@@ -158,7 +159,11 @@ CPU power model and this process's CPU time, labelled estimated, with its model 
 runs windows as short as its meters allow (at least --min-window seconds), cycling through the
 suite's batches until every query has run once and the 95 % interval of energy per query is
 within --target-ci percent, or until --max-seconds, a hard cap, is spent.
-Results are written after every configuration, so Ctrl-C keeps what was measured.
+With two or more configurations they take turns (--rounds, default ${DEFAULT_ROUNDS} where their
+sessions fit in memory): each budget is cut into slices, round after round, so a drift of the
+machine reaches all of them, and the verdict compares each pair round by round. Results are
+written as each configuration ends (then all in the last round), so Ctrl-C keeps what ended;
+--rounds 1 runs and writes them one after another.
 
 Fidelity: after its trials, each configuration's outputs on the suite's first --fidelity-queries
 queries are compared with the reference's (the same model's fp32 at batch 1, loaded for the
