@@ -556,7 +556,7 @@ describe('trials in interleaved rounds', () => {
     assert.equal(outcome.stoppedBy, 'target');
   });
 
-  test('after the others ran, the warm-up runs again, inside the budget; the wait is not in it', async () => {
+  test('after the others ran, one unmeasured batch runs first, inside the budget; the wait is not in it', async () => {
     const elapsed: number[] = [];
     const { run, workload, clock } = setup(
       { maxSeconds: 4, maxTrials: 100, minTrials: 100, warmupWindows: 1 },
@@ -566,19 +566,19 @@ describe('trials in interleaved rounds', () => {
     const { turn, passes } = fakeTurn(clock, 2, { othersRan: true });
     run.turn = turn;
     const outcome = await runTrials(run);
-    // Warm-up (1 s), window (2 s: slice 1 spent), the others' 10 s, warm-up again (3 s), window
-    // (4 s): the budget is spent.
+    // Warm-up window (1 s), window (2 s: slice 1 spent), the others' 10 s, one batch (2.25 s),
+    // window (3.25 s): another would end at 4.25 s, after the budget.
     assert.deepEqual(passes, [false]);
     assert.deepEqual(
       outcome.trials.map((t) => t.round),
       [1, 2],
     );
     assert.equal(outcome.stoppedBy, 'budget');
-    assert.equal(outcome.elapsedS, 4);
-    assert.equal(clock.nowS(), 14);
+    assert.equal(outcome.elapsedS, 3.25);
+    assert.equal(clock.nowS(), 13.25);
     assert.equal(outcome.batchesRun, 8);
-    assert.equal(workload.batches, 16, 'two warm-ups of 4 batches each');
-    assert.equal(elapsed.at(-1), 4);
+    assert.equal(workload.batches, 4 + 4 + 1 + 4, 'the warm-up window and the batch after the turn');
+    assert.equal(elapsed.at(-1), 3.25);
     const energy = trialsEnergy(
       { device: 'cpu', meters: run.meters, idlePowerW: [null], idleSeconds: 1, targetCi: 0.02 },
       outcome,
