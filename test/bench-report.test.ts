@@ -24,7 +24,7 @@ describe('verdict', () => {
       'encoder-tiny q8 at batch 1: 1.1× less energy per query than fp32 at batch 1 (estimated energy); answers not compared (no fidelity figures): energy alone',
       '  against encoder-tiny fp32 at batch 1 (the reference):',
       '  fp32 at batch 8: 2.0× more energy per query',
-      '  fp16 at batch 1: 1.08× more energy per query',
+      '  fp16 at batch 1: 1.08× more energy per query, under the 10 % a verdict acts on',
       '  fp16 at batch 8: 2.4× more energy per query',
       '  q8 at batch 1: 1.1× less energy per query',
       '  q8 at batch 8: 2.2× more energy per query',
@@ -35,7 +35,7 @@ describe('verdict', () => {
     const lines = verdictLines(recordedDocument().results);
     assert.equal(
       lines[0],
-      'encoder-tiny fp32 at batch 1 stays the frugal choice: no configuration uses distinguishably less energy per query than it (estimated energy); answers not compared (no fidelity figures)',
+      'encoder-tiny fp32 at batch 1 stays the frugal choice: no configuration uses distinguishably less energy per query than it (by 10 % or more) (estimated energy); answers not compared (no fidelity figures)',
     );
     assert.equal(
       lines[5],

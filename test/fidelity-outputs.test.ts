@@ -104,7 +104,7 @@ describe('fidelity beside energy', () => {
     const at = lines.findIndex((l) => l.includes('stays the frugal choice'));
     // The recorded intervals: q8 at batch 1 is within fp32's, so the reference stays.
     assert.deepEqual(lines.slice(at, at + 7), [
-      'encoder-tiny fp32 at batch 1 stays the frugal choice: no configuration whose answers hold uses distinguishably less energy per query than it (estimated energy)',
+      'encoder-tiny fp32 at batch 1 stays the frugal choice: no configuration whose answers hold uses distinguishably less energy per query than it (by 10 % or more) (estimated energy)',
       '  against encoder-tiny fp32 at batch 1 (the reference):',
       '  fp32 at batch 8: 2.0× more energy per query; top-1 agreement 100.0 %',
       '  fp16 at batch 1: 1.08× more energy per query, indistinguishable (within the 95 % intervals); top-1 agreement 99.8 %',

@@ -147,7 +147,7 @@ describe('HTML report', () => {
     );
     assert.ok(
       html.includes(
-        '<p class="verdict">encoder-tiny fp32 at batch 1 stays the frugal choice: no configuration uses distinguishably less energy per query than it (estimated energy); answers not compared (no fidelity figures)</p>\n' +
+        '<p class="verdict">encoder-tiny fp32 at batch 1 stays the frugal choice: no configuration uses distinguishably less energy per query than it (by 10 % or more) (estimated energy); answers not compared (no fidelity figures)</p>\n' +
           '<p class="small">against encoder-tiny fp32 at batch 1 (the reference):</p>\n' +
           '<ul class="pairs"><li>fp32 at batch 8: 2.0× more energy per query</li><li>fp16 at batch 1: 1.08× more energy per query, indistinguishable (within the 95 % intervals)</li>',
       ),

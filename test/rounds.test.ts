@@ -16,7 +16,9 @@ import type { BenchHooks, BenchOptions } from '../src/app/bench-plan.js';
 import { planRounds } from '../src/app/rounds.js';
 import { DEFAULT_ROUNDS } from '../src/runner/protocol.js';
 import type { EnergySetup } from '../src/runner/run-config.js';
+import type { RunDocument } from '../src/result/schema.js';
 import { FakeMeter } from '../src/testing/fake-meter.js';
+import { assertExit, cli, cliEnv, QUICK_ENERGY } from './helpers/cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -182,5 +184,45 @@ describe('a bench in interleaved rounds', () => {
       /the reference could not be sampled/,
     );
     assert.deepEqual(log, [[0, 1]]);
+  });
+});
+
+describe('bench --rounds', () => {
+  test('names the rounds the run takes, recorded with the protocol and on every window', async () => {
+    const run = await cli(
+      [
+        'bench',
+        'fixtures/zoo/encoder-tiny',
+        '--precision',
+        'fp32,fp16',
+        ...QUICK_ENERGY,
+        '--max-trials',
+        '6',
+        '--max-seconds',
+        '1.2',
+        '--rounds',
+        '3',
+        '--fidelity-queries',
+        '0',
+        '--json',
+        '-',
+      ],
+      cliEnv({}),
+    );
+    assertExit(run, 0);
+    const document = JSON.parse(run.stdout) as RunDocument;
+    assert.equal(document.settings.protocol?.rounds, 3);
+    for (const r of document.results) {
+      const energy = r.energy;
+      assert.ok(energy.status !== 'not-measured', r.id);
+      // Six windows at most, over three rounds: more than one round is in the figure.
+      assert.ok(new Set(energy.perTrialRound).size > 1, `${r.id}: ${JSON.stringify(energy.perTrialRound)}`);
+    }
+  });
+
+  test('--rounds 0 is a usage error', async () => {
+    const run = await cli(['bench', '--rounds', '0'], cliEnv({}));
+    assertExit(run, 2);
+    assert.match(run.stderr, /--rounds '0' is not a whole number of at least 1/);
   });
 });

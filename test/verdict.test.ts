@@ -8,7 +8,13 @@ import {
   type Fidelity,
   type FidelityFigure,
 } from '../src/result/schema.js';
-import { compareEnergy, frugalVerdicts, verdictLines, verdictTexts } from '../src/render/verdict.js';
+import {
+  compareEnergy,
+  frugalVerdicts,
+  MIN_VERDICT_DIFFERENCE,
+  verdictLines,
+  verdictTexts,
+} from '../src/render/verdict.js';
 import { fidelityCell, fidelityValueText, referenceIds } from '../src/render/fidelity-text.js';
 
 /** Energy per query with a 95 % half-width, estimated with a ±35 % model band unless measured. */
@@ -105,6 +111,41 @@ describe('the energy comparison', () => {
     assert.equal(
       compareEnergy(energy(0.7, 0.05, 'measured'), energy(1, 0.05, 'estimated')).outcome,
       'indistinguishable',
+    );
+  });
+
+  test('told apart by less than 10 %: slight, which the verdict does not act on', () => {
+    assert.equal(MIN_VERDICT_DIFFERENCE, 0.1);
+    // 0.95 ± 0.001 against 1 ± 0.001: apart, but 1.053× only.
+    assert.deepEqual(compareEnergy(energy(0.95, 0.001), energy(1, 0.001)), {
+      ratio: 1 / 0.95,
+      outcome: 'slight',
+    });
+    // A ratio (reference ÷ candidate) of 1.1 is acted on.
+    assert.equal(compareEnergy(energy(1 / 1.1, 0.001), energy(1, 0.001)).outcome, 'less');
+    assert.equal(compareEnergy(energy(1.05, 0.001), energy(1, 0.001)).outcome, 'slight');
+    const results = [
+      config(REF, energy(1, 0.001)),
+      with_(config('encoder-small/int8/b1/cpu', energy(0.95, 0.001)), agreement(REF, 1)),
+    ];
+    assert.equal(frugalVerdicts(results)[0]!.frugal.id, REF);
+    assert.equal(
+      verdictLines(results)[2],
+      '  int8 at batch 1: 1.05× less energy per query, under the 10 % a verdict acts on; top-1 agreement 100.0 %',
+    );
+  });
+
+  test('candidates within 10 % of the cheapest tie with it, and the tie goes to the closest answers', () => {
+    const results = [
+      config(REF, energy(1, 0.001)),
+      with_(config('encoder-small/int8/b1/cpu', energy(0.5, 0.001)), agreement(REF, 0.995)),
+      with_(config('encoder-small/fp16/b1/cpu', energy(0.53, 0.001)), agreement(REF, 1)),
+    ];
+    const [verdict] = frugalVerdicts(results);
+    assert.equal(verdict!.frugal.id, 'encoder-small/fp16/b1/cpu');
+    assert.deepEqual(
+      verdict!.ties.map((t) => t.id),
+      ['encoder-small/int8/b1/cpu'],
     );
   });
 
@@ -233,7 +274,7 @@ describe('the frugal verdict', () => {
   test('the reference stays the frugal choice when no passing configuration is distinguishably cheaper', () => {
     const results = run().slice(0, 3);
     assert.deepEqual(verdictLines(results), [
-      'encoder-small fp32 at batch 1 stays the frugal choice: no configuration whose answers hold uses distinguishably less energy per query than it (estimated energy)',
+      'encoder-small fp32 at batch 1 stays the frugal choice: no configuration whose answers hold uses distinguishably less energy per query than it (by 10 % or more) (estimated energy)',
       '  against encoder-small fp32 at batch 1 (the reference):',
       '  fp16 at batch 1: rejected, top-1 agreement 96.0 % < 99 %; 1.3× less energy per query',
       '  fp16 at batch 8: 1.03× less energy per query, indistinguishable (within the 95 % intervals); top-1 agreement 99.9 %',
@@ -256,7 +297,7 @@ describe('the frugal verdict', () => {
     results[1]!.energy = energy(0.0031, 0.0003);
     assert.equal(
       verdictLines(results.slice(0, 2))[0],
-      'encoder-small fp32 at batch 1 stays the frugal choice: no configuration uses distinguishably less energy per query than it (estimated energy); answers not compared (no fidelity figures)',
+      'encoder-small fp32 at batch 1 stays the frugal choice: no configuration uses distinguishably less energy per query than it (by 10 % or more) (estimated energy); answers not compared (no fidelity figures)',
     );
   });
 

@@ -333,8 +333,9 @@ function methodSection(document: RunDocument): string {
       'the electricity actually used. The verdict sets each configuration against the reference (the one the ' +
       'others’ answers were compared with, else fp32 at the smallest batch): two figures whose 95 % intervals ' +
       'overlap are indistinguishable (for estimated energy without the model band, which two estimates on one ' +
-      'machine share); the frugal choice is the cheapest configuration whose fidelity passes and whose energy ' +
-      'is distinguishably below the reference’s, else the reference.</p>',
+      'machine share; for two measured in the same interleaved rounds, the interval of their ratio round by ' +
+      'round decides); the frugal choice is the cheapest configuration whose fidelity passes and whose energy ' +
+      'is distinguishably below the reference’s by 10 % or more, else the reference.</p>',
   ]
     .filter(Boolean)
     .join('\n');
