@@ -107,6 +107,25 @@ describe('how many rounds a bench runs', () => {
   });
 });
 
+describe('how many rounds a bench on a GPU runs', () => {
+  test('CUDA sessions interleave only where the GPU memory is known and holds them', async () => {
+    const specs = (await planBench(options)).flatMap((p) =>
+      p.spec ? [{ ...p.spec, device: 'cuda' as const }] : [],
+    );
+    const plenty = 64 * 2 ** 30;
+    assert.equal((await planRounds(undefined, specs, true, plenty, 80 * 2 ** 30)).rounds, DEFAULT_ROUNDS);
+    const unknown = await planRounds(undefined, specs, true, plenty, null);
+    assert.equal(unknown.rounds, 1);
+    assert.match(
+      unknown.note!,
+      /the CUDA sessions, open together, would take about .* of a GPU memory nvidia-smi did not report/,
+    );
+    const small = await planRounds(undefined, specs, true, plenty, 1024);
+    assert.equal(small.rounds, 1);
+    assert.match(small.note!, /of the GPU's 1\.0 KiB \(--rounds N interleaves anyway\)$/);
+  });
+});
+
 describe('a bench in interleaved rounds', () => {
   test('the configurations take turns round after round; results come in plan order, their windows by round', async () => {
     const { document, log } = await bench(3);

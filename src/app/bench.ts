@@ -83,7 +83,14 @@ export async function bench(
       item.spec ? { ...item, spec: withIsaWarning({ ...item.spec, spin: spin.value }, environment) } : item,
     );
     const specs = configs.flatMap((c) => (c.spec ? [c.spec] : []));
-    const rounds = await planRounds(request.protocol.rounds, specs, meters.length > 0);
+    const gpuMiB = environment.gpus.flatMap((g) => (g.memoryTotalMiB !== null ? [g.memoryTotalMiB] : []));
+    const rounds = await planRounds(
+      request.protocol.rounds,
+      specs,
+      meters.length > 0,
+      os.freemem(),
+      gpuMiB.length ? Math.min(...gpuMiB) * 2 ** 20 : null,
+    );
     const protocol: ProtocolSettings = { ...request.protocol, rounds: rounds.rounds };
     document = newDocument(
       request.options,

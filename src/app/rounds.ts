@@ -48,15 +48,29 @@ export async function planRounds(
   specs: readonly ConfigSpec[],
   metered: boolean,
   freeBytes: number = os.freemem(),
+  /** The smallest GPU's memory, where CUDA configurations run and nvidia-smi reported it. */
+  gpuBytes: number | null = null,
 ): Promise<RoundsPlan> {
   if (!metered || specs.length < 2) return { rounds: asked ?? 1, note: null };
   const wanted = asked ?? DEFAULT_ROUNDS;
   if (wanted <= 1) return { rounds: 1, note: null };
-  let fileBytes = 0;
-  for (const spec of specs) fileBytes += await sessionFileBytes(spec);
-  const needBytes = fileBytes * SESSION_BYTES_PER_FILE_BYTE;
-  if (needBytes <= freeBytes * MAX_SESSIONS_SHARE_OF_FREE) return { rounds: wanted, note: null };
-  const held = `the ${specs.length} configurations' sessions, open together, would take about ${formatBytes(needBytes)} of ${formatBytes(freeBytes)} free`;
+  let hostBytes = 0;
+  let cudaBytes = 0;
+  for (const spec of specs) {
+    const bytes = (await sessionFileBytes(spec)) * SESSION_BYTES_PER_FILE_BYTE;
+    if (spec.device === 'cuda') cudaBytes += bytes;
+    else hostBytes += bytes;
+  }
+  // A CUDA session holds its weights on the GPU; its size there is not known without one.
+  const cudaFits =
+    cudaBytes === 0 || (gpuBytes !== null && cudaBytes <= gpuBytes * MAX_SESSIONS_SHARE_OF_FREE);
+  const hostFits = hostBytes <= freeBytes * MAX_SESSIONS_SHARE_OF_FREE;
+  if (cudaFits && hostFits) return { rounds: wanted, note: null };
+  const held = !hostFits
+    ? `the ${specs.length} configurations' sessions, open together, would take about ${formatBytes(hostBytes)} of ${formatBytes(freeBytes)} free`
+    : gpuBytes === null
+      ? `the CUDA sessions, open together, would take about ${formatBytes(cudaBytes)} of a GPU memory nvidia-smi did not report`
+      : `the CUDA sessions, open together, would take about ${formatBytes(cudaBytes)} of the GPU's ${formatBytes(gpuBytes)}`;
   if (asked === undefined) {
     return {
       rounds: 1,
