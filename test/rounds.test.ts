@@ -35,7 +35,7 @@ const options: BenchOptions = {
   overrides: parseOverrides({}),
 };
 
-/** Three slices of 0.2 s each, windows of 0.05 s, and a target never met: every round runs. */
+/** Slices of 0.2 s, windows of 0.05 s, and a target never met: every round runs. */
 const energy = (rounds: number): EnergySetup => ({
   meters: [new FakeMeter({ domain: 'cpu', powerW: 30 })],
   idlePowerW: [null],
@@ -45,7 +45,7 @@ const energy = (rounds: number): EnergySetup => ({
     minWindowS: 0.05,
     minTrials: 1,
     targetCi: 1e-12,
-    maxSeconds: 0.6,
+    maxSeconds: 0.2 * rounds,
     warmupWindows: 0,
     rounds,
   },
@@ -216,11 +216,11 @@ describe('bench --rounds', () => {
         'fp32,fp16',
         ...QUICK_ENERGY,
         '--max-trials',
-        '6',
+        '4',
         '--max-seconds',
-        '1.2',
+        '0.8',
         '--rounds',
-        '3',
+        '2',
         '--fidelity-queries',
         '0',
         '--json',
@@ -230,11 +230,11 @@ describe('bench --rounds', () => {
     );
     assertExit(run, 0);
     const document = JSON.parse(run.stdout) as RunDocument;
-    assert.equal(document.settings.protocol?.rounds, 3);
+    assert.equal(document.settings.protocol?.rounds, 2);
     for (const r of document.results) {
       const energy = r.energy;
       assert.ok(energy.status !== 'not-measured', r.id);
-      // Six windows at most, over three rounds: more than one round is in the figure.
+      // Four windows of 0.2 s at most, over two rounds of 0.4 s: both rounds are in the figure.
       assert.ok(new Set(energy.perTrialRound).size > 1, `${r.id}: ${JSON.stringify(energy.perTrialRound)}`);
     }
   });
