@@ -39,7 +39,7 @@ export interface RunOutput {
 }
 
 /**
- * A generous limit for each call of the fake nvidia-smi (a Node script): on a loaded 2-core
+ * A generous limit for each call of the fake nvidia-smi (Node, for its streams): on a loaded 2-core
  * machine its start alone can take longer than the 5 s a real nvidia-smi gets.
  */
 export const PATIENT_NVIDIA_SMI = { ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S: '60' };
