@@ -93,14 +93,26 @@ const SPAWNED_COMMANDS = new Set([null, 'measure']);
  * Variables that point the meters at fakes (a fake nvidia-smi on PATH, a fake NVML library, a
  * sysfs root): the device modules keep per-process state keyed by them (a hung nvidia-smi is not
  * asked again, an NVML library is loaded once), so a run with them gets a process of its own.
+ * Not so where one of these paths names nothing: a missing executable, library or sysfs leaves
+ * nothing loaded or remembered (each call looks again), so "no such device" runs in this process.
+ * Nor the variables read afresh at each use and never kept (the limits, the onnxruntime folder).
  */
+const DEVICE_PATHS = new Set(['ENERGY_SCORE_NVIDIA_SMI', 'ENERGY_SCORE_NVML_LIB', 'ENERGY_SCORE_SYSFS_ROOT']);
+const STATELESS = new Set([
+  'ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S',
+  'ENERGY_SCORE_LOCK_WAIT_S',
+  'ENERGY_SCORE_ORT_BIN_DIR',
+]);
+
 function fakesDevices(env: NodeJS.ProcessEnv): boolean {
-  const keep = new Set(['ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S', 'ENERGY_SCORE_LOCK_WAIT_S']);
-  return Object.keys({ ...env, ...process.env }).some(
-    (key) =>
-      (key === 'PATH' || key.startsWith('LD_') || (key.startsWith('ENERGY_SCORE_') && !keep.has(key))) &&
-      env[key] !== process.env[key],
-  );
+  return Object.keys({ ...env, ...process.env }).some((key) => {
+    if (env[key] === process.env[key]) return false;
+    if (DEVICE_PATHS.has(key))
+      return env[key] === undefined || fs.existsSync(path.resolve(REPO_ROOT, env[key]));
+    return (
+      key === 'PATH' || key.startsWith('LD_') || (key.startsWith('ENERGY_SCORE_') && !STATELESS.has(key))
+    );
+  });
 }
 
 /** The subcommand the arguments name (the first that is not an option), or null. */
