@@ -85,9 +85,11 @@ export function cliProcess(args: string[], env: NodeJS.ProcessEnv): Promise<RunO
 
 /**
  * Commands whose run in this process could differ from a child's: none given (`--help` and
- * `--version` are the startup tests), and `measure`, whose command inherits the real stdio.
+ * `--version` are the startup tests). `measure` runs here too; its command inherits this
+ * process's stdio, not the captured one, so a test that reads what the command itself prints
+ * runs it with cliProcess.
  */
-const SPAWNED_COMMANDS = new Set([null, 'measure']);
+const SPAWNED_COMMANDS = new Set<string | null>([null]);
 
 /**
  * Variables that point the meters at fakes (a fake nvidia-smi on PATH, a fake NVML library, a
@@ -124,7 +126,7 @@ function commandOf(args: readonly string[]): string | null {
 /**
  * Runs the CLI and gives what it printed and its exit code. It runs in this process (the same
  * dist code, argv, environment, working directory and captured stdio a child would have) unless
- * a child process is what the run tests: no command or `measure`, fake devices, or `--verbose`
+ * a child process is what the run tests: no command, fake devices, or `--verbose`
  * (onnxruntime's native log goes to the real stderr). Runs in this process take turns, so a
  * test of runs at once starts them with startCli. ENERGY_SCORE_TEST_CLI=spawn runs every call
  * as a child process, to check that the two agree.
