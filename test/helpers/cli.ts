@@ -92,28 +92,30 @@ export function cliProcess(args: string[], env: NodeJS.ProcessEnv): Promise<RunO
 const SPAWNED_COMMANDS = new Set<string | null>([null]);
 
 /**
- * Variables that point the meters at fakes (a fake nvidia-smi on PATH, a fake NVML library, a
- * sysfs root): the device modules keep per-process state keyed by them (a hung nvidia-smi is not
- * asked again, an NVML library is loaded once), so a run with them gets a process of its own.
- * Not so where one of these paths names nothing: a missing executable, library or sysfs leaves
- * nothing loaded or remembered (each call looks again), so "no such device" runs in this process.
- * Nor the variables read afresh at each use and never kept (the limits, the onnxruntime folder).
+ * Variables that point the meters at devices whose module keeps per-process state keyed by them:
+ * an NVML library is loaded once, and an nvidia-smi that did not answer within its limit is not
+ * asked again (src/devices/nvml.ts, src/devices/nvidia-smi.ts). A run with a fake NVML library,
+ * a fake nvidia-smi in its stuck mode, or a PATH or LD_* of its own gets a process of its own.
+ * A path that names nothing leaves nothing loaded or remembered (each call looks again), an
+ * nvidia-smi that answers leaves nothing either, and a sysfs root is read afresh at each use, as
+ * are the limits and the onnxruntime folder: those runs stay in this process.
  */
-const DEVICE_PATHS = new Set(['ENERGY_SCORE_NVIDIA_SMI', 'ENERGY_SCORE_NVML_LIB', 'ENERGY_SCORE_SYSFS_ROOT']);
 const STATELESS = new Set([
+  'ENERGY_SCORE_SYSFS_ROOT',
   'ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S',
   'ENERGY_SCORE_LOCK_WAIT_S',
   'ENERGY_SCORE_ORT_BIN_DIR',
 ]);
 
 function fakesDevices(env: NodeJS.ProcessEnv): boolean {
+  const exists = (file: string | undefined) =>
+    file !== undefined && fs.existsSync(path.resolve(REPO_ROOT, file));
   return Object.keys({ ...env, ...process.env }).some((key) => {
-    if (env[key] === process.env[key]) return false;
-    if (DEVICE_PATHS.has(key))
-      return env[key] === undefined || fs.existsSync(path.resolve(REPO_ROOT, env[key]));
-    return (
-      key === 'PATH' || key.startsWith('LD_') || (key.startsWith('ENERGY_SCORE_') && !STATELESS.has(key))
-    );
+    if (env[key] === process.env[key] || STATELESS.has(key)) return false;
+    if (key === 'ENERGY_SCORE_NVML_LIB') return env[key] === undefined || exists(env[key]);
+    if (key === 'ENERGY_SCORE_NVIDIA_SMI')
+      return env[key] === undefined || (exists(env[key]) && env.FAKE_NVIDIA_SMI_MODE === 'stuck');
+    return key === 'PATH' || key.startsWith('LD_') || key.startsWith('ENERGY_SCORE_');
   });
 }
 
@@ -126,7 +128,7 @@ function commandOf(args: readonly string[]): string | null {
 /**
  * Runs the CLI and gives what it printed and its exit code. It runs in this process (the same
  * dist code, argv, environment, working directory and captured stdio a child would have) unless
- * a child process is what the run tests: no command, fake devices, or `--verbose`
+ * a child process is what the run tests: no command, devices kept per process, or `--verbose`
  * (onnxruntime's native log goes to the real stderr). Runs in this process take turns, so a
  * test of runs at once starts them with startCli. ENERGY_SCORE_TEST_CLI=spawn runs every call
  * as a child process, to check that the two agree.
