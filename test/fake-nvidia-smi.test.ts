@@ -35,6 +35,9 @@ describe('the shell front of the fake nvidia-smi', () => {
       { FAKE_NVIDIA_SMI_GPU_COUNT: '3', FAKE_NVIDIA_SMI_POWER_LIMIT_W: '[N/A]' },
     ],
     ['a driver that is not loaded', ['--help-query-gpu'], { FAKE_NVIDIA_SMI_MODE: 'fail' }],
+    // Variables that change other calls' answers, not these.
+    ['the field list beside a bad XML', ['--help-query-gpu'], { FAKE_NVIDIA_SMI_BAD: 'xml-noise,list-junk' }],
+    ['the GPU list of a driver without instant power', GPU_LIST, { FAKE_NVIDIA_SMI_NO_INSTANT: '1' }],
   ];
   for (const [name, args, vars] of cases) {
     test(`${name}: the same bytes and exit code as the Node fake`, () => {
