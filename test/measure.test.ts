@@ -35,6 +35,8 @@ const ENV = cliEnv(BASE);
 const BUSY_S = 0.5;
 /** A child that keeps one CPU busy for BUSY_S seconds. */
 const BUSY = ['node', '-e', `const end = Date.now() + ${BUSY_S * 1000}; while (Date.now() < end);`];
+/** A child that lasts as long and uses no CPU: for the GPU meters, whose figures come from fakes. */
+const WAIT = ['sleep', String(BUSY_S)];
 
 function readDoc(file: string): MeasureDocument {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as MeasureDocument;
@@ -228,7 +230,7 @@ describe('measure', { concurrency: true }, () => {
       FAKE_NVIDIA_SMI_TIMESTAMPS: 'now',
     });
     const run = await cli(
-      ['measure', '--meter', 'nvidia-smi', '--idle', '0.2', '--json', json, '--', ...BUSY],
+      ['measure', '--meter', 'nvidia-smi', '--idle', '0.2', '--json', json, '--', ...WAIT],
       env,
     );
     assertExit(run, 0);
@@ -269,7 +271,7 @@ describe('measure', { concurrency: true }, () => {
         FAKE_NVML_GPUS: '1',
       });
       const run = await cli(
-        ['measure', '--meter', 'nvml', '--idle', '0.2', '--json', json, '--', ...BUSY],
+        ['measure', '--meter', 'nvml', '--idle', '0.2', '--json', json, '--', ...WAIT],
         env,
       );
       assertExit(run, 0);
