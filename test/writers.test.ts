@@ -229,8 +229,8 @@ describe('write errors are one line naming the file', () => {
       json,
     ]);
     // Remove the folder as soon as the first configuration is written. Each configuration takes
-    // three windows of at least 0.2 s (the CPU estimate's floor), against a 10 ms poll, and any
-    // write after the removal fails alike.
+    // two windows of at least 0.2 s (the warm-up and the measured one, the CPU estimate's floor),
+    // against a 10 ms poll, and any write after the removal fails alike.
     while (!fs.existsSync(json) && !ended()) await new Promise((r) => setTimeout(r, 10));
     fs.rmSync(dir, { recursive: true, force: true });
     const run = await done;
