@@ -10,7 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { MeasureDocument } from '../src/app/measure.js';
-import { assertExit, cli, cliEnv, FAKE_NVIDIA_SMI, REPO_ROOT, type RunOutput } from './helpers/cli.js';
+import {
+  assertExit,
+  cli,
+  cliEnv,
+  cliProcess,
+  FAKE_NVIDIA_SMI,
+  REPO_ROOT,
+  type RunOutput,
+} from './helpers/cli.js';
 import { buildFakeNvml } from './helpers/fake-nvml.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'energy-score-measure-'));
@@ -27,6 +35,8 @@ const ENV = cliEnv(BASE);
 const BUSY_S = 0.5;
 /** A child that keeps one CPU busy for BUSY_S seconds. */
 const BUSY = ['node', '-e', `const end = Date.now() + ${BUSY_S * 1000}; while (Date.now() < end);`];
+/** A child that lasts as long and uses no CPU: for the GPU meters, whose figures come from fakes. */
+const WAIT = ['sleep', String(BUSY_S)];
 
 function readDoc(file: string): MeasureDocument {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as MeasureDocument;
@@ -49,7 +59,8 @@ function assertCommandError(run: RunOutput, code: number, pattern: RegExp): void
 describe('measure', { concurrency: true }, () => {
   test('a busy child: duration, exit code, estimated cpu and dram energy', async () => {
     const json = path.join(tmp, 'busy.json');
-    const run = await cli(['measure', '--idle', '0.2', '--json', json, '--', ...BUSY], ENV);
+    // The built CLI as a user runs it; the other tests without fake devices run in this process.
+    const run = await cliProcess(['measure', '--idle', '0.2', '--json', json, '--', ...BUSY], ENV);
     assertExit(run, 0);
     const doc = readDoc(json);
     assert.equal(doc.schemaVersion, 1);
@@ -91,14 +102,15 @@ describe('measure', { concurrency: true }, () => {
   });
 
   test("the child's exit code is measure's", async () => {
-    const run = await cli(['measure', '--idle', '0', '--', 'node', '-e', 'process.exit(3)'], ENV);
+    const run = await cli(['measure', '--idle', '0', '--', 'sh', '-c', 'exit 3'], ENV);
     assertExit(run, 3);
     assert.match(run.stdout, /^exit code\s+3$/m);
   });
 
   test('a child killed by a signal: 128 + its number, and --json - on stdout', async () => {
-    const run = await cli(
-      ['measure', '--idle', '0', '--json', '-', '--', 'node', '-e', "process.kill(process.pid, 'SIGTERM')"],
+    // A real process: its exit status is 128 + 15, as a shell's would be.
+    const run = await cliProcess(
+      ['measure', '--idle', '0', '--json', '-', '--', 'sh', '-c', 'kill -TERM $$'],
       ENV,
     );
     assertExit(run, 128 + os.constants.signals.SIGTERM);
@@ -109,9 +121,10 @@ describe('measure', { concurrency: true }, () => {
   });
 
   test('options after the command are the command’s', async () => {
-    const script = "process.exit(process.argv.slice(1).join(' ') === '--json x' ? 0 : 1)";
+    // sh -c takes the words after its $0 as they come, a second -- among them.
+    const script = 'test "$*" = "-- --json x"';
     const run = await cli(
-      ['measure', '--meter', 'none', '--', 'node', '-e', script, '--', '--json', 'x'],
+      ['measure', '--meter', 'none', '--', 'sh', '-c', script, 'sh', '--', '--json', 'x'],
       ENV,
     );
     assertExit(run, 0);
@@ -217,7 +230,7 @@ describe('measure', { concurrency: true }, () => {
       FAKE_NVIDIA_SMI_TIMESTAMPS: 'now',
     });
     const run = await cli(
-      ['measure', '--meter', 'nvidia-smi', '--idle', '0.2', '--json', json, '--', ...BUSY],
+      ['measure', '--meter', 'nvidia-smi', '--idle', '0.2', '--json', json, '--', ...WAIT],
       env,
     );
     assertExit(run, 0);
@@ -258,7 +271,7 @@ describe('measure', { concurrency: true }, () => {
         FAKE_NVML_GPUS: '1',
       });
       const run = await cli(
-        ['measure', '--meter', 'nvml', '--idle', '0.2', '--json', json, '--', ...BUSY],
+        ['measure', '--meter', 'nvml', '--idle', '0.2', '--json', json, '--', ...WAIT],
         env,
       );
       assertExit(run, 0);

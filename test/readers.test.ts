@@ -6,7 +6,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,15 +21,7 @@ import { toLeaderboardCsv } from '../src/export/leaderboard.js';
 import { buildBoard } from '../src/leaderboard/merge.js';
 import { isRow, rowOfResult } from '../src/rating/rows.js';
 import type { OpenInput } from '../src/util/read-input.js';
-import {
-  assertExit,
-  cli as cliIn,
-  cliEnv,
-  QUICK_ENERGY,
-  REPO_ROOT,
-  startCli,
-  type RunOutput,
-} from './helpers/cli.js';
+import { assertExit, cli as cliIn, cliEnv, QUICK_ENERGY, REPO_ROOT, type RunOutput } from './helpers/cli.js';
 import { RECORDED_CPU_RESULT as FIXTURE, recordedDocument } from './helpers/documents.js';
 
 const ENV = cliEnv({ GITHUB_ACTIONS: '', GITHUB_STEP_SUMMARY: '' });
@@ -41,17 +33,21 @@ const HINT_EDITED =
 const cli = (args: string[]): Promise<RunOutput> => cliIn(args, ENV);
 
 /**
- * The built CLI as a child process, killed if it is still running after a minute: a reader that
- * blocks on a named pipe then fails its test on the exit code instead of hanging the whole suite
- * (in this process it would hang the test file).
+ * Runs the CLI (in this process, as `cli` does) on arguments that name the FIFOs `fifos`. A reader
+ * that blocked on one would hang this process, timers and all where the read is synchronous, so a
+ * watchdog process of its own opens each FIFO for writing after a minute: a blocked reader then
+ * reads an empty file, the run ends, and its test fails on the output instead of hanging the suite.
  */
-async function cliGuarded(args: string[]): Promise<RunOutput> {
-  const { child, done } = startCli(args, ENV);
-  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+async function cliGuarded(args: string[], fifos: readonly string[]): Promise<RunOutput> {
+  const watchdog = spawn('sh', ['-c', 'sleep 60; for f; do : > "$f" & done; wait', 'sh', ...fifos], {
+    detached: true,
+    stdio: 'ignore',
+  });
   try {
-    return await done;
+    return await cli(args);
   } finally {
-    clearTimeout(guard);
+    // The whole group: the shell, its sleep and any writer still waiting for a reader.
+    process.kill(-watchdog.pid!, 'SIGKILL');
   }
 }
 
@@ -221,7 +217,8 @@ describe('named pipes are refused, never waited on', { skip: process.platform ==
   const json = fifo('pipe.json');
   const csv = fifo('pipe.csv');
   const onnx = fifo('x.onnx');
-  fifo('pipe-model/model.onnx');
+  const inFolder = fifo('pipe-model/model.onnx');
+  const fifos = [json, csv, onnx, inFolder];
   const pipeHint = (file: string) =>
     `  hint: a pipe waits for a writer and can be read only once; save what it carries to a file (cat ${file} > file) and give that\n`;
 
@@ -240,7 +237,7 @@ describe('named pipes are refused, never waited on', { skip: process.platform ==
     ];
     for (const [args, file] of cases) {
       assertUsage(
-        await cliGuarded(args),
+        await cliGuarded(args, fifos),
         `cannot read ${file}: it is a named pipe (FIFO), not a regular file`,
         pipeHint(file),
       );
@@ -252,14 +249,13 @@ describe('named pipes are refused, never waited on', { skip: process.platform ==
       '  hint: give an .onnx file or a directory holding model.onnx, or run `energy-score bench` with no model for the demo\n';
     for (const command of ['inspect', 'bench']) {
       assertUsage(
-        await cliGuarded([command, onnx]),
+        await cliGuarded([command, onnx], fifos),
         `cannot read ${onnx}: it is a named pipe (FIFO), not an .onnx file`,
         hint,
       );
     }
-    const inFolder = path.join(tmp, 'pipe-model', 'model.onnx');
     assertUsage(
-      await cliGuarded(['bench', path.join(tmp, 'pipe-model')]),
+      await cliGuarded(['bench', path.join(tmp, 'pipe-model')], fifos),
       `cannot read ${inFolder}: it is a named pipe (FIFO), not an .onnx file`,
       hint,
     );

@@ -57,10 +57,17 @@ const modelsOf = (file: string) =>
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
-    encoding: 'utf8',
-  });
-  return Number(child.stdout);
+  return Number(spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout);
+}
+
+/**
+ * Starts the CLI as `cli` does (in this process: the bench yields between batches, so the test's
+ * timers run beside it) and says, while it runs, whether it has ended.
+ */
+function running(args: string[]) {
+  let finished = false;
+  const done = cli(args, ENV).finally(() => (finished = true));
+  return { done, ended: () => finished };
 }
 
 function writeLock(lock: string, pid: number): string {
@@ -212,22 +219,19 @@ describe('write errors are one line naming the file', () => {
   test('the output folder removed during a bench run: exit 1 with one line, nothing left behind', async () => {
     const dir = freshDir('gone');
     const json = path.join(dir, 'r.json');
-    const { child, done } = startCli(
-      [
-        'bench',
-        'fixtures/zoo/encoder-tiny',
-        ...QUICK_ENERGY,
-        '--min-window',
-        '0.5',
-        '--batch',
-        '1,2,4,8',
-        '--json',
-        json,
-      ],
-      ENV,
-    );
-    // Remove the folder as soon as the first configuration is written.
-    while (!fs.existsSync(json) && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+    const { done, ended } = running([
+      'bench',
+      'fixtures/zoo/encoder-tiny',
+      ...QUICK_ENERGY,
+      '--batch',
+      '1,2,4,8',
+      '--json',
+      json,
+    ]);
+    // Remove the folder as soon as the first configuration is written. Each configuration takes
+    // two windows of at least 0.2 s (the warm-up and the measured one, the CPU estimate's floor),
+    // against a 10 ms poll, and any write after the removal fails alike.
+    while (!fs.existsSync(json) && !ended()) await new Promise((r) => setTimeout(r, 10));
     fs.rmSync(dir, { recursive: true, force: true });
     const run = await done;
     assertExit(run, 1);
@@ -250,21 +254,16 @@ describe('write errors are one line naming the file', () => {
       t.skip('chattr +i is not available here');
       return;
     }
-    const { child, done } = startCli(
-      [
-        'bench',
-        'fixtures/zoo/encoder-tiny',
-        ...QUICK_ENERGY,
-        '--min-window',
-        '0.5',
-        '--batch',
-        '1,2,4,8',
-        '--json',
-        json,
-      ],
-      ENV,
-    );
-    while (!fs.existsSync(json) && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+    const { done, ended } = running([
+      'bench',
+      'fixtures/zoo/encoder-tiny',
+      ...QUICK_ENERGY,
+      '--batch',
+      '1,2,4,8',
+      '--json',
+      json,
+    ]);
+    while (!fs.existsSync(json) && !ended()) await new Promise((r) => setTimeout(r, 10));
     execFileSync('chattr', ['+i', dir]);
     try {
       const run = await done;

@@ -17,7 +17,12 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = path.join(REPO_ROOT, 'bin', 'energy-score.js');
 export const FAKE_NVIDIA_SMI = path.join(REPO_ROOT, 'test', 'fixtures', 'fake-nvidia-smi');
 
-/** bench flags for estimated energy, fast: few queries, short windows, no idle wait. */
+/**
+ * bench flags for estimated energy, fast: few queries, short windows, no idle wait, and one
+ * measured window per configuration (after the protocol's unmeasured warm-up window). The tests
+ * that use them check what an energy figure leads to (ratings, reports, notes, write errors),
+ * not its interval; the energy test in cli.test.ts runs three windows and checks the interval.
+ */
 export const QUICK_ENERGY = [
   '--queries',
   '20',
@@ -28,7 +33,7 @@ export const QUICK_ENERGY = [
   '--min-window',
   '0.1',
   '--max-trials',
-  '3',
+  '1',
 ];
 
 export interface RunOutput {
@@ -39,7 +44,7 @@ export interface RunOutput {
 }
 
 /**
- * A generous limit for each call of the fake nvidia-smi (a Node script): on a loaded 2-core
+ * A generous limit for each call of the fake nvidia-smi (Node, for its streams): on a loaded 2-core
  * machine its start alone can take longer than the 5 s a real nvidia-smi gets.
  */
 export const PATIENT_NVIDIA_SMI = { ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S: '60' };
@@ -85,22 +90,38 @@ export function cliProcess(args: string[], env: NodeJS.ProcessEnv): Promise<RunO
 
 /**
  * Commands whose run in this process could differ from a child's: none given (`--help` and
- * `--version` are the startup tests), and `measure`, whose command inherits the real stdio.
+ * `--version` are the startup tests). `measure` runs here too; its command inherits this
+ * process's stdio, not the captured one, so a test that reads what the command itself prints
+ * runs it with cliProcess.
  */
-const SPAWNED_COMMANDS = new Set([null, 'measure']);
+const SPAWNED_COMMANDS = new Set<string | null>([null]);
 
 /**
- * Variables that point the meters at fakes (a fake nvidia-smi on PATH, a fake NVML library, a
- * sysfs root): the device modules keep per-process state keyed by them (a hung nvidia-smi is not
- * asked again, an NVML library is loaded once), so a run with them gets a process of its own.
+ * Variables that point the meters at devices whose module keeps per-process state keyed by them:
+ * an NVML library is loaded once, and an nvidia-smi that did not answer within its limit is not
+ * asked again (src/devices/nvml.ts, src/devices/nvidia-smi.ts). A run with a fake NVML library,
+ * a fake nvidia-smi in its stuck mode, or a PATH or LD_* of its own gets a process of its own.
+ * A path that names nothing leaves nothing loaded or remembered (each call looks again), an
+ * nvidia-smi that answers leaves nothing either, and a sysfs root is read afresh at each use, as
+ * are the limits and the onnxruntime folder: those runs stay in this process.
  */
+const STATELESS = new Set([
+  'ENERGY_SCORE_SYSFS_ROOT',
+  'ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S',
+  'ENERGY_SCORE_LOCK_WAIT_S',
+  'ENERGY_SCORE_ORT_BIN_DIR',
+]);
+
 function fakesDevices(env: NodeJS.ProcessEnv): boolean {
-  const keep = new Set(['ENERGY_SCORE_NVIDIA_SMI_TIMEOUT_S', 'ENERGY_SCORE_LOCK_WAIT_S']);
-  return Object.keys({ ...env, ...process.env }).some(
-    (key) =>
-      (key === 'PATH' || key.startsWith('LD_') || (key.startsWith('ENERGY_SCORE_') && !keep.has(key))) &&
-      env[key] !== process.env[key],
-  );
+  const exists = (file: string | undefined) =>
+    file !== undefined && fs.existsSync(path.resolve(REPO_ROOT, file));
+  return Object.keys({ ...env, ...process.env }).some((key) => {
+    if (env[key] === process.env[key] || STATELESS.has(key)) return false;
+    if (key === 'ENERGY_SCORE_NVML_LIB') return env[key] === undefined || exists(env[key]);
+    if (key === 'ENERGY_SCORE_NVIDIA_SMI')
+      return env[key] === undefined || (exists(env[key]) && env.FAKE_NVIDIA_SMI_MODE === 'stuck');
+    return key === 'PATH' || key.startsWith('LD_') || key.startsWith('ENERGY_SCORE_');
+  });
 }
 
 /** The subcommand the arguments name (the first that is not an option), or null. */
@@ -112,7 +133,7 @@ function commandOf(args: readonly string[]): string | null {
 /**
  * Runs the CLI and gives what it printed and its exit code. It runs in this process (the same
  * dist code, argv, environment, working directory and captured stdio a child would have) unless
- * a child process is what the run tests: no command or `measure`, fake devices, or `--verbose`
+ * a child process is what the run tests: no command, devices kept per process, or `--verbose`
  * (onnxruntime's native log goes to the real stderr). Runs in this process take turns, so a
  * test of runs at once starts them with startCli. ENERGY_SCORE_TEST_CLI=spawn runs every call
  * as a child process, to check that the two agree.
