@@ -4,8 +4,8 @@
  * alternating, optionally beside busy-looping processes. Prints per run the wall time, the
  * median 95 % interval and the frugal choices; then per arm how far each configuration's
  * J/query moved between runs (1.96 × its coefficient of variation, set against the interval
- * the runs claimed), each pair's ratio to fp32 from run to run, and how many frugal choices and
- * pair outcomes changed between runs.
+ * the runs claimed), each pair's ratio to fp32 from run to run, and how many frugal choices,
+ * pair outcomes and star ratings (among the run's configurations) changed between runs.
  *
  *   npm run bench:demo-stability [-- --runs 4 --busy 2]
  */
@@ -105,6 +105,8 @@ for (const [a, arm] of ARMS.entries()) {
     values[0]!.filter((_, k) => new Set(values.map((v) => v[k])).size > 1).length;
   const outcomes = verdicts.map((vs) => vs.flatMap((v) => v.pairs.map((p) => p.energy?.outcome ?? 'none')));
   const frugal = verdicts.map((vs) => vs.map((v) => v.frugal.id));
+  // The demo rates its configurations among themselves: a star that moves is a ranking that moved.
+  const stars = docs.map((d) => d.results.map((r) => String(r.rating.stars)));
   const walls = results[a]!.map((r) => r.wallS);
   console.log(`- ${arm.name}: ${Math.min(...walls).toFixed(1)}–${Math.max(...walls).toFixed(1)} s a run`);
   console.log(
@@ -114,6 +116,6 @@ for (const [a, arm] of ARMS.entries()) {
     `  ratio to fp32 (reference ÷ candidate), lowest–highest over the runs: ${ratioRanges.join(', ')}`,
   );
   console.log(
-    `  frugal choices that changed between runs: ${changed(frugal)} of ${frugal[0]!.length}; pair outcomes: ${changed(outcomes)} of ${outcomes[0]!.length}`,
+    `  frugal choices that changed between runs: ${changed(frugal)} of ${frugal[0]!.length}; pair outcomes: ${changed(outcomes)} of ${outcomes[0]!.length}; star ratings: ${changed(stars)} of ${stars[0]!.length}`,
   );
 }
