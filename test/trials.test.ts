@@ -588,6 +588,21 @@ describe('trials in interleaved rounds', () => {
     assert.deepEqual(energy.status === 'measured' && energy.perTrialRound, [1, 2]);
   });
 
+  test('when every meter has failed, the trials end before the machine is handed on', async () => {
+    const { run, clock } = setup(
+      { maxSeconds: 6, minTrials: 1, maxTrials: 100 },
+      scripted([1], { name: 'rapl', failFromReading: 0, failure: vanished() }),
+    );
+    const { turn, passes } = fakeTurn(clock, 3);
+    run.turn = turn;
+    const outcome = await runTrials(run);
+    // The first window's reading fails; it is known once the second window ends, at 2 s, which
+    // is also where slice 1 ends: no turn is passed for windows that would measure nothing.
+    assert.equal(outcome.stoppedBy, 'meters-failed');
+    assert.deepEqual(passes, []);
+    assert.equal(outcome.trials.length, 2);
+  });
+
   test('without a turn, the windows carry no round and the result no perTrialRound', async () => {
     const { run } = setup({}, scripted([30]));
     const outcome = await runTrials(run);

@@ -16,10 +16,11 @@
  *   otherwise their 95 % intervals do not overlap. And by at least MIN_VERDICT_DIFFERENCE (10 %):
  *   a smaller difference, though told apart, is 'slight'. The frugal choice is the cheapest such
  *   candidate; if none is, the reference stays the frugal choice.
- * - Candidates within the 95 % intervals of the cheapest, or within 10 % of it, tie with it (noise could order them
- *   either way from one run to the next); the tie goes to the one whose answers are closest to the
- *   reference's, then the higher precision, the smaller batch, fewer threads and the run order,
- *   so that the choice does not flip between two runs whose figures lie within each other's noise.
+ * - Candidates within the 95 % intervals of the cheapest, or within 10 % of it, tie with it
+ *   (noise could order them either way from one run to the next); the tie goes to the one whose
+ *   answers are closest to the reference's, then the higher precision, the smaller batch, fewer
+ *   threads and the run order, so that the choice does not flip between two runs whose figures
+ *   lie within each other's noise.
  * - Another model joins a reference's group only when its fidelity was measured against that
  *   configuration (relation `other-model`, from --reference); it is then "agreement with" that
  *   model, never accuracy.
@@ -49,8 +50,11 @@ export type EnergyOutcome =
  */
 export const MIN_VERDICT_DIFFERENCE = 0.1;
 
-/** Whether a ratio (either way) is at least the verdict's least difference. */
-const large = (ratio: number) => Math.max(ratio, 1 / ratio) >= 1 + MIN_VERDICT_DIFFERENCE;
+/** The outcome of a pair told apart: 'slight' below the verdict's least difference, either way. */
+function apartOutcome(ratio: number): 'less' | 'more' | 'slight' {
+  if (Math.max(ratio, 1 / ratio) < 1 + MIN_VERDICT_DIFFERENCE) return 'slight';
+  return ratio > 1 ? 'less' : 'more';
+}
 
 export interface EnergyComparison {
   /** Reference J/query ÷ candidate J/query: above 1 the candidate uses less. */
@@ -86,7 +90,10 @@ function halfWidthJ(e: EnergyMeasured, bandsCancel: boolean): number | null {
   return e.ci95PerQueryJ + band;
 }
 
-/** a's J/query over b's round by round, where both carry the rounds of one interleaved run. */
+/**
+ * a's J/query over b's round by round, where both carry rounds. The verdict takes the results of
+ * one run's document, so the same round number is the same stretch of time for both.
+ */
 function pairedOf(a: EnergyMeasured, b: EnergyMeasured): PairedRatio | null {
   const series = (e: EnergyMeasured): RoundSeries | null =>
     e.perTrialJ && e.perTrialQueries && e.perTrialRound
@@ -110,15 +117,13 @@ export function compareEnergy(candidate: EnergyMeasured, reference: EnergyMeasur
   const paired = cancel ? pairedOf(reference, candidate) : null;
   if (paired) {
     const apart = paired.low > 1 || paired.high < 1;
-    const outcome = !apart ? 'indistinguishable' : !large(ratio) ? 'slight' : ratio > 1 ? 'less' : 'more';
-    return { ratio, outcome, paired };
+    return { ratio, outcome: apart ? apartOutcome(ratio) : 'indistinguishable', paired };
   }
   const [hc, hr] = [halfWidthJ(candidate, cancel), halfWidthJ(reference, cancel)];
   if (hc === null || hr === null) return { ratio, outcome: 'no-interval' };
   const [c, r] = [candidate.perQueryJ, reference.perQueryJ];
   if (c + hc >= r - hr && r + hr >= c - hc) return { ratio, outcome: 'indistinguishable' };
-  if (!large(ratio)) return { ratio, outcome: 'slight' };
-  return { ratio, outcome: c < r ? 'less' : 'more' };
+  return { ratio, outcome: apartOutcome(ratio) };
 }
 
 /** A configuration's answers against the reference's. */

@@ -84,7 +84,7 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
   const clock = run.clock ?? systemClock;
   // Time spent waiting for other configurations' turns: not this configuration's to count.
   let pausedMs = 0;
-  let trialsStart = clock.nowMs();
+  const trialsStart = clock.nowMs();
   const elapsedS = () => (clock.nowMs() - trialsStart - pausedMs) / 1000;
   const onProgress = (queries: number) => run.onProgress?.(queries, elapsedS());
   // Coverage is counted in batches: a pass of 0 batches would be covered before it ran.
@@ -206,7 +206,6 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
     const headline = headlineNow();
     perTrialJ = trials.map((t) => trialPerQueryJ(t, headline));
   };
-  trialsStart = clock.nowMs();
   // Windows' worth of batches before the first measured window, inside the budget: the
   // first window after the warm-up batches still read 1.1–1.4× the rest on the small zoo
   // encoders (caches, the thread pool and the allocator settling), a transient that widened
@@ -253,6 +252,11 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
       outcome.stoppedBy = reason;
       break;
     }
+    // Every meter has failed: further windows would measure nothing, only take time.
+    if (dropped.size === meters.length) {
+      outcome.stoppedBy = 'meters-failed';
+      break;
+    }
     if (turn && slice < slices && state.elapsedS >= (slice * protocol.maxSeconds) / slices) {
       await collect();
       // Met over at least two slices, so that the interval spans more than one stretch of time.
@@ -288,11 +292,6 @@ export async function runTrials(run: TrialRun): Promise<TrialsOutcome> {
       }
       from = await markEach(meters);
       continue;
-    }
-    // Every meter has failed: further windows would measure nothing, only take time.
-    if (dropped.size === meters.length) {
-      outcome.stoppedBy = 'meters-failed';
-      break;
     }
   }
   await collect();
